@@ -82,17 +82,25 @@ static void call_hello(gcmon_session *s, const gcmon_v1_Request *req,
                   s->control ? ", control" : "");
 }
 
-static void call_get_sample(gcmon_session *s, const gcmon_v1_Request *req,
-                            gcmon_v1_Response *resp) {
+/* Read the source now into dst (a Sample inside resp's result). False, with
+ * resp's status set, when the source cannot be read. */
+static bool read_into(gcmon_session *s, gcmon_v1_Response *resp,
+                      gcmon_v1_Sample *dst) {
   gcmon_sample now;
   int err = gcmon__agent_read_now(s->agent, &now);
-  (void)req;
   if (err) {
     source_failed(s, resp, err, "read");
-    return;
+    return false;
   }
-  resp->which_result = gcmon_v1_Response_sample_tag;
-  gcmon__codec_sample_to_pb(&now, &resp->result.sample);
+  gcmon__codec_sample_to_pb(&now, dst);
+  return true;
+}
+
+static void call_get_sample(gcmon_session *s, const gcmon_v1_Request *req,
+                            gcmon_v1_Response *resp) {
+  (void)req;
+  if (read_into(s, resp, &resp->result.sample))
+    resp->which_result = gcmon_v1_Response_sample_tag;
 }
 
 static void call_collect(gcmon_session *s, const gcmon_v1_Request *req,
@@ -104,6 +112,7 @@ static void call_collect(gcmon_session *s, const gcmon_v1_Request *req,
   uint64_t duration = 0;
   int err;
 
+  (void)req;
   if (!src->ops->collect) {
     source_failed(s, resp, GCMON_EUNAVAIL, "collect");
     return;
@@ -114,10 +123,8 @@ static void call_collect(gcmon_session *s, const gcmon_v1_Request *req,
     source_failed(s, resp, err, "collect");
     return;
   }
-  call_get_sample(s, req, resp);
-  if (resp->which_result != gcmon_v1_Response_sample_tag)
+  if (!read_into(s, resp, &r->after))
     return;
-  r->after = resp->result.sample;
   r->has_after = true;
   r->freed_bytes = freed;
   r->duration_us = duration;
