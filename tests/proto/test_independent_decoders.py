@@ -16,9 +16,11 @@ must also re-encode each payload to the same bytes.
 Run by ctest with GCMON_PYTHON (a Python that has google.protobuf):
 
   test_independent_decoders.py --dump-vectors BIN --protoc PROTOC \
-      --proto PATH/gcmon.proto --python-dir DIR_WITH_gcmon_pb2
+      --proto PATH/gcmon.proto --python-dir DIR_WITH_gcmon_pb2 \
+      [--emulator "qemu-riscv64 -L /usr/riscv64-linux-gnu"]
 """
 import argparse
+import re
 import subprocess
 import sys
 import unittest
@@ -237,7 +239,10 @@ class IndependentDecoders(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        run = subprocess.run([cls.args.dump_vectors], check=True,
+        # CMake hands the emulator over as a ;-list.
+        emulator = [w for w in re.split(r"[;\s]+", cls.args.emulator) if w]
+        cmd = emulator + [cls.args.dump_vectors]
+        run = subprocess.run(cmd, check=True,
                              capture_output=True, text=True)
         cls.vectors = []
         for line in run.stdout.splitlines():
@@ -276,6 +281,8 @@ def main():
     ap.add_argument("--proto", required=True, help="path to gcmon.proto")
     ap.add_argument("--python-dir", required=True,
                     help="directory holding the generated gcmon_pb2.py")
+    ap.add_argument("--emulator", default="",
+                    help="runs dump_vectors when cross-compiled (qemu-...)")
     args, rest = ap.parse_known_args()
     IndependentDecoders.args = args
     unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
