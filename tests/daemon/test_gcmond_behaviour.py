@@ -128,6 +128,36 @@ class Streaming(DaemonTest):
             c.wait(lambda p: p.WhichOneof("kind") == "event", 0.3)
 
 
+class SimControl(DaemonTest):
+    """Control requests change what the simulated heap does, not just what
+    it reports."""
+
+    def gc(self, c):
+        return c.call(get_sample=pb.GetSampleRequest()).sample.gc
+
+    def test_enable_disable_decides_whether_the_sim_collects_by_itself(self):
+        d = self.daemon("--interval", "50", "--seed", "42")
+        c = self.client(d)
+        c.hello()
+        c.call(set_threshold=pb.SetThresholdRequest(bytes=1024))
+        a = self.gc(c)
+        time.sleep(1.0)
+        b = self.gc(c)
+        self.assertGreater(b.collections, a.collections)  # enabled: collects
+
+        c.call(set_enabled=pb.SetEnabledRequest(enabled=False))
+        a = self.gc(c)
+        time.sleep(1.0)
+        b = self.gc(c)
+        self.assertFalse(b.enabled)
+        self.assertEqual(a.collections, b.collections)  # disabled: never
+        self.assertGreater(b.mem_alloc, a.mem_alloc)  # garbage piles up
+
+        r = c.call(collect=pb.CollectRequest()).collect  # explicit still works
+        self.assertGreaterEqual(r.freed_bytes, b.mem_alloc - a.mem_alloc)
+        self.assertEqual(b.collections + 1, r.after.gc.collections)
+
+
 class SlowReaders(DaemonTest):
     def test_client_that_never_reads_neither_grows_memory_nor_delays_others(self):
         d = self.daemon("--interval", "10")
