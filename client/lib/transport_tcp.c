@@ -49,15 +49,14 @@ static void on_connect(uv_connect_t *req, int status) {
     gcmon__transport_opened(t);
     return;
   }
-  describe(t->next ? t->next->ai_addr : t->addrs->ai_addr, where, sizeof where);
-  snprintf(t->errmsg, sizeof t->errmsg, "connect %s: %s", where,
-           uv_strerror(status));
-  t->next = t->next ? t->next->ai_next : NULL;
+  describe(t->next->ai_addr, where, sizeof where);
+  t->next = t->next->ai_next;
   if (t->next) {
     uv_close(&t->h.handle, on_attempt_closed);
     return;
   }
-  gcmon__transport_open_failed(t, GCMON_ECONNECT, "%s", t->errmsg);
+  gcmon__transport_open_failed(t, GCMON_ECONNECT, "connect %s: %s", where,
+                               uv_strerror(status));
 }
 
 /* Connect to t->next. */
