@@ -1,6 +1,7 @@
 /* The client object and the internal seams between its files:
  *
- *   client.c     life cycle, link state machine, hello, reconnect, timers
+ *   client.c     public life cycle and accessors
+ *   link.c       link state machine: hello, reconnect, call queue, timers
  *   calls.c      the public calls (one async path, typed wrappers)
  *   sync.c       blocking wrappers: run the private loop until done
  *   subs.c       subscriptions: resume with from_seq, gaps, restarts
@@ -97,7 +98,12 @@ struct gcmon_client {
   uint64_t seq_gaps, seq_missing, connects, disconnects, unmatched_events;
 };
 
-/* client.c */
+/* link.c */
+extern const gcmon__conn_ops gcmon__link_conn_ops;
+void gcmon__begin_connect(gcmon_client *c, unsigned timeout_ms);
+void gcmon__drop_link(gcmon_client *c, gcmon_state next, int err);
+void gcmon__fail_queue(gcmon_client *c, int err);
+void gcmon__set_state(gcmon_client *c, gcmon_state st, int err);
 uint64_t gcmon__now(gcmon_client *c);
 void gcmon__arm_deadlines(gcmon_client *c);
 /* Send now when ready, else queue. 0 or GCMON_E* (call untouched). */
@@ -116,9 +122,13 @@ void gcmon__set_errmsg(gcmon_client *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+
+/* client.c */
+void gcmon__maybe_free(gcmon_client *c);
+
+/* calls.c */
 /* Record a finished call's status and, on failure, a message. */
 void gcmon__note_reply(gcmon_client *c, const gcmon_reply *reply);
-void gcmon__maybe_free(gcmon_client *c);
 
 /* subs.c */
 void gcmon__subs_session_ended(gcmon_client *c, int err);
