@@ -32,6 +32,8 @@ static const label_row labels[] = {
     {"gc.collections", "collections", "colls", 0},
     {"gc.largest_free", "largest free block", "lfree", 0},
     {"sys_total", "gc.sys_total()", "sys_total", 0},
+    {"threshold", "gc.threshold()", "threshold", 0},
+    {"enabled", "gc.isenabled()", "enabled", 0},
     {"sys_heap", "gc.sys_heap()", "heap", STYLE_INLINE},
     {"sys_page", "gc.sys_page()", "page", STYLE_INLINE},
     {"sys_mmz", "gc.sys_mmz()", "mmz", STYLE_INLINE},
