@@ -110,10 +110,20 @@ class Daemon:
         self.port = self.d.port
 
     def stop(self):
-        return self.d.stop()
+        rc = self.d.stop()
+        if self.d.proc.stderr:
+            self.d.proc.stderr.close()
+        return rc
 
     def log(self):
         return self.d.log_text()
+
+    def run_id(self):
+        c = self.client()
+        try:
+            return c.hello().hello.run_id
+        finally:
+            c.close()
 
     def client(self):
         """An independent session (gcmonwire) to compare against."""
