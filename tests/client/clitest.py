@@ -5,7 +5,8 @@ tests/daemon/gcmonwire.py (Python protobuf, written from PROTOCOL.md) to
 compare what gcmon prints against.
 
 Every test script is run by ctest as
-    GCMON_PYTHON test_x.py <gcmon> <gcmond or ""> [extra...]
+    GCMON=<gcmon> GCMOND=<gcmond or ""> [GCMON_EXEC_PREFIX=...] \
+        GCMON_PYTHON test_x.py [extra...]
 and exits 77 (skipped) when gcmond was not built.
 """
 import json
@@ -25,17 +26,22 @@ sys.path.insert(0, os.path.join(HERE, "..", "daemon"))
 SKIP = 77
 GCMON = None
 GCMOND = None
+PREFIX = []  # an emulator for cross builds (GCMON_EXEC_PREFIX)
 EXTRA = []
 
 
-def setup_from_argv():
-    """Take <gcmon> <gcmond> [extra...] off argv; exit 77 without gcmond."""
-    global GCMON, GCMOND, EXTRA
-    if len(sys.argv) < 3:
-        print("usage: test.py <gcmon> <gcmond> [extra...]", file=sys.stderr)
-        sys.exit(2)
-    GCMON, GCMOND, EXTRA = sys.argv[1], sys.argv[2], sys.argv[3:]
+def setup_from_env():
+    """GCMON, GCMOND, GCMON_EXEC_PREFIX from the environment, extra
+    arguments off argv; exit 77 when gcmond was not built."""
+    global GCMON, GCMOND, PREFIX, EXTRA
+    GCMON = os.environ.get("GCMON", "")
+    GCMOND = os.environ.get("GCMOND", "")
+    PREFIX = os.environ.get("GCMON_EXEC_PREFIX", "").replace(";", " ").split()
+    EXTRA = sys.argv[1:]
     del sys.argv[1:]
+    if not GCMON:
+        print("GCMON is not set", file=sys.stderr)
+        sys.exit(2)
     if not GCMOND or not os.path.exists(GCMOND):
         print("gcmond is not built: skipping", file=sys.stderr)
         sys.exit(SKIP)
@@ -105,7 +111,7 @@ class Daemon:
         cmd = ["--source", "sim", "--seed", "7", "--interval", str(interval)]
         if uart:
             cmd += ["--uart", uart]
-        self.d = wire().Daemon(GCMOND, *(cmd + list(args)),
+        self.d = wire().Daemon(GCMOND, *(cmd + list(args)), prefix=PREFIX,
                                listen=f"127.0.0.1:{port}")
         self.port = self.d.port
 
@@ -140,7 +146,8 @@ def run(*args, target=None, env=None, timeout=30, check=None, stdin=None):
         e["GCMON_TARGET"] = target
     if env:
         e.update(env)
-    p = subprocess.run([GCMON] + list(args), capture_output=True, text=True,
+    p = subprocess.run(PREFIX + [GCMON] + list(args), capture_output=True,
+                       text=True,
                        env=e, timeout=timeout, stdin=stdin)
     if check is not None and p.returncode != check:
         raise AssertionError(f"gcmon {' '.join(args)}: exit {p.returncode}, "
@@ -157,7 +164,7 @@ def start(*args, target=None, stdout=subprocess.PIPE):
     e = dict(os.environ)
     if target:
         e["GCMON_TARGET"] = target
-    return subprocess.Popen([GCMON] + list(args), stdout=stdout,
+    return subprocess.Popen(PREFIX + [GCMON] + list(args), stdout=stdout,
                             stderr=subprocess.PIPE, text=True, env=e)
 
 

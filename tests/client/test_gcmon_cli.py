@@ -3,7 +3,7 @@ over a pty pair (the UART path), checking that what gcmon prints equals
 what the daemon reports to an independent client (gcmonwire), and that
 JSON output parses with Python's json.
 
-    GCMON_PYTHON test_gcmon_cli.py <gcmon> <gcmond>
+    GCMON=<gcmon> GCMOND=<gcmond> GCMON_PYTHON test_gcmon_cli.py
 """
 import csv
 import io
@@ -286,7 +286,7 @@ class Failures(unittest.TestCase):
 class DaemonRefusals(unittest.TestCase):
     def test_control_on_a_source_without_gc_is_unavailable_naming_it(self):
         d = t.wire().Daemon(t.GCMOND, "--source", "linux",
-                            listen="127.0.0.1:0")
+                            prefix=t.PREFIX, listen="127.0.0.1:0")
         try:
             p = t.run("collect", target=f"tcp://127.0.0.1:{d.port}")
         finally:
@@ -322,7 +322,7 @@ class Permission(unittest.TestCase):
         os.chmod(self.token, 0o600)
         self.daemon = t.wire().Daemon(
             t.GCMOND, "--source", "sim", "--token-file", self.token,
-            listen="0.0.0.0:0")
+            prefix=t.PREFIX, listen="0.0.0.0:0")
         self.target = f"tcp://{self.addr}:{self.daemon.port}"
 
     def tearDown(self):
@@ -348,5 +348,5 @@ class Permission(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    t.setup_from_argv()
+    t.setup_from_env()
     unittest.main(verbosity=2)

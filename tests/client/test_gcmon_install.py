@@ -3,8 +3,8 @@ a program outside the tree built with `pkg-config --cflags --libs gcmon`
 and another with find_package(gcmon) read a sample from a live gcmond.
 Also: the shared object exports gcmon_ names and nothing else.
 
-    GCMON_PYTHON test_gcmon_install.py <gcmon> <gcmond> <build dir> \
-        [<sanitize flags>]
+    GCMON=<gcmon> GCMOND=<gcmond> GCMON_BUILD_DIR=<build dir> \
+        [GCMON_SANITIZE=address,undefined] GCMON_PYTHON test_gcmon_install.py
 """
 import glob
 import os
@@ -30,8 +30,8 @@ def sh(*cmd, env=None, cwd=None):
 class Installed(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.build = t.EXTRA[0]
-        cls.sanitize = t.EXTRA[1] if len(t.EXTRA) > 1 else ""
+        cls.build = os.environ["GCMON_BUILD_DIR"]
+        cls.sanitize = os.environ.get("GCMON_SANITIZE", "")
         cls.tmp = tempfile.mkdtemp(prefix="gcmon-install-")
         cls.prefix = os.path.join(cls.tmp, "prefix")
         sh("cmake", "--install", cls.build, "--prefix", cls.prefix)
@@ -112,5 +112,5 @@ class Installed(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    t.setup_from_argv()
+    t.setup_from_env()
     unittest.main(verbosity=2)

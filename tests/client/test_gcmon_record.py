@@ -3,7 +3,7 @@ a proxy that drops every connection on demand), and the daemon itself
 restarted on the same port. The CSV must hold a contiguous seq run per
 daemon run, with the restart marked and told apart by run_id.
 
-    GCMON_PYTHON test_gcmon_record.py <gcmon> <gcmond>
+    GCMON=<gcmon> GCMOND=<gcmond> GCMON_PYTHON test_gcmon_record.py
 """
 import csv
 import os
@@ -178,5 +178,5 @@ class Record(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    t.setup_from_argv()
+    t.setup_from_env()
     unittest.main(verbosity=2)

@@ -3,7 +3,7 @@ the screen shows the pools, the gc, the sparkline and link health with the
 daemon's values; q and Ctrl-C end it with exit 0 and the terminal as it
 was (normal screen, cursor shown, canonical mode and echo back on).
 
-    GCMON_PYTHON test_gcmon_watch.py <gcmon> <gcmond>
+    GCMON=<gcmon> GCMOND=<gcmond> GCMON_PYTHON test_gcmon_watch.py
 """
 import os
 import re
@@ -28,7 +28,8 @@ class Watch(unittest.TestCase):
         target = f"tcp://127.0.0.1:{self.daemon.port}"
         # The shell survives Ctrl-C (a trap, which gcmon does not inherit)
         # so that it can report gcmon's exit code and the tty settings.
-        script = (f"trap true INT; GCMON_TARGET={target} LANG=C.UTF-8 {t.GCMON} watch; "
+        gcmon = " ".join(t.PREFIX + [t.GCMON])
+        script = (f"trap true INT; GCMON_TARGET={target} LANG=C.UTF-8 {gcmon} watch; "
                   f"echo $? > {self.exit_file}; stty -a > {self.stty_file}; "
                   f"sleep 60")
         self.tmux("new-session", "-d", "-s", "w", "-x", "120", "-y", "32",
@@ -126,5 +127,5 @@ class Watch(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    t.setup_from_argv()
+    t.setup_from_env()
     unittest.main(verbosity=2)
