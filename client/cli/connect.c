@@ -61,15 +61,18 @@ int cli_fail(cli_ctx *x, gcmon_client *c, const char *call, int err) {
     else
       cli_error(x, "%s: no session within %s (see --timeout)", x->target, t);
     break;
+  case GCMON_ECLOSED:
+    if (call) {
+      cli_error(x, "%s: connection lost%s%s", x->target,
+                detail[0] ? ": " : "", detail);
+      break;
+    }
+    /* fall through: lost before the session began */
   case GCMON_ECONNECT:
   case GCMON_ENODEV:
   case GCMON_EIO:
     cli_error(x, "cannot reach %s: %s", x->target,
               detail[0] ? detail : gcmon_strerror(err));
-    break;
-  case GCMON_ECLOSED:
-    cli_error(x, "%s: connection lost%s%s", x->target, detail[0] ? ": " : "",
-              detail);
     break;
   default:
     if (detail[0])

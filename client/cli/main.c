@@ -48,7 +48,7 @@ static void print_usage(FILE *f) {
           "                       [$GCMON_TARGET, else %s]\n"
           "  --token-file FILE    control token for a remote daemon "
           "[$GCMON_TOKEN]\n"
-          "  --timeout DUR        per-call timeout: 5, 2.5s, 500ms  [5s]\n"
+          "  --timeout DUR        per-call timeout: 500 (ms), 2.5s   [5s]\n"
           "  -h, --help           this help; COMMAND --help for a command's\n"
           "  --version            print the version and exit\n"
           "\n"
@@ -129,10 +129,10 @@ static int apply_option(cli_ctx *x, const cli_command *cmd, int opt) {
     x->token_file = optarg;
     return -1;
   case OPT_TIMEOUT:
-    if (units_parse_duration_ms(optarg, 1000, &x->timeout_ms) != 0)
+    if (units_parse_duration_ms(optarg, 1, &x->timeout_ms) != 0)
       return usage_error(x,
-                         "--timeout: '%s' is not a duration like 5, "
-                         "2.5s or 500ms",
+                         "--timeout: '%s' is not a duration like 500, "
+                         "500ms or 2.5s",
                          optarg);
     return -1;
   case 'h':
