@@ -67,7 +67,7 @@ int cli_fail(cli_ctx *x, gcmon_client *c, const char *call, int err) {
                 detail[0] ? ": " : "", detail);
       break;
     }
-    /* fall through: lost before the session began */
+    /* fall through - lost before the session began */
   case GCMON_ECONNECT:
   case GCMON_ENODEV:
   case GCMON_EIO:
