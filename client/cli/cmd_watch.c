@@ -143,6 +143,10 @@ static void on_event(gcmon_subscription *s, const gcmon_event *ev, void *data) {
       spark_add(v, ev->sample);
     else
       emit_sample(v->w, ev->sample);
+    if (!v->screen && ferror(stdout)) {
+      stop_watch(v, CLI_EXIT_OK); /* the reader went away (| head) */
+      return;
+    }
     v->dirty = true;
     break;
   case GCMON_EVENT_SUBSCRIBED:

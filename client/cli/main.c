@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,6 +226,9 @@ int main(int argc, char **argv) {
   char msg[256];
   int rc, nargs;
 
+  /* A peer that closes its socket must be an error from write(2), not a
+   * signal that kills us; a closed stdout is noticed by the writers. */
+  signal(SIGPIPE, SIG_IGN);
   memset(&x, 0, sizeof x);
   x.prog = "gcmon";
   x.timeout_ms = GCMON_DEFAULT_TIMEOUT_MS;

@@ -48,6 +48,10 @@
  * GCMON_EVENT_RESTART precedes the new run's samples.
  *
  * Threads: a client is used from one thread (its loop's).
+ *
+ * Signals: a TCP peer that goes away can make a write raise SIGPIPE
+ * (libuv writes with write(2)); programs should ignore SIGPIPE, as gcmon
+ * does, and the lost link is then reported like any other.
  */
 #ifndef GCMON_CLIENT_H
 #define GCMON_CLIENT_H
