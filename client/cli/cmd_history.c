@@ -71,7 +71,7 @@ int cmd_history(cli_ctx *x) {
   h.progress_ok = isatty(STDERR_FILENO) != 0;
   h.w = cli_writer(x, stdout, false);
   h.w->ops->begin(h.w);
-  w_u64(h.w, "run_id", h.run_id);
+  w_id(h.w, "run_id", h.run_id);
   h.w->ops->list(h.w, "samples");
 
   o.from_seq = x->since;

@@ -72,7 +72,7 @@ void emit_sample(writer *w, const gcmon_sample *s) {
 void emit_series_sample(writer *w, uint64_t run_id, const gcmon_sample *s) {
   w->ops->begin(w);
   w_str(w, "event", "sample");
-  w_u64(w, "run_id", run_id);
+  w_id(w, "run_id", run_id);
   emit_sample_fields(w, s);
   w->ops->end(w);
 }
@@ -80,7 +80,7 @@ void emit_series_sample(writer *w, uint64_t run_id, const gcmon_sample *s) {
 void emit_gap(writer *w, uint64_t run_id, uint64_t first, uint64_t last) {
   w->ops->begin(w);
   w_str(w, "event", "gap");
-  w_u64(w, "run_id", run_id);
+  w_id(w, "run_id", run_id);
   w_u64(w, "first", first);
   w_u64(w, "last", last);
   w->ops->end(w);
@@ -89,8 +89,8 @@ void emit_gap(writer *w, uint64_t run_id, uint64_t first, uint64_t last) {
 void emit_restart(writer *w, uint64_t run_id, uint64_t prev_run_id) {
   w->ops->begin(w);
   w_str(w, "event", "restart");
-  w_u64(w, "run_id", run_id);
-  w_u64(w, "prev_run_id", prev_run_id);
+  w_id(w, "run_id", run_id);
+  w_id(w, "prev_run_id", prev_run_id);
   w->ops->end(w);
 }
 
@@ -100,7 +100,7 @@ void emit_info(writer *w, const gcmon_info *i) {
   w_str(w, "source", i->source);
   w_str(w, "device_id", i->device_id);
   w_u64(w, "version", i->version);
-  w_u64(w, "run_id", i->run_id);
+  w_id(w, "run_id", i->run_id);
   w_bool(w, "control", i->control);
   w_u64(w, "min_interval_ms", i->min_interval_ms);
   w_u64(w, "history_capacity", i->history_capacity);

@@ -22,6 +22,10 @@ void w_u64(writer *w, const char *key, uint64_t v) {
   put(w, key, (wval){.kind = WV_U64, .u = v});
 }
 
+void w_id(writer *w, const char *key, uint64_t v) {
+  put(w, key, (wval){.kind = WV_ID, .u = v});
+}
+
 void w_i64(writer *w, const char *key, int64_t v) {
   put(w, key, (wval){.kind = WV_I64, .i = v});
 }

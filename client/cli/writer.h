@@ -24,7 +24,8 @@
 
 typedef enum {
   WV_STR,       /* text */
-  WV_U64,       /* a count or id */
+  WV_U64,       /* a count */
+  WV_ID,        /* a 64-bit identifier (text shows it in hex, as logs do) */
   WV_I64,       /* a signed count */
   WV_BOOL,      /* yes / no */
   WV_BYTES,     /* unsigned bytes; `of` (if non-zero) gives a percentage */
@@ -84,6 +85,7 @@ void writer_free(writer *w);
 /* Field helpers. */
 void w_str(writer *w, const char *key, const char *s);
 void w_u64(writer *w, const char *key, uint64_t v);
+void w_id(writer *w, const char *key, uint64_t v);
 void w_i64(writer *w, const char *key, int64_t v);
 void w_bool(writer *w, const char *key, bool v);
 void w_bytes(writer *w, const char *key, uint64_t v, uint64_t of);

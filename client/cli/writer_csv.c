@@ -93,6 +93,7 @@ static void c_field(writer *w, const char *k, const wval *v) {
     snprintf(c->cells[i], CSV_CELL_MAX, "%d", v->b ? 1 : 0);
     break;
   case WV_U64:
+  case WV_ID:
   case WV_BYTES:
   case WV_DURATION:
   case WV_UPTIME:

@@ -125,6 +125,7 @@ static void j_field(writer *w, const char *k, const wval *v) {
     fputs(v->b ? "true" : "false", w->out);
     break;
   case WV_U64:
+  case WV_ID:
   case WV_BYTES:
   case WV_DURATION:
   case WV_UPTIME:

@@ -105,6 +105,9 @@ static void format(const text_writer *t, const wval *v, bool percent, char *out,
   case WV_U64:
     snprintf(out, len, "%" PRIu64, v->u);
     return;
+  case WV_ID:
+    snprintf(out, len, "%016" PRIx64, v->u);
+    return;
   case WV_I64:
     snprintf(out, len, "%" PRId64, v->i);
     return;

@@ -46,7 +46,7 @@ class Commands:
         self.assertRegex(out, r"source\s+sim\n")
         self.assertRegex(out, r"device\s+" + re.escape(h.device_id))
         self.assertRegex(out, r"control allowed\s+yes")
-        self.assertRegex(out, rf"run id\s+{h.run_id}\n")
+        self.assertRegex(out, rf"run id\s+{h.run_id:016x}\n")
 
     def test_stat_json_is_an_on_demand_sample_matching_the_daemon(self):
         got = t.run_json("stat", target=self.target)
