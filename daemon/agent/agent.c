@@ -1,0 +1,209 @@
+/* Agent lifecycle, the sampler tick and the session pool (see agent.h).
+ *
+ * Sessions live in a pool sized at init (max_sessions), each with its
+ * decoder and output buffers inline, and subscriptions in one pool of
+ * max_sessions x max_subscriptions cursors: after init nothing allocates. */
+#define _POSIX_C_SOURCE 200809L
+#include "agent_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void gcmon_agent_config_defaults(gcmon_agent_config *cfg) {
+  *cfg = (gcmon_agent_config){
+      .interval_ms = GCMON_DEFAULT_INTERVAL_MS,
+      .history_capacity = GCMON_DEFAULT_HISTORY,
+      .max_sessions = GCMON_DEFAULT_MAX_SESSIONS,
+      .max_subscriptions = GCMON_DEFAULT_MAX_SUBSCRIPTIONS,
+      .queue_events = GCMON_DEFAULT_QUEUE_EVENTS,
+      .daemon_name = "gcmond",
+  };
+}
+
+void gcmon_agent_log(gcmon_agent *a, gcmon_log_level level, const char *fmt,
+                     ...) {
+  char line[256];
+  va_list ap;
+  if (!a->cfg.log)
+    return;
+  va_start(ap, fmt);
+  vsnprintf(line, sizeof line, fmt, ap);
+  va_end(ap);
+  a->cfg.log(a->cfg.log_data, level, line);
+}
+
+static int check_config(const gcmon_agent_config *cfg) {
+  if (!cfg->source || !cfg->now_us)
+    return GCMON_EINVAL;
+  if (cfg->interval_ms < GCMON_MIN_INTERVAL_MS ||
+      cfg->interval_ms > GCMON_MAX_SUBSCRIPTION_INTERVAL_MS)
+    return GCMON_EINVAL;
+  if (cfg->history_capacity == 0 || cfg->max_sessions == 0 ||
+      cfg->max_subscriptions == 0 || cfg->queue_events == 0)
+    return GCMON_EINVAL;
+  if (cfg->token_len > GCMON_TOKEN_MAX)
+    return GCMON_EINVAL;
+  return 0;
+}
+
+int gcmon_agent_init(gcmon_agent **out, const gcmon_agent_config *cfg) {
+  gcmon_agent *a;
+  int err = check_config(cfg);
+  if (err)
+    return err;
+
+  a = calloc(1, sizeof *a);
+  if (!a)
+    return GCMON_ENOMEM;
+  a->cfg = *cfg;
+  if (cfg->token_len)
+    memcpy(a->token, cfg->token, cfg->token_len);
+  a->cfg.token = NULL; /* the caller's buffer may go; ours stays */
+  snprintf(a->daemon_name, sizeof a->daemon_name, "%s",
+           cfg->daemon_name ? cfg->daemon_name : "gcmond");
+
+  a->sessions = calloc(cfg->max_sessions, sizeof *a->sessions);
+  a->sub_pool = calloc((size_t)cfg->max_sessions * cfg->max_subscriptions,
+                       sizeof *a->sub_pool);
+  if (!a->sessions || !a->sub_pool ||
+      gcmon__history_init(&a->history, cfg->history_capacity) != 0) {
+    free(a->sessions);
+    free(a->sub_pool);
+    free(a);
+    return GCMON_ENOMEM;
+  }
+  for (uint32_t i = 0; i < cfg->max_sessions; i++)
+    a->sessions[i].subs = &a->sub_pool[(size_t)i * cfg->max_subscriptions];
+  *out = a;
+  return 0;
+}
+
+void gcmon_agent_close(gcmon_agent *a) {
+  if (!a)
+    return;
+  for (uint32_t i = 0; i < a->cfg.max_sessions; i++)
+    if (a->sessions[i].in_use)
+      gcmon_session_close(&a->sessions[i]);
+  gcmon__history_close(&a->history);
+  free(a->sessions);
+  free(a->sub_pool);
+  free(a);
+}
+
+int gcmon__agent_read_now(gcmon_agent *a, gcmon_sample *out) {
+  gcmon_source *src = a->cfg.source;
+  memset(out, 0, sizeof *out);
+  src->error[0] = '\0';
+  return src->ops->read(src, a->cfg.now_us(a->cfg.clock_data), out);
+}
+
+int gcmon_agent_tick(gcmon_agent *a) {
+  gcmon_sample s;
+  int err = gcmon__agent_read_now(a, &s);
+  if (err) {
+    a->stats.read_errors++;
+    gcmon_agent_log(
+        a, GCMON_LOG_WARN, "%s: read failed: %s", a->cfg.source->ops->name,
+        a->cfg.source->error[0] ? a->cfg.source->error : gcmon_strerror(err));
+    return err;
+  }
+  gcmon__history_append(&a->history, &s);
+  a->stats.samples++;
+
+  for (uint32_t i = 0; i < a->cfg.max_sessions; i++) {
+    gcmon_session *sess = &a->sessions[i];
+    if (!sess->in_use)
+      continue;
+    gcmon__stream_bound_lag(sess);
+    if (gcmon__stream_has_pending(sess) && sess->wake)
+      sess->wake(sess);
+  }
+  return 0;
+}
+
+const gcmon_agent_stats *gcmon_agent_get_stats(const gcmon_agent *a) {
+  return &a->stats;
+}
+
+uint32_t gcmon_agent_interval_ms(const gcmon_agent *a) {
+  return a->cfg.interval_ms;
+}
+
+uint64_t gcmon_agent_run_id(const gcmon_agent *a) {
+  return a->cfg.run_id;
+}
+
+unsigned gcmon_agent_session_count(const gcmon_agent *a) {
+  return a->open_sessions;
+}
+
+int gcmon_agent_open_session(gcmon_agent *a, const gcmon_session_config *cfg,
+                             gcmon_session **out) {
+  for (uint32_t i = 0; i < a->cfg.max_sessions; i++) {
+    gcmon_session *s = &a->sessions[i];
+    gcmon__subscription *subs = s->subs;
+    if (s->in_use)
+      continue;
+    memset(s, 0, sizeof *s);
+    s->subs = subs;
+    s->agent = a;
+    s->in_use = true;
+    s->trusted = cfg->trusted;
+    s->wake = cfg->wake;
+    s->data = cfg->data;
+    s->next_sub_id = 1;
+    snprintf(s->peer, sizeof s->peer, "%s", cfg->peer ? cfg->peer : "?");
+    gcmon_frame_decoder_init(&s->decoder, s->decoder_buf,
+                             sizeof s->decoder_buf);
+    gcmon__stream_reset(s);
+    a->open_sessions++;
+    a->stats.sessions_opened++;
+    gcmon_agent_log(a, GCMON_LOG_INFO, "session open: %s%s", s->peer,
+                    s->trusted ? " (trusted)" : "");
+    *out = s;
+    return 0;
+  }
+  a->stats.sessions_refused++;
+  gcmon_agent_log(a, GCMON_LOG_WARN, "session refused (limit %u): %s",
+                  (unsigned)a->cfg.max_sessions, cfg->peer ? cfg->peer : "?");
+  return GCMON_ELIMIT;
+}
+
+size_t gcmon_agent_refusal(gcmon_agent *a, uint8_t *out, size_t cap) {
+  gcmon_v1_Response *resp;
+  size_t n;
+  a->tx = (gcmon_v1_Packet)gcmon_v1_Packet_init_zero;
+  a->tx.which_kind = gcmon_v1_Packet_response_tag;
+  resp = &a->tx.kind.response;
+  resp->id = 0;
+  gcmon__set_status(resp, gcmon_v1_Status_Code_RESOURCE_EXHAUSTED,
+                    "session limit %u reached", (unsigned)a->cfg.max_sessions);
+  n = gcmon__codec_encode(&a->tx, a->payload, sizeof a->payload);
+  return n ? gcmon_frame_encode(a->payload, n, out, cap) : 0;
+}
+
+void gcmon_session_close(gcmon_session *s) {
+  gcmon_agent *a = s->agent;
+  const gcmon_frame_stats *st = &s->decoder.stats;
+  if (!s->in_use)
+    return;
+  gcmon_agent_log(a, GCMON_LOG_INFO,
+                  "session closed: %s (frames %llu, drops %llu, "
+                  "events lost %llu)",
+                  s->peer, (unsigned long long)st->frames,
+                  (unsigned long long)gcmon_frame_stats_drops(st),
+                  (unsigned long long)s->events_dropped);
+  gcmon__stream_reset(s);
+  s->in_use = false;
+  a->open_sessions--;
+}
+
+const gcmon_frame_stats *gcmon_session_link_stats(const gcmon_session *s) {
+  return &s->decoder.stats;
+}
+
+void *gcmon_session_data(const gcmon_session *s) {
+  return s->data;
+}

@@ -1,0 +1,90 @@
+/* Agent core internals shared by agent.c, session.c, stream.c and
+ * dispatch.c. Nothing outside daemon/agent/ includes this. */
+#ifndef GCMON_AGENT_INTERNAL_H
+#define GCMON_AGENT_INTERNAL_H
+
+#include "agent.h"
+#include "codec.h"
+#include "history.h"
+
+#define GCMON__PEER_MAX           64
+#define GCMON__STATUS_MESSAGE_MAX 96
+
+/* A subscription is a cursor into the shared history ring: events are
+ * encoded lazily from it when the transport can take them, so a slow reader
+ * costs no memory beyond its session's fixed output buffer. */
+typedef struct {
+  uint32_t id;           /* 0 = slot free */
+  uint32_t every;        /* deliver every n-th series sample (interval/min) */
+  uint64_t next_seq;     /* next seq to deliver */
+  uint64_t replay_until; /* seqs up to here were asked for by from_seq: they
+                            are exempt from the live lag bound */
+} gcmon__subscription;
+
+struct gcmon_session {
+  gcmon_agent *agent;
+  bool in_use;
+  bool hello_done;
+  bool control;
+  bool trusted;
+  bool frame_pending; /* the decoder holds a frame waiting for output room */
+  char peer[GCMON__PEER_MAX];
+  void (*wake)(gcmon_session *s);
+  void *data;
+
+  gcmon_frame_decoder decoder;
+  uint8_t decoder_buf[GCMON_FRAME_MAX];
+
+  uint8_t out[GCMON_SESSION_OUTPUT_SIZE];
+  size_t out_head; /* first byte not yet handed to the transport's write */
+  size_t out_tail; /* end of queued bytes */
+
+  gcmon__subscription *subs; /* max_subscriptions slots in the agent's pool */
+  uint32_t next_sub_id;
+  uint64_t events_dropped;
+};
+
+struct gcmon_agent {
+  gcmon_agent_config cfg;
+  uint8_t token[GCMON_TOKEN_MAX];
+  char daemon_name[33];
+  gcmon__history history;
+  gcmon_session *sessions; /* max_sessions slots */
+  gcmon__subscription *sub_pool;
+  unsigned open_sessions;
+  gcmon_agent_stats stats;
+
+  /* Scratch for the one thread that runs the agent: one request or event
+   * is decoded/encoded at a time. */
+  gcmon_v1_Packet rx;
+  gcmon_v1_Packet tx;
+  uint8_t payload[GCMON_MAX_PAYLOAD];
+};
+
+/* Read the source now (seq 0); 0 or a GCMON_E* with a message in msg. */
+int gcmon__agent_read_now(gcmon_agent *a, gcmon_sample *out);
+
+/* dispatch.c: handle one decoded request into a->tx (a response). */
+void gcmon__dispatch_request(gcmon_session *s, const gcmon_v1_Request *req,
+                             gcmon_v1_Response *resp);
+
+/* Fill resp->status; message printf-style (truncated at 96 bytes). */
+void gcmon__set_status(gcmon_v1_Response *resp, gcmon_v1_Status_Code code,
+                       const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* session.c: encode a->tx and append it as one frame to s's output.
+ * False when it did not fit (the caller checked room first). */
+bool gcmon__session_send_packet(gcmon_session *s);
+size_t gcmon__session_out_free(const gcmon_session *s);
+
+/* stream.c: subscriptions. */
+void gcmon__stream_reset(gcmon_session *s);
+void gcmon__stream_bound_lag(gcmon_session *s);
+bool gcmon__stream_has_pending(const gcmon_session *s);
+void gcmon__stream_fill(gcmon_session *s);
+
+#endif

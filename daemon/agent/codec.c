@@ -1,0 +1,85 @@
+/* nanopb encode/decode for the agent (see codec.h). */
+#include "codec.h"
+
+#include "gcmon/error.h"
+#include "gcmon_frame.h"
+
+#include <pb_decode.h>
+#include <pb_encode.h>
+
+/* The largest Packet the schema allows must fit one frame: this is what
+ * bounds History.samples in gcmon.options. */
+typedef char gcmon__packet_fits_max_payload
+    [gcmon_v1_Packet_size <= GCMON_MAX_PAYLOAD ? 1 : -1];
+
+static void mem_to_pb(const gcmon_mem_info *in, gcmon_v1_MemInfo *out) {
+  out->total = in->total;
+  out->used = in->used;
+  out->free = in->free;
+}
+
+void gcmon__codec_sample_to_pb(const gcmon_sample *in, gcmon_v1_Sample *out) {
+  *out = (gcmon_v1_Sample)gcmon_v1_Sample_init_zero;
+  out->seq = in->seq;
+  out->uptime_us = in->uptime_us;
+  out->has_gc = in->has_gc;
+  if (in->has_gc) {
+    out->gc.mem_alloc = in->gc.mem_alloc;
+    out->gc.mem_free = in->gc.mem_free;
+    out->gc.threshold = in->gc.threshold;
+    out->gc.enabled = in->gc.enabled;
+    out->gc.collections = in->gc.collections;
+    out->gc.largest_free = in->gc.largest_free;
+  }
+  out->sys_total = in->sys_total;
+  out->has_sys_heap = in->has_sys_heap;
+  out->has_sys_page = in->has_sys_page;
+  out->has_sys_mmz = in->has_sys_mmz;
+  mem_to_pb(&in->sys_heap, &out->sys_heap);
+  mem_to_pb(&in->sys_page, &out->sys_page);
+  mem_to_pb(&in->sys_mmz, &out->sys_mmz);
+}
+
+int gcmon__codec_decode(const uint8_t *payload, size_t len,
+                        gcmon_v1_Packet *out) {
+  pb_istream_t in = pb_istream_from_buffer(payload, len);
+  return pb_decode(&in, gcmon_v1_Packet_fields, out) ? 0 : GCMON_EPARSE;
+}
+
+size_t gcmon__codec_encode(const gcmon_v1_Packet *p, uint8_t *payload,
+                           size_t cap) {
+  pb_ostream_t out = pb_ostream_from_buffer(payload, cap);
+  return pb_encode(&out, gcmon_v1_Packet_fields, p) ? out.bytes_written : 0;
+}
+
+/* Walk the fields of one message; stop at `field` with wire type `wt`. */
+static bool find_field(pb_istream_t *s, uint32_t field, pb_wire_type_t wt) {
+  pb_wire_type_t got;
+  uint32_t tag;
+  bool eof;
+  while (pb_decode_tag(s, &got, &tag, &eof)) {
+    if (tag == field && got == wt)
+      return true;
+    if (!pb_skip_field(s, got))
+      return false;
+  }
+  return false;
+}
+
+bool gcmon__codec_peek_request_id(const uint8_t *payload, size_t len,
+                                  uint32_t *id) {
+  pb_istream_t s = pb_istream_from_buffer(payload, len);
+  pb_istream_t req;
+  uint64_t v;
+  bool found;
+
+  if (!find_field(&s, gcmon_v1_Packet_request_tag, PB_WT_STRING) ||
+      !pb_make_string_substream(&s, &req))
+    return false;
+  found = find_field(&req, gcmon_v1_Request_id_tag, PB_WT_VARINT) &&
+          pb_decode_varint(&req, &v) && v != 0 && v <= UINT32_MAX;
+  pb_close_string_substream(&s, &req);
+  if (found)
+    *id = (uint32_t)v;
+  return found;
+}

@@ -1,0 +1,99 @@
+/* Subscriptions: cursors into the history ring, turned into Event frames
+ * only when the transport has room for them.
+ *
+ * A subscription granted k x min_interval_ms delivers seqs first_seq,
+ * first_seq + k, ... Its "queue" is the distance from its cursor to the
+ * newest sample: live subscriptions may lag at most queue_events events,
+ * beyond that the oldest are skipped whole (counted as lost); a from_seq
+ * replay may lag as far as history reaches. Samples that leave the ring
+ * before they were sent are lost too. Either way the client sees a seq gap
+ * and can recover what history still holds with a new from_seq. */
+#include "agent_internal.h"
+
+void gcmon__stream_reset(gcmon_session *s) {
+  for (uint32_t i = 0; i < s->agent->cfg.max_subscriptions; i++)
+    s->subs[i] = (gcmon__subscription){0};
+}
+
+/* Move sub's cursor forward to at least seq, keeping its stride; counts
+ * the events skipped. */
+static void skip_to(gcmon_session *s, gcmon__subscription *sub, uint64_t seq) {
+  uint64_t steps;
+  if (sub->next_seq >= seq)
+    return;
+  steps = (seq - sub->next_seq + sub->every - 1) / sub->every;
+  sub->next_seq += steps * sub->every;
+  s->events_dropped += steps;
+  s->agent->stats.events_dropped += steps;
+}
+
+void gcmon__stream_bound_lag(gcmon_session *s) {
+  gcmon_agent *a = s->agent;
+  uint64_t newest = a->history.newest;
+  uint64_t oldest = gcmon__history_oldest(&a->history);
+
+  for (uint32_t i = 0; i < a->cfg.max_subscriptions; i++) {
+    gcmon__subscription *sub = &s->subs[i];
+    uint64_t span;
+    if (!sub->id || sub->next_seq > newest)
+      continue;
+    skip_to(s, sub, oldest);
+    if (sub->next_seq <= sub->replay_until)
+      continue;
+    span = (uint64_t)a->cfg.queue_events * sub->every;
+    if (newest - sub->next_seq >= span)
+      skip_to(s, sub, newest - span + 1);
+  }
+}
+
+static gcmon__subscription *most_behind(gcmon_session *s) {
+  gcmon__subscription *best = NULL;
+  uint64_t newest = s->agent->history.newest;
+  for (uint32_t i = 0; i < s->agent->cfg.max_subscriptions; i++) {
+    gcmon__subscription *sub = &s->subs[i];
+    if (sub->id && sub->next_seq <= newest &&
+        (!best || sub->next_seq < best->next_seq))
+      best = sub;
+  }
+  return best;
+}
+
+bool gcmon__stream_has_pending(const gcmon_session *s) {
+  uint64_t newest = s->agent->history.newest;
+  for (uint32_t i = 0; i < s->agent->cfg.max_subscriptions; i++)
+    if (s->subs[i].id && s->subs[i].next_seq <= newest)
+      return true;
+  return false;
+}
+
+/* Room one event needs, plus one worst-case response kept free. */
+/* Event inside a Packet: its own bound plus the oneof tag and length. */
+#define EVENT_WIRE_MAX GCMON_FRAME_WIRE_SIZE(gcmon_v1_Event_size + 3u)
+#define FILL_RESERVE   (GCMON_FRAME_WIRE_MAX + EVENT_WIRE_MAX)
+
+void gcmon__stream_fill(gcmon_session *s) {
+  gcmon_agent *a = s->agent;
+  gcmon__subscription *sub;
+
+  if (!s->hello_done)
+    return;
+  gcmon__stream_bound_lag(s);
+  while (gcmon__session_out_free(s) >= FILL_RESERVE &&
+         (sub = most_behind(s)) != NULL) {
+    const gcmon_sample *sample = gcmon__history_get(&a->history, sub->next_seq);
+    uint64_t seq = sub->next_seq;
+    sub->next_seq += sub->every;
+    if (!sample) /* left the ring since bound_lag: cannot happen in one call */
+      continue;
+    a->tx = (gcmon_v1_Packet)gcmon_v1_Packet_init_zero;
+    a->tx.which_kind = gcmon_v1_Packet_event_tag;
+    a->tx.kind.event.subscription = sub->id;
+    a->tx.kind.event.which_body = gcmon_v1_Event_sample_tag;
+    gcmon__codec_sample_to_pb(sample, &a->tx.kind.event.body.sample);
+    if (!gcmon__session_send_packet(s)) {
+      sub->next_seq = seq; /* retry when there is room */
+      break;
+    }
+    a->stats.events_sent++;
+  }
+}

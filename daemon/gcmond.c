@@ -1,0 +1,160 @@
+/* gcmond: the gcmon daemon. Parses the command line, opens the memory
+ * source, starts the server (agent + sampler + TCP + UART) on a libuv loop,
+ * and shuts everything down cleanly on SIGINT/SIGTERM (exit 0). */
+#define _POSIX_C_SOURCE 200809L
+#include "options.h"
+#include "server.h"
+#include "source.h"
+#include "token.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef GCMON_VERSION
+#define GCMON_VERSION "0.0.0"
+#endif
+
+typedef struct {
+  gcmon_log_level max_level;
+} stderr_log;
+
+static void log_to_stderr(void *data, gcmon_log_level level, const char *msg) {
+  static const char *const names[] = {"error", "warn", "info", "debug"};
+  const stderr_log *l = data;
+  if (level > l->max_level)
+    return;
+  fprintf(stderr, "gcmond: %s: %s\n", names[level], msg);
+}
+
+/* Entropy for run_id: the kernel's, else a mix of time and pid. */
+static uint64_t random_u64(void) {
+  uint64_t v = 0;
+  int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    ssize_t n = read(fd, &v, sizeof v);
+    close(fd);
+    if (n == (ssize_t)sizeof v && v != 0)
+      return v;
+  }
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  v = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^
+      ((uint64_t)getpid() << 40);
+  return v ? v : 1;
+}
+
+typedef struct {
+  gcmon_server *server;
+  uv_signal_t sigint;
+  uv_signal_t sigterm;
+} daemon_state;
+
+static void on_signal(uv_signal_t *h, int signum) {
+  daemon_state *d = h->data;
+  gcmon_agent_log(gcmon_server_agent(d->server), GCMON_LOG_INFO,
+                  "signal %d: shutting down", signum);
+  gcmon_server_stop(d->server);
+  uv_close((uv_handle_t *)&d->sigint, NULL);
+  uv_close((uv_handle_t *)&d->sigterm, NULL);
+}
+
+int main(int argc, char **argv) {
+  gcmond_options opt;
+  gcmon_source_config scfg = {0};
+  gcmon_server_config cfg = {0};
+  stderr_log log = {GCMON_LOG_INFO};
+  uint8_t token[GCMON_TOKEN_MAX];
+  daemon_state d;
+  gcmon_source *src;
+  uv_loop_t loop;
+  char err[256];
+  int rc;
+
+  switch (gcmond_options_parse(&opt, argc, argv)) {
+  case GCMOND_OPTIONS_RUN:
+    break;
+  case GCMOND_OPTIONS_EXIT_OK:
+    return 0;
+  case GCMOND_OPTIONS_USAGE:
+    return 2;
+  }
+  log.max_level = opt.verbosity > 0   ? GCMON_LOG_DEBUG
+                  : opt.verbosity < 0 ? GCMON_LOG_WARN
+                                      : GCMON_LOG_INFO;
+  signal(SIGPIPE, SIG_IGN);
+
+  gcmon_agent_config_defaults(&cfg.agent);
+  if (opt.token_file) {
+    rc = gcmon_token_load(opt.token_file, token, sizeof token, err, sizeof err);
+    if (rc < 0) {
+      fprintf(stderr, "gcmond: %s\n", err);
+      return 1;
+    }
+    cfg.agent.token = token;
+    cfg.agent.token_len = (size_t)rc;
+  }
+
+  scfg.name = opt.source;
+  scfg.seed = opt.seed_set ? opt.seed : random_u64();
+  scfg.meminfo_path = opt.meminfo_path;
+  scfg.misc_dev_path = opt.misc_dev_path;
+  scfg.media_mem_path = opt.media_mem_path;
+  if (gcmon_source_open(&src, &scfg, err, sizeof err) != 0) {
+    fprintf(stderr, "gcmond: %s\n", err);
+    return 1;
+  }
+
+  cfg.agent.source = src;
+  cfg.agent.interval_ms = opt.interval_ms;
+  cfg.agent.history_capacity = opt.history;
+  cfg.agent.max_sessions = opt.max_sessions;
+  cfg.agent.queue_events = opt.queue_events;
+  cfg.agent.run_id = random_u64();
+  cfg.agent.daemon_name = "gcmond " GCMON_VERSION;
+  cfg.agent.log = log_to_stderr;
+  cfg.agent.log_data = &log;
+  cfg.listen = opt.listen;
+  cfg.uart = opt.uart;
+  cfg.baud = opt.baud;
+
+  uv_loop_init(&loop);
+  rc = gcmon_server_start(&d.server, &loop, &cfg, err, sizeof err);
+  if (rc != 0) {
+    fprintf(stderr, "gcmond: %s\n", err);
+    uv_run(&loop, UV_RUN_DEFAULT); /* let half-opened handles close */
+    uv_loop_close(&loop);
+    gcmon_source_close(src);
+    return 1;
+  }
+  uv_signal_init(&loop, &d.sigint);
+  uv_signal_init(&loop, &d.sigterm);
+  d.sigint.data = d.sigterm.data = &d;
+  uv_signal_start(&d.sigint, on_signal, SIGINT);
+  uv_signal_start(&d.sigterm, on_signal, SIGTERM);
+
+  if (opt.listen)
+    fprintf(stderr, "gcmond: info: listening on tcp %s (port %d)\n", opt.listen,
+            gcmon_server_tcp_port(d.server));
+  if (opt.uart)
+    fprintf(stderr, "gcmond: info: serving uart %s at %u baud\n", opt.uart,
+            opt.baud);
+  fprintf(stderr,
+          "gcmond: info: source %s (%s), sampling every %u ms, run %016llx\n",
+          src->ops->name, src->device_id, (unsigned)opt.interval_ms,
+          (unsigned long long)cfg.agent.run_id);
+
+  uv_run(&loop, UV_RUN_DEFAULT);
+  rc = uv_loop_close(&loop);
+  gcmon_source_close(src);
+  if (rc != 0) {
+    fprintf(stderr, "gcmond: warn: loop closed with handles open\n");
+    return 1;
+  }
+  fprintf(stderr, "gcmond: info: stopped\n");
+  return 0;
+}

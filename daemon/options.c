@@ -1,0 +1,226 @@
+/* gcmond command-line parsing (see options.h). Every flag is one row of the
+ * long-options table and one line of the help text; values are checked
+ * here so main() only sees a valid configuration. */
+#define _GNU_SOURCE /* getopt_long */
+#include "options.h"
+
+#include "agent.h"
+#include "source.h"
+#include "uart.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef GCMON_VERSION
+#define GCMON_VERSION "0.0.0"
+#endif
+
+static void print_help(FILE *f) {
+  fprintf(f,
+          "usage: gcmond [options]\n"
+          "\n"
+          "Samples the board's memory counters and serves them over TCP and "
+          "UART\n(the gcmon protocol, see gcmond(1)).\n"
+          "\n"
+          "  --source NAME        sim | linux | k230               [sim]\n"
+          "  --listen HOST:PORT   TCP address, or 'none'           "
+          "[0.0.0.0:7230]\n"
+          "  --uart DEV           also serve on this serial device [off]\n"
+          "  --baud N             UART speed                       [115200]\n"
+          "  --interval MS        sampling period, >= %u            [%u]\n"
+          "  --history N          samples kept in history          [%u]\n"
+          "  --max-sessions N     clients at once                  [%u]\n"
+          "  --queue N            events a slow client may lag     [%u]\n"
+          "  --token-file FILE    control token for remote peers (mode 600)\n"
+          "  --seed N             sim: workload seed               [random]\n"
+          "  --meminfo PATH       linux: meminfo file        [/proc/meminfo]\n"
+          "  --misc-dev PATH      k230: misc device      [/dev/canmv_misc]\n"
+          "  --media-mem PATH     k230: MMZ stats file   [/proc/media-mem]\n"
+          "  -v, --verbose        log debug detail; -q, --quiet: warnings "
+          "only\n"
+          "  --version            print the version and exit\n"
+          "  -h, --help           print this help and exit\n",
+          GCMON_MIN_INTERVAL_MS, GCMON_DEFAULT_INTERVAL_MS,
+          GCMON_DEFAULT_HISTORY, GCMON_DEFAULT_MAX_SESSIONS,
+          GCMON_DEFAULT_QUEUE_EVENTS);
+}
+
+static gcmond_options_result usage(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
+static gcmond_options_result usage(const char *fmt, ...) {
+  va_list ap;
+  fprintf(stderr, "gcmond: ");
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "\nusage: gcmond [--source NAME] [--listen HOST:PORT] "
+                  "[--uart DEV] ... (see gcmond --help)\n");
+  return GCMOND_OPTIONS_USAGE;
+}
+
+/* Parse an unsigned decimal in [lo, hi]. */
+static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out) {
+  char *end;
+  unsigned long long v;
+  if (!s || !*s || *s == '-')
+    return -1;
+  errno = 0;
+  v = strtoull(s, &end, 10);
+  if (errno || *end || v < lo || v > hi)
+    return -1;
+  *out = v;
+  return 0;
+}
+
+static bool known_source(const char *name) {
+  for (const char *const *n = gcmon_source_names(); *n; n++)
+    if (strcmp(*n, name) == 0)
+      return true;
+  return false;
+}
+
+enum {
+  OPT_SOURCE = 256,
+  OPT_LISTEN,
+  OPT_UART,
+  OPT_BAUD,
+  OPT_INTERVAL,
+  OPT_HISTORY,
+  OPT_MAX_SESSIONS,
+  OPT_QUEUE,
+  OPT_TOKEN_FILE,
+  OPT_SEED,
+  OPT_MEMINFO,
+  OPT_MISC_DEV,
+  OPT_MEDIA_MEM,
+  OPT_VERSION
+};
+
+static const struct option long_options[] = {
+    {"source", required_argument, NULL, OPT_SOURCE},
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"uart", required_argument, NULL, OPT_UART},
+    {"baud", required_argument, NULL, OPT_BAUD},
+    {"interval", required_argument, NULL, OPT_INTERVAL},
+    {"history", required_argument, NULL, OPT_HISTORY},
+    {"max-sessions", required_argument, NULL, OPT_MAX_SESSIONS},
+    {"queue", required_argument, NULL, OPT_QUEUE},
+    {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"meminfo", required_argument, NULL, OPT_MEMINFO},
+    {"misc-dev", required_argument, NULL, OPT_MISC_DEV},
+    {"media-mem", required_argument, NULL, OPT_MEDIA_MEM},
+    {"verbose", no_argument, NULL, 'v'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+gcmond_options_result gcmond_options_parse(gcmond_options *o, int argc,
+                                           char **argv) {
+  uint64_t v;
+  int c;
+
+  *o = (gcmond_options){
+      .source = "sim",
+      .listen = "0.0.0.0:7230",
+      .baud = 115200,
+      .interval_ms = GCMON_DEFAULT_INTERVAL_MS,
+      .history = GCMON_DEFAULT_HISTORY,
+      .max_sessions = GCMON_DEFAULT_MAX_SESSIONS,
+      .queue_events = GCMON_DEFAULT_QUEUE_EVENTS,
+  };
+  opterr = 0;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, ":vqh", long_options, NULL)) != -1) {
+    switch (c) {
+    case OPT_SOURCE:
+      if (!known_source(optarg))
+        return usage("unknown --source '%s' (sim, linux, k230)", optarg);
+      o->source = optarg;
+      break;
+    case OPT_LISTEN:
+      o->listen = strcmp(optarg, "none") == 0 ? NULL : optarg;
+      break;
+    case OPT_UART:
+      o->uart = optarg;
+      break;
+    case OPT_BAUD:
+      if (parse_u64(optarg, 1, UINT32_MAX, &v) ||
+          gcmon_uart_check_baud((unsigned)v) != 0)
+        return usage("--baud '%s': not a supported serial speed", optarg);
+      o->baud = (unsigned)v;
+      break;
+    case OPT_INTERVAL:
+      if (parse_u64(optarg, GCMON_MIN_INTERVAL_MS,
+                    GCMON_MAX_SUBSCRIPTION_INTERVAL_MS, &v))
+        return usage("--interval '%s': milliseconds, at least 10", optarg);
+      o->interval_ms = (uint32_t)v;
+      break;
+    case OPT_HISTORY:
+      if (parse_u64(optarg, 1, 10u * 1000u * 1000u, &v))
+        return usage("--history '%s': a sample count, 1 to 10000000", optarg);
+      o->history = (uint32_t)v;
+      break;
+    case OPT_MAX_SESSIONS:
+      if (parse_u64(optarg, 1, 1024, &v))
+        return usage("--max-sessions '%s': 1 to 1024", optarg);
+      o->max_sessions = (uint32_t)v;
+      break;
+    case OPT_QUEUE:
+      if (parse_u64(optarg, 1, 1u << 20, &v))
+        return usage("--queue '%s': an event count, at least 1", optarg);
+      o->queue_events = (uint32_t)v;
+      break;
+    case OPT_TOKEN_FILE:
+      o->token_file = optarg;
+      break;
+    case OPT_SEED:
+      if (parse_u64(optarg, 0, UINT64_MAX, &v))
+        return usage("--seed '%s': an unsigned integer", optarg);
+      o->seed = v;
+      o->seed_set = true;
+      break;
+    case OPT_MEMINFO:
+      o->meminfo_path = optarg;
+      break;
+    case OPT_MISC_DEV:
+      o->misc_dev_path = optarg;
+      break;
+    case OPT_MEDIA_MEM:
+      o->media_mem_path = optarg;
+      break;
+    case 'v':
+      o->verbosity = 1;
+      break;
+    case 'q':
+      o->verbosity = -1;
+      break;
+    case OPT_VERSION:
+      printf("gcmond %s (gcmon protocol %u)\n", GCMON_VERSION,
+             GCMON_PROTOCOL_VERSION);
+      return GCMOND_OPTIONS_EXIT_OK;
+    case 'h':
+      print_help(stdout);
+      return GCMOND_OPTIONS_EXIT_OK;
+    case ':':
+      return usage("option '%s' needs a value", argv[optind - 1]);
+    default:
+      return usage("unknown option '%s'", argv[optind - 1]);
+    }
+  }
+  if (optind < argc)
+    return usage("unexpected argument '%s'", argv[optind]);
+  if (!o->listen && !o->uart)
+    return usage("%s", "nothing to serve: --listen none needs --uart");
+  return GCMOND_OPTIONS_RUN;
+}

@@ -1,0 +1,35 @@
+/* gcmond's command line: parsing, validation and --help text. */
+#ifndef GCMON_OPTIONS_H
+#define GCMON_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct gcmond_options {
+  const char *source; /* sim | linux | k230 */
+  const char *listen; /* NULL when --listen none */
+  const char *uart;   /* NULL = no UART */
+  unsigned baud;
+  uint32_t interval_ms;
+  uint32_t history;
+  uint32_t max_sessions;
+  uint32_t queue_events;
+  const char *token_file;
+  uint64_t seed;
+  bool seed_set;
+  const char *meminfo_path;
+  const char *misc_dev_path;
+  const char *media_mem_path;
+  int verbosity; /* 0 = info, 1 = debug, -1 = warnings only */
+} gcmond_options;
+
+typedef enum {
+  GCMOND_OPTIONS_RUN = 0, /* start the daemon */
+  GCMOND_OPTIONS_EXIT_OK, /* --help / --version printed */
+  GCMOND_OPTIONS_USAGE    /* bad flag: message printed, exit 2 */
+} gcmond_options_result;
+
+gcmond_options_result gcmond_options_parse(gcmond_options *o, int argc,
+                                           char **argv);
+
+#endif

@@ -1,0 +1,45 @@
+/* A session carried over a libuv stream (a TCP connection, or a UART opened
+ * as a pipe): the one pump between uv reads/writes and the agent's
+ * gcmon_session_feed/output, shared by every transport.
+ *
+ * Flow control: when the session cannot take more input (its output is
+ * full), reading stops and the unconsumed bytes wait in the connection's
+ * buffer; reading resumes after the next write completes. One write is in
+ * flight at a time. */
+#ifndef GCMON_CONN_H
+#define GCMON_CONN_H
+
+#include "agent.h"
+
+#include <uv.h>
+
+#define GCMON__CONN_READ_BUF 4096
+
+typedef struct gcmon__conn gcmon__conn;
+
+struct gcmon__conn {
+  uv_stream_t *stream; /* owned by the caller's handle (tcp or pipe) */
+  gcmon_session *session;
+  uint8_t rbuf[GCMON__CONN_READ_BUF];
+  size_t rbuf_off;
+  size_t rbuf_len;
+  bool reading;
+  bool writing;
+  bool closing;
+  uv_write_t wreq;
+  size_t wlen;
+  /* Called once when the stream ended (EOF, error, or gcmon__conn_close):
+   * the session is already closed; the owner closes its handle. */
+  void (*on_end)(gcmon__conn *c, int status);
+  void *data;
+};
+
+/* Open a session on the agent for this stream and start reading.
+ * GCMON_ELIMIT when the agent refuses it (nothing started). */
+int gcmon__conn_start(gcmon__conn *c, gcmon_agent *agent, uv_stream_t *stream,
+                      bool trusted, const char *peer);
+
+/* End the session and stop reading; on_end is called. Idempotent. */
+void gcmon__conn_end(gcmon__conn *c, int status);
+
+#endif

@@ -1,0 +1,94 @@
+/* Server assembly and the sampler timer (see server.h). */
+#define _POSIX_C_SOURCE 200809L
+#include "server.h"
+
+#include "tcp.h"
+#include "uart.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+struct gcmon_server {
+  gcmon_agent *agent;
+  uv_timer_t sampler;
+  gcmon_tcp_server *tcp;
+  gcmon_uart *uart;
+};
+
+static uint64_t loop_clock_us(void *data) {
+  (void)data;
+  return uv_hrtime() / 1000u;
+}
+
+static void on_sample_tick(uv_timer_t *t) {
+  gcmon_server *srv = t->data;
+  gcmon_agent_tick(srv->agent);
+}
+
+static void on_sampler_closed(uv_handle_t *h) {
+  free(h->data);
+}
+
+int gcmon_server_start(gcmon_server **out, uv_loop_t *loop,
+                       const gcmon_server_config *cfg, char *err,
+                       size_t errlen) {
+  gcmon_agent_config acfg = cfg->agent;
+  gcmon_server *srv;
+  int rc;
+
+  if (!acfg.now_us)
+    acfg.now_us = loop_clock_us;
+  srv = calloc(1, sizeof *srv);
+  if (!srv)
+    return GCMON_ENOMEM;
+  rc = gcmon_agent_init(&srv->agent, &acfg);
+  if (rc != 0) {
+    snprintf(err, errlen, "cannot start the agent: %s", gcmon_strerror(rc));
+    free(srv);
+    return rc;
+  }
+  if (cfg->listen) {
+    rc = gcmon_tcp_server_start(&srv->tcp, loop, srv->agent, cfg->listen, err,
+                                errlen);
+    if (rc != 0)
+      goto fail;
+  }
+  if (cfg->uart) {
+    rc = gcmon_uart_start(&srv->uart, loop, srv->agent, cfg->uart, cfg->baud,
+                          err, errlen);
+    if (rc != 0) {
+      if (srv->tcp)
+        gcmon_tcp_server_stop(srv->tcp);
+      goto fail;
+    }
+  }
+  uv_timer_init(loop, &srv->sampler);
+  srv->sampler.data = srv;
+  uv_timer_start(&srv->sampler, on_sample_tick, 0, acfg.interval_ms);
+  *out = srv;
+  return 0;
+
+fail:
+  gcmon_agent_close(srv->agent);
+  free(srv);
+  return rc;
+}
+
+void gcmon_server_stop(gcmon_server *srv) {
+  uv_timer_stop(&srv->sampler);
+  if (srv->tcp)
+    gcmon_tcp_server_stop(srv->tcp);
+  if (srv->uart)
+    gcmon_uart_stop(srv->uart);
+  gcmon_agent_close(srv->agent);
+  srv->agent = NULL;
+  uv_close((uv_handle_t *)&srv->sampler, on_sampler_closed);
+}
+
+gcmon_agent *gcmon_server_agent(gcmon_server *srv) {
+  return srv->agent;
+}
+
+int gcmon_server_tcp_port(const gcmon_server *srv) {
+  return srv->tcp ? gcmon_tcp_server_port(srv->tcp) : -1;
+}

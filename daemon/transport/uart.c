@@ -1,0 +1,203 @@
+/* Serial device handling (see uart.h): termios setup, the uv_pipe_t that
+ * carries the session, and the reopen timer. */
+#define _DEFAULT_SOURCE /* cfmakeraw, B230400 and up */
+#include "uart.h"
+
+#include "conn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#define REOPEN_MS 1000
+
+struct gcmon_uart {
+  uv_loop_t *loop;
+  gcmon_agent *agent;
+  char path[256];
+  unsigned baud;
+  uv_pipe_t pipe;
+  bool pipe_open;
+  uv_timer_t reopen;
+  gcmon__conn conn;
+  bool stopping;
+  unsigned handles_open;
+  bool lost_logged;
+};
+
+static const struct {
+  unsigned baud;
+  speed_t speed;
+} speeds[] = {
+    {9600, B9600},       {19200, B19200},     {38400, B38400},
+    {57600, B57600},     {115200, B115200},   {230400, B230400},
+    {460800, B460800},   {921600, B921600},   {1000000, B1000000},
+    {1500000, B1500000}, {2000000, B2000000}, {3000000, B3000000},
+};
+
+static int speed_for(unsigned baud, speed_t *out) {
+  for (size_t i = 0; i < sizeof speeds / sizeof speeds[0]; i++)
+    if (speeds[i].baud == baud) {
+      *out = speeds[i].speed;
+      return 0;
+    }
+  return GCMON_EINVAL;
+}
+
+int gcmon_uart_check_baud(unsigned baud) {
+  speed_t s;
+  return speed_for(baud, &s);
+}
+
+/* Raw 8N1, no flow control, non-blocking. Returns fd or -errno. */
+static int open_raw(const char *path, unsigned baud) {
+  struct termios t;
+  speed_t speed;
+  int fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0)
+    return -errno;
+  if (speed_for(baud, &speed) != 0 || tcgetattr(fd, &t) != 0) {
+    int e = errno ? errno : EINVAL;
+    close(fd);
+    return -e;
+  }
+  cfmakeraw(&t);
+  t.c_cflag &= ~(tcflag_t)(CSTOPB | PARENB | CRTSCTS | CSIZE);
+  t.c_cflag |= CS8 | CLOCAL | CREAD;
+  t.c_iflag &= ~(tcflag_t)(IXON | IXOFF | IXANY);
+  t.c_cc[VMIN] = 1;
+  t.c_cc[VTIME] = 0;
+  cfsetispeed(&t, speed);
+  cfsetospeed(&t, speed);
+  if (tcsetattr(fd, TCSANOW, &t) != 0) {
+    int e = errno;
+    close(fd);
+    return -e;
+  }
+  tcflush(fd, TCIOFLUSH);
+  return fd;
+}
+
+static void log_agent(gcmon_uart *u, gcmon_log_level lvl, const char *what,
+                      int err) {
+  char peer[300];
+  snprintf(peer, sizeof peer, "uart %s: %s%s%s", u->path, what, err ? ": " : "",
+           err ? strerror(-err) : "");
+  gcmon_agent_log(u->agent, lvl, "%s", peer);
+}
+
+static void on_closed(uv_handle_t *h) {
+  gcmon_uart *u = h->data;
+  if (h == (uv_handle_t *)&u->pipe)
+    u->pipe_open = false;
+  if (--u->handles_open == 0 && u->stopping)
+    free(u);
+}
+
+static void on_reopen(uv_timer_t *t);
+
+static void on_conn_end(gcmon__conn *c, int status) {
+  gcmon_uart *u = c->data;
+  if (!u->stopping) {
+    log_agent(u, GCMON_LOG_WARN,
+              status == UV_EOF ? "device closed" : "device lost",
+              status == UV_EOF ? 0 : status);
+    uv_timer_start(&u->reopen, on_reopen, REOPEN_MS, REOPEN_MS);
+  }
+  u->pipe.data = u;
+  uv_close((uv_handle_t *)&u->pipe, on_closed);
+}
+
+/* Open the device and start a session on it; 0 or -errno / GCMON_E*. */
+static int attach(gcmon_uart *u) {
+  char peer[300];
+  int fd = open_raw(u->path, u->baud);
+  if (fd < 0)
+    return fd;
+  uv_pipe_init(u->loop, &u->pipe, 0);
+  u->pipe.data = u;
+  u->handles_open++;
+  u->pipe_open = true;
+  if (uv_pipe_open(&u->pipe, fd) != 0) {
+    close(fd);
+    uv_close((uv_handle_t *)&u->pipe, on_closed);
+    return -EIO;
+  }
+  snprintf(peer, sizeof peer, "uart:%s", u->path);
+  u->conn.on_end = on_conn_end;
+  u->conn.data = u;
+  if (gcmon__conn_start(&u->conn, u->agent, (uv_stream_t *)&u->pipe, true,
+                        peer) != 0) {
+    uv_close((uv_handle_t *)&u->pipe, on_closed);
+    return GCMON_ELIMIT;
+  }
+  return 0;
+}
+
+static void on_reopen(uv_timer_t *t) {
+  gcmon_uart *u = t->data;
+  int rc;
+  if (u->pipe_open) /* the old handle has not finished closing */
+    return;
+  rc = attach(u);
+  if (rc == 0) {
+    uv_timer_stop(t);
+    u->lost_logged = false;
+    log_agent(u, GCMON_LOG_INFO, "device back", 0);
+  } else if (!u->lost_logged) {
+    u->lost_logged = true;
+    log_agent(u, GCMON_LOG_WARN, "waiting for device", rc);
+  }
+}
+
+int gcmon_uart_start(gcmon_uart **out, uv_loop_t *loop, gcmon_agent *agent,
+                     const char *path, unsigned baud, char *err,
+                     size_t errlen) {
+  gcmon_uart *u;
+  int rc;
+  if (gcmon_uart_check_baud(baud) != 0) {
+    snprintf(err, errlen, "--baud %u: not a supported serial speed", baud);
+    return GCMON_EINVAL;
+  }
+  u = calloc(1, sizeof *u);
+  if (!u)
+    return GCMON_ENOMEM;
+  u->loop = loop;
+  u->agent = agent;
+  u->baud = baud;
+  snprintf(u->path, sizeof u->path, "%s", path);
+  rc = attach(u);
+  if (rc != 0) {
+    snprintf(err, errlen, "cannot open UART %s: %s", path,
+             rc == GCMON_ELIMIT ? "session limit reached" : strerror(-rc));
+    if (u->handles_open) { /* pipe closing: free in its callback */
+      u->stopping = true;
+      return GCMON_EIO;
+    }
+    free(u);
+    return rc == GCMON_ELIMIT ? rc : GCMON_EIO;
+  }
+  uv_timer_init(loop, &u->reopen);
+  u->reopen.data = u;
+  u->handles_open++;
+  *out = u;
+  return 0;
+}
+
+void gcmon_uart_stop(gcmon_uart *u) {
+  u->stopping = true;
+  uv_timer_stop(&u->reopen);
+  uv_close((uv_handle_t *)&u->reopen, on_closed);
+  if (u->pipe_open && !uv_is_closing((uv_handle_t *)&u->pipe)) {
+    if (u->conn.session)
+      gcmon__conn_end(&u->conn, UV_ECANCELED);
+    else {
+      u->pipe.data = u;
+      uv_close((uv_handle_t *)&u->pipe, on_closed);
+    }
+  }
+}
