@@ -17,8 +17,9 @@ typedef struct {
   uint32_t id;           /* 0 = slot free */
   uint32_t every;        /* deliver every n-th series sample (interval/min) */
   uint64_t next_seq;     /* next seq to deliver */
-  uint64_t replay_until; /* seqs up to here were asked for by from_seq: they
-                            are exempt from the live lag bound */
+  bool catching_up;      /* a from_seq replay not yet caught up with the
+                            newest sample: exempt from the live lag bound
+                            (history still bounds it) */
 } gcmon__subscription;
 
 struct gcmon_session {

@@ -206,12 +206,12 @@ static void call_subscribe(gcmon_session *s, const gcmon_v1_Request *req,
   slot->every = every;
   if (sr->from_seq == 0) {
     slot->next_seq = next;
-    slot->replay_until = 0;
+    slot->catching_up = false;
   } else {
     slot->next_seq = sr->from_seq < oldest ? oldest : sr->from_seq;
     if (slot->next_seq == 0) /* nothing sampled yet */
       slot->next_seq = 1;
-    slot->replay_until = a->history.newest;
+    slot->catching_up = true;
   }
   resp->which_result = gcmon_v1_Response_subscribed_tag;
   resp->result.subscribed.subscription = slot->id;

@@ -5,7 +5,8 @@
  * first_seq + k, ... Its "queue" is the distance from its cursor to the
  * newest sample: live subscriptions may lag at most queue_events events,
  * beyond that the oldest are skipped whole (counted as lost); a from_seq
- * replay may lag as far as history reaches. Samples that leave the ring
+ * replay may lag as far as history reaches until it first catches up with
+ * the newest sample (so replay and live join with no gap). Samples that leave the ring
  * before they were sent are lost too. Either way the client sees a seq gap
  * and can recover what history still holds with a new from_seq. */
 #include "agent_internal.h"
@@ -38,7 +39,7 @@ void gcmon__stream_bound_lag(gcmon_session *s) {
     if (!sub->id || sub->next_seq > newest)
       continue;
     skip_to(s, sub, oldest);
-    if (sub->next_seq <= sub->replay_until)
+    if (sub->catching_up)
       continue;
     span = (uint64_t)a->cfg.queue_events * sub->every;
     if (newest - sub->next_seq >= span)
@@ -95,5 +96,7 @@ void gcmon__stream_fill(gcmon_session *s) {
       break;
     }
     a->stats.events_sent++;
+    if (sub->next_seq > a->history.newest)
+      sub->catching_up = false; /* from here on it is a live stream */
   }
 }

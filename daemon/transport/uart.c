@@ -104,7 +104,7 @@ static void on_conn_end(gcmon__conn *c, int status) {
   gcmon_uart *u = c->data;
   if (!u->stopping) {
     log_agent(u, GCMON_LOG_WARN,
-              status == UV_EOF ? "device closed" : "device lost",
+              status == UV_EOF ? "device lost (hang-up)" : "device lost",
               status == UV_EOF ? 0 : status);
     uv_timer_start(&u->reopen, on_reopen, REOPEN_MS, REOPEN_MS);
   }

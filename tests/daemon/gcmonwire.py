@@ -164,6 +164,14 @@ class Client:
         return out
 
 
+def daemon_command_from_env():
+    """(gcmond path, exec prefix list) from the environment ctest sets:
+    GCMOND is the binary; GCMON_EXEC_PREFIX (';'- or space-separated) runs
+    it under an emulator when the build is cross-compiled."""
+    prefix = os.environ.get("GCMON_EXEC_PREFIX", "").replace(";", " ")
+    return os.environ["GCMOND"], prefix.split()
+
+
 class Daemon:
     """gcmond as a subprocess on a free loopback port."""
 

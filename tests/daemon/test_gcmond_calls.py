@@ -2,7 +2,8 @@
 real loopback TCP socket and over a real pseudo-terminal (the UART path),
 against the simulated K230 source.
 
-Run by ctest as: GCMON_PYTHON test_gcmond_calls.py <gcmond> [exec prefix...]
+Run by ctest as: GCMON_PYTHON test_gcmond_calls.py [unittest args]
+with GCMOND and GCMON_EXEC_PREFIX in the environment (see gcmonwire.py).
 """
 import os
 import sys
@@ -248,6 +249,5 @@ class PtyCalls(PtyTransport, CallsMixin, unittest.TestCase):
 
 
 if __name__ == "__main__":
-    GCMOND = sys.argv[1]
-    PREFIX = sys.argv[2:]
-    unittest.main(argv=[sys.argv[0], "-v"])
+    GCMOND, PREFIX = w.daemon_command_from_env()
+    unittest.main(verbosity=2)

@@ -1,0 +1,276 @@
+/* The `sim` source: a believable simulated K230 running CanMV, for demos,
+ * tests and benchmarks without a board.
+ *
+ * The simulated program alternates between an idle REPL and a camera + AI
+ * pipeline (sensor -> AI model -> display), on a schedule drawn from the
+ * seed. Its MicroPython gc heap (4 MiB, sim_heap.h) sees the allocation rate
+ * of each phase: a trickle when idle; ~1-1.6 MB/s of short-lived objects
+ * while the pipeline runs, most of them garbage within the frame, some large
+ * buffers, and a few hundred KiB of pipeline objects that live until it
+ * stops. The system counters follow the same phases: MMZ steps up as the
+ * sensor buffers, the model and the display buffers are allocated at
+ * pipeline start and drops back at stop; the kernel heap and user pages rise
+ * with the pipeline and wander a little each second.
+ *
+ * Sizes are those of the 512 MiB CanMV-K230 board: 256 MiB for RT-Smart
+ * (32 MiB of it kernel heap) and 256 MiB of MMZ (kendryte/canmv_k230
+ * boards/Kconfig.memory_static, BOARD_K230_CANMV); the user page pool is
+ * RT-Smart's share less the kernel heap and image (assumed 214 MiB).
+ *
+ * Time: the workload advances in fixed 10 ms steps from the first instant the
+ * source is given (the first read or collect), up to each now_us it is
+ * given, and every random number is a function of (seed, purpose, step), so
+ * the same seed read at the same instants gives the same readings however
+ * often it is read in between. set_threshold/set_enabled carry no instant:
+ * they take effect at the next instant the source is given (the agent reads
+ * right after a control to answer it, so that is the control's instant). */
+#include "sim_heap.h"
+#include "source_impl.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define KIB           (1ull << 10)
+#define MIB           (1ull << 20)
+#define BLOCKS(bytes) ((bytes) / GCMON_SIM_BLOCK_BYTES)
+
+#define STEP_US     10000ull
+#define STEPS_PER_S (1000000ull / STEP_US)
+
+#define GC_HEAP_BYTES   (4 * MIB)
+#define SYS_TOTAL       (512 * MIB)
+#define MMZ_TOTAL       (256 * MIB)
+#define KHEAP_TOTAL     (32 * MIB)
+#define PAGE_TOTAL      (214 * MIB)
+#define PAGE_SIZE_BYTES 4096ull
+
+/* With no pipeline: in MMZ, an OpenMV-style frame-buffer arena of
+ * CONFIG_CANMV_OPENMV_CFG_FB_ALLOC_SIZE (0x1400000 in kendryte/canmv_k230
+ * configs/k230_canmv_v3p0_defconfig and the other CanMV boards; assumed to
+ * live in MMZ) and 1.5 MiB of system blocks; kernel heap and user pages of
+ * a booted system running MicroPython (assumed). */
+#define MMZ_IDLE_USED   (20 * MIB + 1536 * KIB)
+#define KHEAP_IDLE_USED (9 * MIB)
+#define PAGE_IDLE_USED  (38 * MIB)
+
+/* The pipeline's start-up order, in steps after it starts: sensor buffers
+ * at once, the AI model 150 ms later, display buffers after 300 ms. */
+#define START_MODEL_STEPS 15
+#define START_OSD_STEPS   30
+
+/* Purposes of random numbers (gcmon__sim_rand streams). */
+enum {
+  STREAM_BOOT = 1,
+  STREAM_PHASE,
+  STREAM_STEP,
+  STREAM_COLLECT,
+  STREAM_KHEAP,
+  STREAM_PAGE
+};
+
+typedef struct sim {
+  gcmon_source base;
+  uint64_t seed;
+  bool started;
+  uint64_t t0_us;
+  uint64_t step; /* steps simulated since t0 */
+  gcmon__sim_heap heap;
+
+  uint64_t base_live;   /* blocks the idle program keeps (modules, REPL) */
+  bool running;         /* the pipeline runs in this phase */
+  uint64_t phase;       /* phase number: 0 idle, then running, idle, ... */
+  uint64_t phase_start; /* first step of the phase */
+  uint64_t phase_end;   /* first step of the next phase */
+  uint64_t live_target; /* blocks the program keeps reachable now */
+  uint64_t mmz_vb, mmz_model, mmz_osd; /* bytes the pipeline holds in MMZ */
+
+  bool pend_threshold, pend_enabled; /* controls waiting for an instant */
+  int64_t threshold_bytes;
+  bool enabled;
+} sim;
+
+static uint64_t rnd(const sim *s, uint64_t stream, uint64_t n) {
+  return gcmon__sim_rand(s->seed, stream, n);
+}
+
+static void begin_phase(sim *s, uint64_t start) {
+  uint64_t r = rnd(s, STREAM_PHASE, s->phase * 2);
+  uint64_t r2 = rnd(s, STREAM_PHASE, s->phase * 2 + 1);
+  uint64_t seconds;
+
+  s->running = s->phase % 2 == 1;
+  s->phase_start = start;
+  if (s->phase == 0) {
+    seconds = 3 + r % 6; /* the script starts its pipeline soon after boot */
+  } else if (s->running) {
+    seconds = 20 + r % 71;
+    s->mmz_vb = (24 + r2 % 17) * MIB;
+    s->mmz_model = (8 + (r2 >> 16) % 17) * MIB;
+    s->mmz_osd = (2 + (r2 >> 32) % 7) * MIB;
+  } else {
+    seconds = 10 + r % 31;
+  }
+  s->live_target = s->base_live;
+  if (s->running)
+    s->live_target += BLOCKS((400 + (r >> 24) % 500) * KIB);
+  s->phase_end = start + seconds * STEPS_PER_S;
+}
+
+/* One 10 ms step of the simulated program. */
+static void step(sim *s) {
+  uint64_t k = s->step + 1;
+  uint64_t r = rnd(s, STREAM_STEP, k);
+  gcmon__sim_heap *h = &s->heap;
+  uint64_t want, got, keep = 0, large = 0;
+
+  if (k >= s->phase_end) {
+    s->phase++;
+    begin_phase(s, k);
+  }
+  if (s->running) {
+    want = 300 + r % 220; /* 9.6-16.6 KB of objects per 10 ms */
+    if ((r >> 20) % 4 == 0)
+      large = 64 + (r >> 24) % 960; /* a 2-32 KB buffer */
+  } else {
+    want = 1 + r % 4;
+    if ((r >> 20) % 512 == 0)
+      large = 64 + (r >> 24) % 192;
+  }
+  if (h->live < s->live_target)
+    keep = (s->live_target - h->live) / 40 + 1;
+  got = gcmon__sim_heap_alloc_small(h, want);
+  if (keep > got)
+    keep = got;
+  gcmon__sim_heap_drop(h, got - keep);
+  if (h->live > s->live_target)
+    gcmon__sim_heap_drop(h, (h->live - s->live_target) / 100 + 1);
+  if (large != 0)
+    gcmon__sim_heap_drop(h, gcmon__sim_heap_alloc_large(h, large));
+  s->step = k;
+}
+
+/* Bring the simulation to now_us, then apply waiting controls. */
+static void advance(sim *s, uint64_t now_us) {
+  if (!s->started) {
+    s->started = true;
+    s->t0_us = now_us;
+  }
+  if (now_us > s->t0_us) {
+    uint64_t target = (now_us - s->t0_us) / STEP_US;
+    while (s->step < target)
+      step(s);
+  }
+  if (s->pend_threshold)
+    gcmon__sim_heap_set_threshold(&s->heap, s->threshold_bytes);
+  if (s->pend_enabled)
+    s->heap.enabled = s->enabled;
+  s->pend_threshold = s->pend_enabled = false;
+}
+
+static void fill_mem(gcmon_mem_info *m, uint64_t total, uint64_t used) {
+  m->total = total;
+  m->used = used;
+  m->free = total - used;
+}
+
+static int sim_read(gcmon_source *src, uint64_t now_us, gcmon_sample *out) {
+  sim *s = (sim *)src;
+  uint64_t second, since, mmz, kheap, page;
+  bool started_up, done_up;
+
+  advance(s, now_us);
+  second = s->step / STEPS_PER_S;
+  since = s->step - s->phase_start;
+  started_up = s->running && since >= START_MODEL_STEPS;
+  done_up = s->running && since >= START_OSD_STEPS;
+
+  mmz = MMZ_IDLE_USED;
+  if (s->running)
+    mmz += s->mmz_vb;
+  if (started_up)
+    mmz += s->mmz_model;
+  if (done_up)
+    mmz += s->mmz_osd;
+  kheap = KHEAP_IDLE_USED + (started_up ? 3 * MIB : 0) +
+          rnd(s, STREAM_KHEAP, second) % (512 * KIB) / 64 * 64;
+  page = PAGE_IDLE_USED + (started_up ? 16 * MIB + 2 * s->mmz_osd : 0) +
+         rnd(s, STREAM_PAGE, second) % (2 * MIB) / PAGE_SIZE_BYTES *
+             PAGE_SIZE_BYTES;
+
+  out->uptime_us = now_us;
+  out->has_gc = true;
+  gcmon__sim_heap_info(&s->heap, &out->gc);
+  out->sys_total = SYS_TOTAL;
+  out->has_sys_heap = out->has_sys_page = out->has_sys_mmz = true;
+  fill_mem(&out->sys_heap, KHEAP_TOTAL, kheap);
+  fill_mem(&out->sys_page, PAGE_TOTAL, page);
+  fill_mem(&out->sys_mmz, MMZ_TOTAL, mmz);
+  return 0;
+}
+
+static int sim_collect(gcmon_source *src, uint64_t now_us, int64_t *freed_bytes,
+                       uint64_t *duration_us) {
+  sim *s = (sim *)src;
+  uint64_t cost;
+
+  advance(s, now_us);
+  cost = gcmon__sim_heap_collect_cost_us(
+      &s->heap, rnd(s, STREAM_COLLECT, s->heap.collections));
+  *freed_bytes =
+      (int64_t)(gcmon__sim_heap_collect(&s->heap) * GCMON_SIM_BLOCK_BYTES);
+  *duration_us = cost;
+  return 0;
+}
+
+static int sim_set_threshold(gcmon_source *src, int64_t bytes) {
+  sim *s = (sim *)src;
+
+  s->pend_threshold = true;
+  s->threshold_bytes = bytes;
+  return 0;
+}
+
+static int sim_set_enabled(gcmon_source *src, bool enabled) {
+  sim *s = (sim *)src;
+
+  s->pend_enabled = true;
+  s->enabled = enabled;
+  return 0;
+}
+
+static void sim_close(gcmon_source *src) {
+  free(src);
+}
+
+static const gcmon_source_ops sim_ops = {"sim",           sim_read,
+                                         sim_collect,     sim_set_threshold,
+                                         sim_set_enabled, sim_close};
+
+int gcmon__source_sim_open(gcmon_source **out, const gcmon_source_config *cfg,
+                           char *err, size_t errlen) {
+  sim *s = calloc(1, sizeof *s);
+  uint64_t r, boot_garbage;
+
+  if (s == NULL) {
+    gcmon__source_errf(err, errlen, "sim: out of memory");
+    return GCMON_ENOMEM;
+  }
+  s->base.ops = &sim_ops;
+  s->base.impl = s;
+  snprintf(s->base.device_id, sizeof s->base.device_id, "k230-sim-%" PRIu64,
+           cfg->seed);
+  s->seed = cfg->seed;
+  gcmon__sim_heap_init(&s->heap, BLOCKS(GC_HEAP_BYTES), cfg->seed);
+
+  /* Booted: modules imported, REPL up, some garbage left from start-up. */
+  r = rnd(s, STREAM_BOOT, 0);
+  s->base_live = BLOCKS((450 + r % 250) * KIB);
+  boot_garbage = BLOCKS((100 + (r >> 16) % 200) * KIB);
+  gcmon__sim_heap_alloc_small(&s->heap, s->base_live + boot_garbage);
+  gcmon__sim_heap_drop(&s->heap, boot_garbage);
+  begin_phase(s, 0);
+
+  *out = &s->base;
+  return 0;
+}
