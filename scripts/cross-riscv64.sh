@@ -108,8 +108,9 @@ fetch_source() {
     ensure_deb_src
     mkdir -p "$src"
     log "apt-get source $pkg=$ver"
-    (cd "$src" && apt-get source -qq "$pkg=$ver" >/dev/null 2>&1) || {
-      echo "cross-riscv64: apt-get source $pkg=$ver failed" >&2
+    (cd "$src" && apt-get source -q "$pkg=$ver") >"$src/$pkg.log" 2>&1 || {
+      tail -n 20 "$src/$pkg.log" >&2
+      echo "cross-riscv64: apt-get source $pkg=$ver failed (see $src/$pkg.log)" >&2
       exit 1
     }
   fi
