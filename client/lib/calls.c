@@ -59,6 +59,7 @@ static void on_public_done(gcmon__call *call, gcmon_reply *reply) {
   c->dispatching++;
   cb(c, reply, data);
   c->dispatching--;
+  gcmon__check_session(c, reply->err);
 }
 
 int gcmon_call_async(gcmon_client *c, const gcmon_request *req,

@@ -75,8 +75,10 @@ int gcmon_client_init(gcmon_client **out, uv_loop_t *loop, const char *target,
   uv_timer_init(loop, &c->deadline_timer);
   uv_timer_init(loop, &c->retry_timer);
   uv_timer_init(loop, &c->wait_timer);
+  uv_timer_init(loop, &c->alive_timer);
   c->deadline_timer.data = c->retry_timer.data = c->wait_timer.data = c;
-  c->live_handles = 3;
+  c->alive_timer.data = c;
+  c->live_handles = 4;
   /* Ids start somewhere unpredictable: after a host restart on a serial
    * line, late answers to the previous process must not match ours. */
   gcmon__conn_init(&c->conn, &gcmon__link_conn_ops, c,
@@ -112,9 +114,32 @@ int gcmon_client_connect(gcmon_client *c, unsigned timeout_ms) {
                                        : GCMON_ECONNECT;
 }
 
+/* Unsubscribe what is active, best effort, before the link goes: on a
+ * UART the daemon's session outlives us and would stream to nobody. */
+static void say_goodbye(gcmon_client *c) {
+  uint8_t frame[GCMON_FRAME_WIRE_MAX];
+  for (gcmon_subscription *s = c->subs; s; s = s->next) {
+    gcmon__wire_request r;
+    long n;
+    if (s->state != GCMON__SUB_ACTIVE || !s->daemon_id)
+      continue;
+    memset(&r, 0, sizeof r);
+    r.id = c->conn.next_id++;
+    if (r.id == 0)
+      r.id = c->conn.next_id++;
+    r.call = GCMON_CALL_UNSUBSCRIBE;
+    r.u.subscription = s->daemon_id;
+    n = gcmon__encode_request(&r, frame, sizeof frame);
+    if (n > 0)
+      (void)gcmon__transport_write_now(c->link, frame, (size_t)n);
+  }
+}
+
 void gcmon_client_stop(gcmon_client *c) {
   if (!c)
     return;
+  if (c->state == GCMON_STATE_READY)
+    say_goodbye(c);
   uv_timer_stop(&c->retry_timer);
   c->stopping = true;
   if (c->state == GCMON_STATE_CONNECTING || c->state == GCMON_STATE_READY ||
@@ -156,6 +181,7 @@ void gcmon_client_close(gcmon_client *c) {
   uv_close((uv_handle_t *)&c->deadline_timer, on_handle_closed);
   uv_close((uv_handle_t *)&c->retry_timer, on_handle_closed);
   uv_close((uv_handle_t *)&c->wait_timer, on_handle_closed);
+  uv_close((uv_handle_t *)&c->alive_timer, on_handle_closed);
   if (!c->own)
     return; /* freed from the caller's loop, once the handles are closed */
   while (uv_run(c->loop, UV_RUN_DEFAULT) != 0)

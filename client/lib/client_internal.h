@@ -6,6 +6,7 @@
  *   sync.c       blocking wrappers: run the private loop until done
  *   subs.c       subscriptions: resume with from_seq, gaps, restarts
  *   history.c    pipelined history download
+ *   liveness.c   noticing a daemon that vanished behind an open line
  *   conn.c       protocol engine (no I/O), transport*.c the libuv links
  */
 #ifndef GCMON_CLIENT_INTERNAL_H
@@ -43,6 +44,7 @@ struct gcmon_subscription {
   bool closed;            /* unsubscribed: freed at the next safe point */
   uint32_t daemon_id;     /* the daemon's id in this session; 0 = none */
   uint64_t step;          /* seq distance between events (granted/min) */
+  uint32_t granted_ms;    /* interval as granted */
   uint64_t asked_from;    /* from_seq of the subscribe in flight */
   uint64_t last_seq;      /* last sample delivered */
   uint64_t expect_seq;    /* next seq due; 0 = any */
@@ -83,7 +85,10 @@ struct gcmon_client {
   unsigned backoff_ms;
   uv_timer_t deadline_timer;
   uv_timer_t retry_timer;
-  uv_timer_t wait_timer; /* bounds a blocking wait */
+  uv_timer_t wait_timer;  /* bounds a blocking wait */
+  uv_timer_t alive_timer; /* liveness.c */
+  uint64_t last_event_ms;
+  gcmon__call *probe;
   bool wait_expired;
   int live_handles;
   int dispatching; /* callbacks on the stack: defer frees */
@@ -137,6 +142,13 @@ void gcmon__subs_resume(gcmon_client *c, bool restarted, uint64_t prev_run);
 void gcmon__subs_on_event(gcmon_client *c, uint32_t id, const gcmon_sample *s);
 void gcmon__subs_sweep(gcmon_client *c);
 void gcmon__subs_free_all(gcmon_client *c);
+
+/* liveness.c */
+void gcmon__liveness_start(gcmon_client *c);
+void gcmon__liveness_stop(gcmon_client *c);
+void gcmon__liveness_event(gcmon_client *c);
+/* A call failed with err: FAILED_PRECONDITION means the session is gone. */
+void gcmon__check_session(gcmon_client *c, int err);
 
 /* sync.c */
 int gcmon__check_sync(gcmon_client *c);

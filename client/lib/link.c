@@ -235,6 +235,7 @@ static void on_hello_done(gcmon__call *call, gcmon_reply *reply) {
     c->connect_deadline = 0;
     if (fresh_link) {
       c->connects++;
+      gcmon__liveness_start(c);
       gcmon__set_state(c, GCMON_STATE_READY, 0);
     }
     if (c->state == GCMON_STATE_READY) {
@@ -301,6 +302,7 @@ void gcmon__drop_link(gcmon_client *c, gcmon_state next, int err) {
   gcmon__transport_close(c->link);
   c->link = NULL;
   c->hello = NULL;
+  gcmon__liveness_stop(c);
   c->connect_deadline = 0;
   if (was_ready)
     c->disconnects++;

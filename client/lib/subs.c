@@ -72,6 +72,11 @@ static void on_subscribed(gcmon__call *call, gcmon_reply *reply) {
       finish_wait(s, reply->err);
     return;
   }
+  if (reply->err == GCMON_EPRECOND && c->state == GCMON_STATE_READY) {
+    s->state = GCMON__SUB_WAITING; /* the daemon forgot the session */
+    gcmon__check_session(c, reply->err);
+    return;
+  }
   if (reply->err == GCMON_ETIMEDOUT) {
     /* No answer on a live link: the link is what is broken. */
     s->state = GCMON__SUB_WAITING;
@@ -95,6 +100,8 @@ static void on_subscribed(gcmon__call *call, gcmon_reply *reply) {
   s->daemon_id = g->subscription;
   min_ms = c->info.min_interval_ms ? c->info.min_interval_ms : 1;
   s->step = g->interval_ms >= min_ms ? g->interval_ms / min_ms : 1;
+  s->granted_ms = g->interval_ms;
+  gcmon__liveness_event(c);
   s->expect_seq = g->first_seq;
   finish_wait(s, 0);
   ev.type = GCMON_EVENT_SUBSCRIBED;
@@ -211,6 +218,7 @@ void gcmon__subs_on_event(gcmon_client *c, uint32_t id,
     deliver_gap(s, s->expect_seq, sample->seq - 1);
   s->last_seq = sample->seq;
   s->expect_seq = sample->seq + s->step;
+  gcmon__liveness_event(c);
   memset(&ev, 0, sizeof ev);
   ev.type = GCMON_EVENT_SAMPLE;
   ev.sample = sample;

@@ -130,6 +130,14 @@ static void on_written(uv_write_t *req, int status) {
     link_failed(t, GCMON_EIO, "write", status);
 }
 
+int gcmon__transport_write_now(gcmon__transport *t, const uint8_t *bytes,
+                               size_t n) {
+  uv_buf_t buf = uv_buf_init((char *)(uintptr_t)bytes, (unsigned)n);
+  if (!t || !t->open || t->closing)
+    return GCMON_ECLOSED;
+  return uv_try_write(&t->h.stream, &buf, 1) == (int)n ? 0 : GCMON_EIO;
+}
+
 int gcmon__transport_write(gcmon__transport *t, const uint8_t *bytes,
                            size_t n) {
   write_req *w;

@@ -62,6 +62,11 @@ int gcmon__transport_open(gcmon__transport **out, uv_loop_t *loop,
 /* Queue bytes (copied). 0, or GCMON_ECLOSED when not open. */
 int gcmon__transport_write(gcmon__transport *t, const uint8_t *bytes, size_t n);
 
+/* Write now if the kernel takes it all (a last word before closing);
+ * 0 or GCMON_E*. Nothing is queued. */
+int gcmon__transport_write_now(gcmon__transport *t, const uint8_t *bytes,
+                               size_t n);
+
 /* Give the transport up; it frees itself. NULL is fine. */
 void gcmon__transport_close(gcmon__transport *t);
 

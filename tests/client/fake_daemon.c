@@ -187,6 +187,7 @@ static void on_hello(fake_daemon *f, uint32_t id) {
   Gcmon__V1__HelloResponse h = GCMON__V1__HELLO_RESPONSE__INIT;
   f->hellos++;
   f->nsubs = 0;
+  f->forget = false;
   h.version = 1;
   h.daemon = (char *)(uintptr_t) "fakegcmond 1.0";
   h.source = (char *)(uintptr_t) "sim";
@@ -268,6 +269,11 @@ static void on_history(fake_daemon *f, uint32_t id,
 static void handle(fake_daemon *f, const Gcmon__V1__Request *q) {
   gcmon_sample s;
   fake_sample(0, &s);
+  if (f->forget && q->call_case != GCMON__V1__REQUEST__CALL_HELLO) {
+    send_status(f, q->id, GCMON__V1__STATUS__CODE__FAILED_PRECONDITION,
+                "hello first");
+    return;
+  }
   switch (q->call_case) {
   case GCMON__V1__REQUEST__CALL_HELLO:
     on_hello(f, q->id);

@@ -33,6 +33,7 @@ typedef struct fake_daemon {
   uint64_t first_seq_override; /* next subscribe answers this first_seq */
   int drop_after_events;       /* close the session after this many events */
   uint32_t history_per_answer; /* samples per History (default 4) */
+  bool forget;                 /* restart: forget the session until hello */
   bool stop;
 
   /* observations */

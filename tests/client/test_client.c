@@ -268,6 +268,40 @@ TEST(daemon_restart_is_a_restart_event_then_the_new_run_from_seq_1) {
   fake_stop(&f);
 }
 
+TEST(a_daemon_restart_behind_an_open_serial_line_is_noticed_and_resumed) {
+  fake_daemon f;
+  gcmon_client *c;
+  gcmon_subscription *sub;
+  gcmon_client_options o = {0};
+  seen v = {.contiguous = true, .stop_at = 10};
+  char uri[96];
+
+  ASSERT_EQ(0, fake_start_pty(&f));
+  f.newest = 5;
+  f.tick = true;
+  o.reconnect = true;
+  o.backoff_min_ms = 20;
+  snprintf(uri, sizeof uri, "serial://%s", f.pty_path);
+  ASSERT_EQ(0, gcmon_client_init(&c, NULL, uri, &o));
+  ASSERT_EQ(0, gcmon_client_connect(c, 0));
+  ASSERT_EQ(0, gcmon_subscribe(c, 0, 1, on_event, &v, &sub, 0));
+  ASSERT_EQ(0, gcmon_client_run(c, 10000));
+  fake_lock(&f);
+  f.forget = true; /* the board rebooted: same line, a new daemon */
+  f.nsubs = 0;
+  f.run_id = 0x9999;
+  f.newest = 2;
+  fake_unlock(&f);
+  v.stop_at = 4;
+  ASSERT_EQ(0, gcmon_client_run(c, 15000));
+  ASSERT_EQ(1, v.restarts);
+  ASSERT_EQ_U64(0x9999, v.new_run);
+  ASSERT_EQ_U64(1, v.seqs[0]);
+  ASSERT_TRUE(v.contiguous);
+  gcmon_client_close(c);
+  fake_stop(&f);
+}
+
 /* ---- history ----------------------------------------------------------- */
 
 typedef struct {
@@ -387,6 +421,7 @@ TEST(blocking_calls_need_synchronous_mode_and_a_ready_session) {
   X(link_drop_resumes_from_the_last_seq_with_no_hole)                          \
   X(resume_past_retained_history_is_an_explicit_gap)                           \
   X(daemon_restart_is_a_restart_event_then_the_new_run_from_seq_1)             \
+  X(a_daemon_restart_behind_an_open_serial_line_is_noticed_and_resumed)        \
   X(history_download_pipelines_requests_and_keeps_seq_order)                   \
   X(history_from_an_evicted_seq_reports_the_gap_first)                         \
   X(serial_target_on_a_pty_reads_a_sample)                                     \
