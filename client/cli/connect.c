@@ -63,8 +63,8 @@ int cli_fail(cli_ctx *x, gcmon_client *c, const char *call, int err) {
     break;
   case GCMON_ECLOSED:
     if (call) {
-      cli_error(x, "%s: connection lost%s%s", x->target,
-                detail[0] ? ": " : "", detail);
+      cli_error(x, "%s: connection lost%s%s", x->target, detail[0] ? ": " : "",
+                detail);
       break;
     }
     /* fall through - lost before the session began */

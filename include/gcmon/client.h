@@ -181,7 +181,9 @@ GCMON_EXPORT int gcmon_client_init(gcmon_client **out, struct uv_loop_s *loop,
  * one line saying what is wrong into msg (if not NULL). */
 GCMON_EXPORT int gcmon_uri_check(const char *target, char *msg, size_t len);
 
-/* Event-loop mode: begin connecting; progress is reported to on_state. */
+/* Event-loop mode: begin connecting; progress is reported to on_state.
+ * As with gcmon_client_connect(), a first connection that fails is not
+ * retried (state FAILED); reconnect applies once a session has existed. */
 GCMON_EXPORT int gcmon_client_start(gcmon_client *c);
 
 /* Synchronous mode: connect and say hello, blocking up to timeout_ms
@@ -278,7 +280,12 @@ GCMON_EXPORT int gcmon_call_async(gcmon_client *c, const gcmon_request *req,
                                   void *data);
 
 /* Blocking calls (synchronous mode). timeout_ms 0 = the client's default.
- * On a daemon error the Status is in gcmon_client_status(). */
+ * On a daemon error the Status is in gcmon_client_status(). A call the
+ * daemon answers FAILED_PRECONDITION (it no longer knows the session)
+ * also drops the link, so that a reconnect says hello again.
+ * gcmon_hello() says hello again on the open session (re-authenticating);
+ * as the daemon then ends the session's subscriptions, they are resumed
+ * the same way as after a reconnect. */
 GCMON_EXPORT int gcmon_hello(gcmon_client *c, gcmon_info *out,
                              unsigned timeout_ms);
 GCMON_EXPORT int gcmon_get_sample(gcmon_client *c, gcmon_sample *out,
