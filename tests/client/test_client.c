@@ -39,6 +39,7 @@ TEST(connect_says_hello_and_get_sample_returns_the_daemons_values) {
   fake_daemon f;
   gcmon_client *c;
   gcmon_sample s;
+  gcmon_info info;
 
   ASSERT_EQ(0, fake_start_tcp(&f));
   c = open_tcp(&f, NULL);
@@ -54,10 +55,12 @@ TEST(connect_says_hello_and_get_sample_returns_the_daemons_values) {
   ASSERT_EQ(65536, s.gc.threshold);
   ASSERT_EQ(0, gcmon_set_enabled(c, false, &s, 0));
   ASSERT_EQ(0, s.gc.enabled);
+  ASSERT_EQ(0, gcmon_hello(c, &info, 0)); /* again, on the same session */
+  ASSERT_STREQ("fake-1", info.device_id);
   gcmon_client_close(c);
   fake_stop(&f);
   ASSERT_EQ(1, f.sessions);
-  ASSERT_EQ(1, f.hellos);
+  ASSERT_EQ(2, f.hellos);
 }
 
 TEST(daemon_status_is_an_error_code_with_its_message_kept) {
