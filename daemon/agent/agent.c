@@ -190,11 +190,11 @@ void gcmon_session_close(gcmon_session *s) {
   if (!s->in_use)
     return;
   gcmon_agent_log(a, GCMON_LOG_INFO,
-                  "session closed: %s (frames %llu, drops %llu, "
-                  "events lost %llu)",
-                  s->peer, (unsigned long long)st->frames,
-                  (unsigned long long)gcmon_frame_stats_drops(st),
-                  (unsigned long long)s->events_dropped);
+                  "session closed: %s (frames %lu, drops %lu, "
+                  "events lost %lu)",
+                  s->peer, (unsigned long)st->frames,
+                  (unsigned long)gcmon_frame_stats_drops(st),
+                  (unsigned long)s->events_dropped);
   gcmon__stream_reset(s);
   s->in_use = false;
   a->open_sessions--;
