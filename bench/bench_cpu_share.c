@@ -138,7 +138,7 @@ int bench_cpu_share_run(const char *gcmond, unsigned window_ms, int windows) {
         goto out;
       }
     }
-  if (drain_for(ps, 1000) != 0) /* warm-up */
+  if (drain_for(ps, window_ms < 5000 ? 300 : 1000) != 0) /* warm-up */
     goto out;
   for (int w = 0; w < windows; w++) {
     for (int i = 0; i < PROCS; i++) {

@@ -17,6 +17,8 @@
  * the difference is the time from reading the counters to the client
  * having decoded the event.
  *
+ * Runs shorter than 5 s warm up for 300 ms instead of 1 s.
+ *
  *     bench_fanout [--gcmond PATH] [--runs N] [--window-ms N] [--quick]
  */
 #define _DEFAULT_SOURCE
@@ -258,7 +260,7 @@ static int run_once(int server, const char *gcmond, unsigned window_ms,
   cl->newest = cl->s0 = cl->s1 = 0;
   cl->measuring = false;
   if (client_connect(cl, port, server == SERVER_GCMOND) != 0 ||
-      client_pump(cl, 1000) != 0) /* warm-up */
+      client_pump(cl, window_ms < 5000 ? 300 : 1000) != 0) /* warm-up */
     goto out;
 
   cl->s0 = cl->newest;
@@ -321,7 +323,7 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--quick") == 0) {
       runs = 1;
-      window_ms = 1500;
+      window_ms = 1000;
     } else if (strcmp(argv[i], "--gcmond") == 0 && i + 1 < argc) {
       gcmond = argv[++i];
     } else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
@@ -359,7 +361,7 @@ int main(int argc, char **argv) {
       printf("| (%s: %.0f duplicate events) |\n", server_names[s], MED(dup));
   }
   printf("\nNominal rate 100 samples/s; medians of %ld runs of %.1f s each "
-         "(after 1 s of warm-up), servers alternating. Targets for gcmond: "
+         "(after a warm-up), servers alternating. Targets for gcmond: "
          "every event delivered, CPU ≤ 5 %% of a core.\n",
          runs, (double)window_ms / 1000.0);
   rc = 0;

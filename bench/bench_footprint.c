@@ -131,9 +131,11 @@ static int measure_rss(const char *gcmond, const char *idle, bool quick) {
          "| private KiB | VmRSS vs %d KiB target |\n"
          "|---|--:|--:|--:|--:|--:|\n",
          TARGET_KIB);
-  bench_sleep_ms(1000);
+  bench_sleep_ms(quick ? 500 : 1000);
   mem_row("bench_idle: libuv loop, one 10 ms timer (baseline)", idle_pid);
-  mem_row("gcmond, 1 s after start, no session", d.pid);
+  mem_row(quick ? "gcmond, 0.5 s after start, no session"
+                : "gcmond, 1 s after start, no session",
+          d.pid);
   if (!quick) {
     uint64_t waited = (bench_now_ns() - t0) / 1000000u;
     if (waited < HISTORY_FULL)
@@ -141,7 +143,7 @@ static int measure_rss(const char *gcmond, const char *idle, bool quick) {
     mem_row("gcmond, history ring full (1024 samples), no session", d.pid);
   }
   if (sessions_open(&s, d.port) != 0 ||
-      sessions_pump(&s, quick ? 1000 : 3000, true) != 0)
+      sessions_pump(&s, quick ? 500 : 3000, true) != 0)
     goto out;
   mem_row("gcmond, 16 sessions × 4 subscriptions at 100 Hz", d.pid);
   rc = 0;
@@ -181,18 +183,18 @@ static int measure_allocs(const char *gcmond, bool quick) {
   if (sessions_open(&s, d.port) != 0)
     goto out;
   opened = *m;
-  if (sessions_pump(&s, 1000, true) != 0) /* warm-up */
+  if (sessions_pump(&s, quick ? 300 : 1000, true) != 0) /* warm-up */
     goto out;
   c1 = *m;
   seq1 = s.newest;
   req1 = s.responses;
-  if (sessions_pump(&s, quick ? 1500 : 5000, true) != 0)
+  if (sessions_pump(&s, quick ? 700 : 5000, true) != 0)
     goto out;
   c2 = *m;
   seq2 = s.newest;
   req2 = s.responses;
   sessions_close(&s);
-  bench_sleep_ms(300);
+  bench_sleep_ms(quick ? 100 : 300);
   closed = *m;
 
   printf("| phase | allocations | frees | heap bytes live after |\n"

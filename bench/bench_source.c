@@ -252,7 +252,7 @@ int main(int argc, char **argv) {
     if (strcmp(a, "--quick") == 0) {
       reads = 300;
       repeats = 3;
-      window_ms = 1000;
+      window_ms = 700;
       windows = 1;
     } else if (strcmp(a, "--gcmond") == 0 && v) {
       gcmond = argv[++i];
