@@ -40,6 +40,44 @@ void gcmon__codec_sample_to_pb(const gcmon_sample *in, gcmon_v1_Sample *out) {
   mem_to_pb(&in->sys_mmz, &out->sys_mmz);
 }
 
+size_t gcmon__codec_encode_sample(const gcmon_sample *in, uint8_t *out,
+                                  size_t cap) {
+  gcmon_v1_Sample pb;
+  pb_ostream_t os = pb_ostream_from_buffer(out, cap);
+  gcmon__codec_sample_to_pb(in, &pb);
+  return pb_encode(&os, gcmon_v1_Sample_fields, &pb) ? os.bytes_written : 0;
+}
+
+static size_t varint_len(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    n++;
+  }
+  return n;
+}
+
+/* Field numbers come from the generated header; only the two outer
+ * headers are written here, in the order nanopb writes them (fields by
+ * number, a zero proto3 scalar omitted, the set oneof member always). */
+size_t gcmon__codec_encode_event(uint32_t subscription, const uint8_t *sample,
+                                 size_t sample_len, uint8_t *payload,
+                                 size_t cap) {
+  pb_ostream_t os = pb_ostream_from_buffer(payload, cap);
+  size_t event_len = 1 + varint_len(sample_len) + sample_len;
+  bool ok;
+  if (subscription != 0)
+    event_len += 1 + varint_len(subscription);
+  ok = pb_encode_tag(&os, PB_WT_STRING, gcmon_v1_Packet_event_tag) &&
+       pb_encode_varint(&os, event_len);
+  if (ok && subscription != 0)
+    ok = pb_encode_tag(&os, PB_WT_VARINT, gcmon_v1_Event_subscription_tag) &&
+         pb_encode_varint(&os, subscription);
+  ok = ok && pb_encode_tag(&os, PB_WT_STRING, gcmon_v1_Event_sample_tag) &&
+       pb_encode_varint(&os, sample_len) && pb_write(&os, sample, sample_len);
+  return ok ? os.bytes_written : 0;
+}
+
 int gcmon__codec_decode(const uint8_t *payload, size_t len,
                         gcmon_v1_Packet *out) {
   pb_istream_t in = pb_istream_from_buffer(payload, len);
