@@ -1,8 +1,9 @@
 /* Fan-out: 16 sessions x 4 subscriptions at 100 Hz over loopback, beside a
  * minimal server doing the same job in the same run.
  *
- *   baseline  a forked libuv server with no agent: every 10 ms it encodes
- *             4 events (nanopb, a realistic sample stamped with the time)
+ *   baseline  a forked libuv server with no agent: every 10 ms (on the
+ *             same absolute schedule as gcmond's sampler) it encodes 4
+ *             events (nanopb, a realistic sample stamped with the time)
  *             once and writes the same bytes to each of the 16 connections
  *   gcmond    --source sim --interval 10; each session says hello and
  *             subscribes 4 times at the sampler's period
@@ -60,6 +61,7 @@ typedef struct {
   uv_tcp_t conns[SESSIONS];
   int nconns;
   uv_timer_t timer;
+  uint64_t due; /* absolute schedule, as gcmond's sampler */
   uint64_t seq;
   uint8_t out[SUBS * GCMON_FRAME_WIRE_MAX];
 } blaster;
@@ -125,6 +127,13 @@ static void on_blast(uv_timer_t *t) {
     uv_buf_t buf = uv_buf_init((char *)b->out, (unsigned)len);
     uv_try_write((uv_stream_t *)&b->conns[i], &buf, 1);
   }
+  {
+    uint64_t now = uv_now(&b->loop);
+    b->due += PERIOD_MS;
+    if (b->due + PERIOD_MS <= now)
+      b->due += (now - b->due) / PERIOD_MS * PERIOD_MS;
+    uv_timer_start(t, on_blast, b->due > now ? b->due - now : 0, 0);
+  }
 }
 
 static int blaster_main(void *arg) {
@@ -138,7 +147,8 @@ static int blaster_main(void *arg) {
     return 1;
   uv_timer_init(&b->loop, &b->timer);
   b->timer.data = b;
-  uv_timer_start(&b->timer, on_blast, PERIOD_MS, PERIOD_MS);
+  b->due = uv_now(&b->loop);
+  uv_timer_start(&b->timer, on_blast, 0, 0);
   uv_run(&b->loop, UV_RUN_DEFAULT);
   return 0;
 }
