@@ -18,7 +18,10 @@ int gcmon__codec_decode(const uint8_t *payload, size_t len,
                         gcmon_v1_Packet *out);
 
 /* Payload length, or 0 when it does not fit cap (cannot happen for cap ==
- * GCMON_MAX_PAYLOAD: the schema's bounds are static-asserted to fit). */
+ * GCMON_MAX_PAYLOAD: the schema's bounds are static-asserted to fit).
+ * The bytes are nanopb's for the Packet; a Response carrying a Sample is
+ * assembled from two shallower encodings, which nanopb's sizing passes
+ * make several times cheaper (see gcmon__codec_encode_event). */
 size_t gcmon__codec_encode(const gcmon_v1_Packet *p, uint8_t *payload,
                            size_t cap);
 

@@ -249,11 +249,12 @@ TEST(nothing_allocates_after_init_per_sample_request_or_session) {
   driver_close(&d);
 }
 
-/* Events are built from a sample encoded once and wrapped per event; what
- * goes out must be exactly what nanopb gives for the whole Packet, for live
- * and replayed subscriptions interleaved, subscription ids past one varint
- * byte, and seqs past one varint byte. */
-TEST(every_event_is_the_bytes_nanopb_encodes_for_its_packet) {
+/* Events are built from a sample encoded once and wrapped per event, and
+ * responses carrying a sample from two shallower encodings; what goes out
+ * must be exactly what nanopb gives for the whole Packet, for live and
+ * replayed subscriptions interleaved, subscription ids and seqs past one
+ * varint byte, and get_sample, set_threshold and set_enabled answers. */
+TEST(every_event_and_sample_answer_is_the_bytes_nanopb_encodes) {
   gcmon_agent_config cfg;
   driver d;
   peer p;
@@ -261,7 +262,7 @@ TEST(every_event_is_the_bytes_nanopb_encodes_for_its_packet) {
   gcmon_v1_Request req;
   static gcmon_v1_Packet got;
   uint8_t again[GCMON_MAX_PAYLOAD];
-  size_t events = 0;
+  size_t events = 0, answers = 0;
   gcmon_agent_config_defaults(&cfg);
   cfg.interval_ms = 10;
   driver_init(&d, &cfg);
@@ -284,9 +285,16 @@ TEST(every_event_is_the_bytes_nanopb_encodes_for_its_packet) {
   req = subscribe(0, 1); /* replay from the start */
   peer_send(&p, &req);
   for (int tick = 0; tick < 150; tick++) {
+    static const pb_size_t calls[] = {gcmon_v1_Request_get_sample_tag,
+                                      gcmon_v1_Request_set_threshold_tag,
+                                      gcmon_v1_Request_set_enabled_tag};
     const uint8_t *data;
     size_t n;
     driver_tick(&d, 10);
+    req = call_of(calls[tick % 3]);
+    req.call.set_threshold.bytes = tick % 2 ? -1 : tick * 4096;
+    req.call.set_enabled.enabled = tick % 2;
+    peer_send(&p, &req);
     while ((n = gcmon_session_output(p.session, &data)) > 0) {
       for (size_t off = 0; off < n;) {
         size_t used;
@@ -306,6 +314,9 @@ TEST(every_event_is_the_bytes_nanopb_encodes_for_its_packet) {
         if (got.which_kind == gcmon_v1_Packet_event_tag) {
           ASSERT_TRUE(got.kind.event.subscription >= 131);
           events++;
+        } else if (got.kind.response.which_result ==
+                   gcmon_v1_Response_sample_tag) {
+          answers++;
         }
       }
       gcmon_session_output_done(p.session, n);
@@ -313,6 +324,7 @@ TEST(every_event_is_the_bytes_nanopb_encodes_for_its_packet) {
   }
   /* live 150, replay every 2nd of 5..170: 83, replay of 1..170: 170 */
   ASSERT_EQ(150 + 83 + 170, events);
+  ASSERT_EQ(150, answers);
   peer_close(&p);
   driver_close(&d);
 }
@@ -404,7 +416,7 @@ TEST(malformed_request_is_counted_and_answered_when_its_id_is_readable) {
   X(subscription_every_kth_sample_at_a_coarser_interval)                       \
   X(a_session_that_never_drains_does_not_hold_back_another)                    \
   X(nothing_allocates_after_init_per_sample_request_or_session)                \
-  X(every_event_is_the_bytes_nanopb_encodes_for_its_packet)                    \
+  X(every_event_and_sample_answer_is_the_bytes_nanopb_encodes)                 \
   X(untrusted_peer_needs_the_token_to_control)                                 \
   X(session_limit_refuses_with_an_id_zero_status)                              \
   X(malformed_request_is_counted_and_answered_when_its_id_is_readable)
