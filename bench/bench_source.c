@@ -14,6 +14,10 @@
  *   agent tick            sim read + history append, no session open
  *   agent tick + fan-out  16 sessions x 4 subscriptions: the tick plus
  *                         encoding and framing the 64 events it causes
+ *   get_sample            one pre-framed request fed to a session and its
+ *                         response drained: deframe, decode, sim read,
+ *                         encode, frame (the daemon's share of a round
+ *                         trip, without the sockets)
  *
  *     bench_source [--gcmond PATH] [--reads N] [--repeats N]
  *                  [--window-ms N] [--quick]
@@ -42,6 +46,8 @@ typedef struct {
   uint64_t now_us;
   int meminfo_fd;
   uint64_t step_us;
+  uint8_t get_sample[32]; /* a framed get_sample request */
+  size_t get_sample_len;
   volatile uint64_t sink;
 } ctx;
 
@@ -53,6 +59,7 @@ enum {
   ROW_SIM_1S,
   ROW_TICK,
   ROW_TICK_FANOUT,
+  ROW_GET_SAMPLE,
   ROWS
 };
 
@@ -64,11 +71,12 @@ static const char *const row_names[ROWS] = {
     "sim source read, 1 s apart",
     "agent tick (sim read + history), no session",
     "agent tick + 64 events encoded and framed (16 × 4 subscriptions)",
+    "get_sample in the agent: request frame in, response frame out",
 };
 
 static const int row_baseline[ROWS] = {ROW_CLOCK, ROW_PREAD, ROW_PREAD,
                                        ROW_CLOCK, ROW_CLOCK, ROW_CLOCK,
-                                       ROW_CLOCK};
+                                       ROW_CLOCK, ROW_CLOCK};
 
 static uint64_t fake_clock(void *data) {
   return ((ctx *)data)->now_us;
@@ -157,9 +165,16 @@ static double time_row(ctx *x, int row, long reads) {
       if (gcmon_agent_tick(x->agent) != 0)
         return -1;
       break;
-    default:
+    case ROW_TICK_FANOUT:
       x->now_us += 10000;
       if (gcmon_agent_tick(x->agent) != 0 || drain(x) <= 0)
+        return -1;
+      break;
+    default:
+      x->now_us += 30; /* a round trip apart */
+      if (gcmon_session_feed(x->sessions[0], x->get_sample,
+                             x->get_sample_len) != x->get_sample_len ||
+          drain(x) <= 0)
         return -1;
       break;
     }
@@ -178,7 +193,14 @@ static int open_row(ctx *x, int row) {
     fprintf(stderr, "bench_source: %s\n", err);
     return -1;
   }
-  if (row >= ROW_TICK && open_agent(x, row == ROW_TICK_FANOUT) != 0) {
+  if (row == ROW_GET_SAMPLE) {
+    gcmon_v1_Request req = gcmon_v1_Request_init_zero;
+    req.id = 9;
+    req.which_call = gcmon_v1_Request_get_sample_tag;
+    x->get_sample_len =
+        bench_request_frame(NULL, &req, x->get_sample, sizeof x->get_sample);
+  }
+  if (row >= ROW_TICK && open_agent(x, row >= ROW_TICK_FANOUT) != 0) {
     fprintf(stderr, "bench_source: cannot set up the agent\n");
     return -1;
   }
