@@ -3,7 +3,9 @@
  * (bench_cpu_share.c) the CPU share of a running gcmond at 1, 10 and 100 Hz
  * beside a bare libuv timer at the same rate.
  *
- * In process, each row times --reads calls, --repeats times, median:
+ * In process, each row times --repeats short passes (about --pass-us
+ * each, at most --reads operations) and keeps the median, so passes a busy
+ * machine preempted fall outside it:
  *
  *   clock_gettime         the floor of reading anything (sim's baseline)
  *   pread /proc/meminfo   the kernel's share of the linux source: the file
@@ -19,7 +21,7 @@
  *                         encode, frame (the daemon's share of a round
  *                         trip, without the sockets)
  *
- *     bench_source [--gcmond PATH] [--reads N] [--repeats N]
+ *     bench_source [--gcmond PATH] [--reads N] [--repeats N] [--pass-us N]
  *                  [--window-ms N] [--quick]
  */
 #define _DEFAULT_SOURCE
@@ -82,9 +84,9 @@ static uint64_t fake_clock(void *data) {
   return ((ctx *)data)->now_us;
 }
 
-static int drain(ctx *x) {
+static int drain(ctx *x, int sessions) {
   size_t bytes = 0;
-  for (int i = 0; i < SESSIONS; i++) {
+  for (int i = 0; i < sessions; i++) {
     const uint8_t *p;
     size_t n;
     while ((n = gcmon_session_output(x->sessions[i], &p)) > 0) {
@@ -133,7 +135,7 @@ static int open_agent(ctx *x, bool with_sessions) {
         return -1;
     }
   }
-  drain(x);
+  drain(x, SESSIONS);
   return 0;
 }
 
@@ -167,14 +169,14 @@ static double time_row(ctx *x, int row, long reads) {
       break;
     case ROW_TICK_FANOUT:
       x->now_us += 10000;
-      if (gcmon_agent_tick(x->agent) != 0 || drain(x) <= 0)
+      if (gcmon_agent_tick(x->agent) != 0 || drain(x, SESSIONS) <= 0)
         return -1;
       break;
     default:
       x->now_us += 30; /* a round trip apart */
       if (gcmon_session_feed(x->sessions[0], x->get_sample,
                              x->get_sample_len) != x->get_sample_len ||
-          drain(x) <= 0)
+          drain(x, 1) <= 0)
         return -1;
       break;
     }
@@ -216,7 +218,7 @@ static void close_row(ctx *x) {
   x->src = NULL;
 }
 
-static int run_in_process(long reads, long repeats) {
+static int run_in_process(long reads, long repeats, long pass_us) {
   static ctx x;
   double ns[ROWS], *t = malloc((size_t)repeats * sizeof *t);
   if (!t)
@@ -229,9 +231,14 @@ static int run_in_process(long reads, long repeats) {
   for (int row = 0; row < ROWS; row++) {
     if (open_row(&x, row) != 0)
       goto fail;
-    time_row(&x, row, reads / 10 + 1); /* warm up */
+    double est = time_row(&x, row, reads / 10 + 1); /* warm up */
+    long ops = est > 0 ? (long)((double)pass_us * 1e3 / est) : reads;
+    if (ops < 10)
+      ops = 10;
+    if (ops > reads)
+      ops = reads;
     for (long r = 0; r < repeats; r++)
-      if ((t[r] = time_row(&x, row, reads)) < 0)
+      if ((t[r] = time_row(&x, row, ops)) < 0)
         goto fail;
     ns[row] = bench_median(t, (size_t)repeats);
     close_row(&x);
@@ -244,10 +251,10 @@ static int run_in_process(long reads, long repeats) {
       printf("| %s | %.0f | %.1f× |\n", row_names[row], ns[row],
              ns[row] / ns[row_baseline[row]]);
   }
-  printf("\nIn process, Release build; medians of %ld passes of %ld "
-         "operations. Per event in the fan-out row: %.0f ns "
+  printf("\nIn process; medians of %ld passes of about %ld µs each (at "
+         "most %ld operations). Per event in the fan-out row: %.0f ns "
          "((tick + fan-out − tick) / 64).\n",
-         repeats, reads, (ns[ROW_TICK_FANOUT] - ns[ROW_TICK]) / 64.0);
+         repeats, pass_us, reads, (ns[ROW_TICK_FANOUT] - ns[ROW_TICK]) / 64.0);
   close(x.meminfo_fd);
   free(t);
   return 0;
@@ -260,20 +267,23 @@ fail:
 
 static int usage(void) {
   fprintf(stderr, "usage: bench_source [--gcmond PATH] [--reads N (20000)] "
-                  "[--repeats N (7)] [--window-ms N (10000)] "
+                  "[--repeats N (51)] [--pass-us N (2000)] "
+                  "[--window-ms N (10000)] "
                   "[--windows N (3)] [--quick]\n");
   return 2;
 }
 
 int main(int argc, char **argv) {
   const char *gcmond = BENCH_GCMOND_PATH;
-  long reads = 20000, repeats = 7, window_ms = 10000, windows = 3;
+  long reads = 20000, repeats = 51, pass_us = 2000, window_ms = 10000;
+  long windows = 3;
 
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (strcmp(a, "--quick") == 0) {
       reads = 300;
-      repeats = 3;
+      repeats = 5;
+      pass_us = 500;
       window_ms = 700;
       windows = 1;
     } else if (strcmp(a, "--gcmond") == 0 && v) {
@@ -283,6 +293,9 @@ int main(int argc, char **argv) {
         return 2;
     } else if (strcmp(a, "--repeats") == 0 && v) {
       if (!bench_parse_long(a, argv[++i], 1, 1000, &repeats))
+        return 2;
+    } else if (strcmp(a, "--pass-us") == 0 && v) {
+      if (!bench_parse_long(a, argv[++i], 10, 10000000, &pass_us))
         return 2;
     } else if (strcmp(a, "--window-ms") == 0 && v) {
       if (!bench_parse_long(a, argv[++i], 100, 3600000, &window_ms))
@@ -294,7 +307,7 @@ int main(int argc, char **argv) {
       return usage();
     }
   }
-  if (run_in_process(reads, repeats) != 0) {
+  if (run_in_process(reads, repeats, pass_us) != 0) {
     fprintf(stderr, "bench_source: in-process timing failed\n");
     return 1;
   }
