@@ -139,7 +139,7 @@ int bench_conn_wait(bench_conn *c, gcmon_v1_Packet *out, int timeout_ms) {
 int bench_conn_call(bench_conn *c, gcmon_v1_Request *req,
                     gcmon_v1_Response *resp) {
   uint8_t frame[GCMON_FRAME_WIRE_MAX];
-  static gcmon_v1_Packet p; /* large; the benchmarks are single-threaded */
+  gcmon_v1_Packet p;
   size_t n = bench_request_frame(c, req, frame, sizeof frame);
   if (n == 0 || bench_conn_send(c, frame, n) != 0)
     return -1;

@@ -89,7 +89,7 @@ static int stop_proc(proc *p) {
 
 /* Keep every subscriber drained for ms milliseconds. */
 static int drain_for(proc *ps, unsigned ms) {
-  static gcmon_v1_Packet pkt;
+  gcmon_v1_Packet pkt;
   uint64_t end = bench_now_ns() + (uint64_t)ms * 1000000u;
   struct pollfd pfd[PROCS];
   proc *owner[PROCS];
@@ -118,7 +118,7 @@ static int drain_for(proc *ps, unsigned ms) {
 }
 
 int bench_cpu_share_run(const char *gcmond, unsigned window_ms, int windows) {
-  static proc ps[PROCS];
+  proc ps[PROCS];
   double *share = calloc((size_t)PROCS * (size_t)windows, sizeof *share);
   double *ticks = calloc((size_t)PROCS * (size_t)windows, sizeof *ticks);
   uint64_t events_expected = 0, events_got = 0;

@@ -64,13 +64,13 @@ typedef struct {
   uint64_t due; /* absolute schedule, as gcmond's sampler */
   uint64_t seq;
   uint8_t out[SUBS * GCMON_FRAME_WIRE_MAX];
+  char sink[4096]; /* what the clients send is read and dropped */
 } blaster;
 
 static void on_discard_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf) {
-  static char sink[4096];
-  (void)h;
+  blaster *b = h->data;
   (void)hint;
-  *buf = uv_buf_init(sink, sizeof sink);
+  *buf = uv_buf_init(b->sink, sizeof b->sink);
 }
 
 static void on_discard(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
@@ -86,6 +86,7 @@ static void on_blaster_conn(uv_stream_t *l, int status) {
     return;
   c = &b->conns[b->nconns];
   uv_tcp_init(&b->loop, c);
+  c->data = b;
   if (uv_accept(l, (uv_stream_t *)c) == 0) {
     uv_tcp_nodelay(c, 1);
     uv_read_start((uv_stream_t *)c, on_discard_alloc, on_discard);
@@ -95,7 +96,7 @@ static void on_blaster_conn(uv_stream_t *l, int status) {
 
 static void on_blast(uv_timer_t *t) {
   blaster *b = t->data;
-  static gcmon_v1_Packet p;
+  gcmon_v1_Packet p;
   uint8_t payload[GCMON_MAX_PAYLOAD];
   gcmon_v1_Sample *s = &p.kind.event.body.sample;
   size_t len = 0;
@@ -211,7 +212,7 @@ static void on_event(client *cl, session *s, const gcmon_v1_Event *ev,
 }
 
 static int client_pump(client *cl, unsigned ms) {
-  static gcmon_v1_Packet pkt;
+  gcmon_v1_Packet pkt;
   uint64_t end = bench_now_ns() + (uint64_t)ms * 1000000u;
   for (;;) {
     uint64_t now = bench_now_ns();
@@ -244,7 +245,7 @@ static int run_once(int server, const char *gcmond, unsigned window_ms,
                     client *cl, result *r) {
   const char *args[] = {"--source", "sim",  "--interval", "10",
                         "--seed",   "1230", "-q",         NULL};
-  static blaster b;
+  blaster b;
   bench_daemon d = {0};
   bench_cpu c0, c1;
   pid_t pid = -1;
@@ -326,8 +327,8 @@ static int usage(void) {
 int main(int argc, char **argv) {
   const char *gcmond = BENCH_GCMOND_PATH;
   long runs = 3, window_ms = 10000;
-  static client cl;
-  static result res[SERVERS][100];
+  client *cl = calloc(1, sizeof *cl);
+  result res[SERVERS][100];
   int rc = 1;
 
   for (int i = 1; i < argc; i++) {
@@ -346,13 +347,17 @@ int main(int argc, char **argv) {
       return usage();
     }
   }
-  cl.cap = (size_t)(window_ms / PERIOD_MS + 200) * SESSIONS * SUBS;
-  cl.lag = malloc(cl.cap * sizeof *cl.lag);
-  if (!cl.lag)
+  if (!cl)
     return 1;
+  for (int i = 0; i < SESSIONS; i++)
+    cl->s[i].conn.fd = -1;
+  cl->cap = (size_t)(window_ms / PERIOD_MS + 200) * SESSIONS * SUBS;
+  cl->lag = malloc(cl->cap * sizeof *cl->lag);
+  if (!cl->lag)
+    goto out;
   for (long r = 0; r < runs; r++)
     for (int s = 0; s < SERVERS; s++)
-      if (run_once(s, gcmond, (unsigned)window_ms, &cl, &res[s][r]) != 0) {
+      if (run_once(s, gcmond, (unsigned)window_ms, cl, &res[s][r]) != 0) {
         fprintf(stderr, "bench_fanout: %s: run failed\n", server_names[s]);
         goto out;
       }
@@ -376,6 +381,7 @@ int main(int argc, char **argv) {
          runs, (double)window_ms / 1000.0);
   rc = 0;
 out:
-  free(cl.lag);
+  free(cl->lag);
+  free(cl);
   return rc;
 }

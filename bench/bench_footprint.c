@@ -43,10 +43,16 @@ typedef struct {
   uint64_t newest, responses, requests;
 } sessions;
 
-static int sessions_open(sessions *s, int port) {
-  memset(s, 0, sizeof *s);
-  for (int i = 0; i < SESSIONS; i++) {
+/* Zeroed, no connection open (so closing it is harmless). */
+static sessions *sessions_new(void) {
+  sessions *s = calloc(1, sizeof *s);
+  for (int i = 0; s && i < SESSIONS; i++)
     s->c[i].fd = -1;
+  return s;
+}
+
+static int sessions_open(sessions *s, int port) {
+  for (int i = 0; i < SESSIONS; i++) {
     if (bench_conn_open(&s->c[i], port) != 0 || bench_conn_hello(&s->c[i]))
       return -1;
     for (int k = 0; k < SUBS; k++)
@@ -66,7 +72,7 @@ static void sessions_close(sessions *s) {
 /* Drain every session for ms; with ask, send get_sample on session 0
  * every 10 ms. */
 static int sessions_pump(sessions *s, unsigned ms, bool ask) {
-  static gcmon_v1_Packet p;
+  gcmon_v1_Packet p;
   uint64_t now = bench_now_ns(), end = now + (uint64_t)ms * 1000000u;
   uint64_t next_ask = now;
   for (; (now = bench_now_ns()) < end;) {
@@ -116,14 +122,15 @@ static int measure_rss(const char *gcmond, const char *idle, bool quick) {
   const char *args[] = {"--source", "sim",  "--interval", "10",
                         "--seed",   "1230", "-q",         NULL};
   const char *idle_argv[] = {idle, "--interval", "10", NULL};
-  static sessions s;
+  sessions *s = sessions_new();
   bench_daemon d;
   pid_t idle_pid = bench_spawn(idle, idle_argv);
   uint64_t t0;
   int rc = -1;
 
-  if (idle_pid <= 0 || bench_daemon_start(&d, gcmond, args, NULL) != 0) {
+  if (!s || idle_pid <= 0 || bench_daemon_start(&d, gcmond, args, NULL) != 0) {
     bench_child_stop(idle_pid);
+    free(s);
     return -1;
   }
   t0 = bench_now_ns();
@@ -142,13 +149,14 @@ static int measure_rss(const char *gcmond, const char *idle, bool quick) {
       bench_sleep_ms((unsigned)(HISTORY_FULL - waited));
     mem_row("gcmond, history ring full (1024 samples), no session", d.pid);
   }
-  if (sessions_open(&s, d.port) != 0 ||
-      sessions_pump(&s, quick ? 500 : 3000, true) != 0)
+  if (sessions_open(s, d.port) != 0 ||
+      sessions_pump(s, quick ? 500 : 3000, true) != 0)
     goto out;
   mem_row("gcmond, 16 sessions × 4 subscriptions at 100 Hz", d.pid);
   rc = 0;
 out:
-  sessions_close(&s);
+  sessions_close(s);
+  free(s);
   bench_child_stop(idle_pid);
   if (bench_daemon_stop(&d) != 0)
     rc = -1;
@@ -161,17 +169,24 @@ static int measure_allocs(const char *gcmond, bool quick) {
                         "--seed",   "1230", "-q",         NULL};
   char path[] = "/tmp/gcmon-malloc-XXXXXX", env_file[96];
   const char *env[] = {env_file, "LD_PRELOAD=" BENCH_MALLOC_COUNT_PATH, NULL};
-  static sessions s;
+  sessions *s = sessions_new();
   bench_malloc_counts *m, start, opened, c1, c2, closed;
   bench_daemon d = {0};
   uint64_t seq1, seq2, req1, req2;
   int rc = -1, fd = mkstemp(path);
 
-  if (fd < 0 || ftruncate(fd, sizeof *m) != 0)
+  if (!s || fd < 0 || ftruncate(fd, sizeof *m) != 0) {
+    free(s);
+    if (fd >= 0) {
+      close(fd);
+      unlink(path);
+    }
     return -1;
+  }
   m = mmap(NULL, sizeof *m, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   close(fd);
   if (m == MAP_FAILED) {
+    free(s);
     unlink(path);
     return -1;
   }
@@ -180,20 +195,20 @@ static int measure_allocs(const char *gcmond, bool quick) {
     goto out;
   bench_sleep_ms(200);
   start = *m;
-  if (sessions_open(&s, d.port) != 0)
+  if (sessions_open(s, d.port) != 0)
     goto out;
   opened = *m;
-  if (sessions_pump(&s, quick ? 300 : 1000, true) != 0) /* warm-up */
+  if (sessions_pump(s, quick ? 300 : 1000, true) != 0) /* warm-up */
     goto out;
   c1 = *m;
-  seq1 = s.newest;
-  req1 = s.responses;
-  if (sessions_pump(&s, quick ? 700 : 5000, true) != 0)
+  seq1 = s->newest;
+  req1 = s->responses;
+  if (sessions_pump(s, quick ? 700 : 5000, true) != 0)
     goto out;
   c2 = *m;
-  seq2 = s.newest;
-  req2 = s.responses;
-  sessions_close(&s);
+  seq2 = s->newest;
+  req2 = s->responses;
+  sessions_close(s);
   bench_sleep_ms(quick ? 100 : 300);
   closed = *m;
 
@@ -225,7 +240,8 @@ static int measure_allocs(const char *gcmond, bool quick) {
          (long long)closed.live_bytes);
   rc = seq2 > seq1 && req2 > req1 ? 0 : -1;
 out:
-  sessions_close(&s);
+  sessions_close(s);
+  free(s);
   if (d.pid > 0 && bench_daemon_stop(&d) != 0)
     rc = -1;
   munmap(m, sizeof *m);

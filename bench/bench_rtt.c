@@ -114,7 +114,7 @@ static int pp_exchange(rtt *t) {
 }
 
 static int raw_exchange(rtt *t, unsigned i, size_t *resp_wire) {
-  static gcmon_v1_Packet p;
+  gcmon_v1_Packet p;
   unsigned k = i % t->nids;
   uint32_t id = t->ids[k];
   if (bench_conn_send(&t->conn, t->req[k], t->req_len) != 0)
@@ -228,7 +228,7 @@ int main(int argc, char **argv) {
   const char *args[] = {"--source", "sim",  "--interval", "1000",
                         "--seed",   "1230", "-q",         NULL};
   long runs = 15, count = 3000;
-  static rtt t;
+  rtt *t = calloc(1, sizeof *t);
   pp_server srv;
   bench_daemon d;
   pid_t pp_pid;
@@ -254,13 +254,17 @@ int main(int argc, char **argv) {
 #ifdef BENCH_HAVE_LIBGCMON
   nclients = 3;
 #endif
-  if (bench_daemon_start(&d, gcmond, args, NULL) != 0)
+  if (!t)
     return 1;
+  t->pp_fd = -1;
+  t->conn.fd = -1;
+  if (bench_daemon_start(&d, gcmond, args, NULL) != 0) {
+    free(t);
+    return 1;
+  }
   lat = malloc((size_t)count * sizeof *lat);
   res = calloc((size_t)runs * CLIENTS * 2, sizeof *res);
-  t.pp_fd = -1;
-  t.conn.fd = -1;
-  if (!lat || !res || setup_raw(&t, d.port, 500) != 0) {
+  if (!lat || !res || setup_raw(t, d.port, 500) != 0) {
     fprintf(stderr, "bench_rtt: cannot talk to gcmond\n");
     goto out_daemon;
   }
@@ -269,37 +273,37 @@ int main(int argc, char **argv) {
     char target[64];
     gcmon_sample s;
     snprintf(target, sizeof target, "tcp://127.0.0.1:%d", d.port);
-    if (gcmon_client_init(&t.lib, NULL, target, NULL) != 0 ||
-        gcmon_client_connect(t.lib, 5000) != 0) {
+    if (gcmon_client_init(&t->lib, NULL, target, NULL) != 0 ||
+        gcmon_client_connect(t->lib, 5000) != 0) {
       fprintf(stderr, "bench_rtt: libgcmon cannot connect\n");
       goto out_daemon;
     }
     for (int i = 0; i < 500; i++)
-      if (gcmon_get_sample(t.lib, &s, 5000) != 0)
+      if (gcmon_get_sample(t->lib, &s, 5000) != 0)
         goto out_daemon;
   }
 #endif
 
-  srv.req_len = t.req_len;
-  srv.resp_len = t.resp_len;
+  srv.req_len = t->req_len;
+  srv.resp_len = t->resp_len;
   srv.listen_fd = bench_listen_loopback(&port);
   pp_pid = srv.listen_fd >= 0 ? bench_fork(pp_serve, &srv) : -1;
   if (pp_pid > 0)
-    t.pp_fd = bench_connect_loopback(port);
+    t->pp_fd = bench_connect_loopback(port);
   if (srv.listen_fd >= 0)
     close(srv.listen_fd);
-  if (t.pp_fd < 0) {
+  if (t->pp_fd < 0) {
     fprintf(stderr, "bench_rtt: cannot start the ping-pong server\n");
     goto out_pp;
   }
   for (int i = 0; i < 500; i++)
-    if (pp_exchange(&t) != 0)
+    if (pp_exchange(t) != 0)
       goto out_pp;
 
   /* res[(c * 2 + k) * runs + r]: k 0 = p50, 1 = p99 */
   for (long r = 0; r < runs; r++)
     for (int c = 0; c < nclients; c++)
-      if (time_client(&t, c, (unsigned)count, lat, &res[(c * 2) * runs + r],
+      if (time_client(t, c, (unsigned)count, lat, &res[(c * 2) * runs + r],
                       &res[(c * 2 + 1) * runs + r]) != 0)
         goto out_pp;
 
@@ -314,7 +318,7 @@ int main(int argc, char **argv) {
     }
     p50 = bench_median(&res[(c * 2) * runs], (size_t)runs);
     p99 = bench_median(&res[(c * 2 + 1) * runs], (size_t)runs);
-    print_row(c, &t, p50, p99, bench_median(r50, (size_t)runs),
+    print_row(c, t, p50, p99, bench_median(r50, (size_t)runs),
               bench_median(r99, (size_t)runs));
   }
   printf("\nBytes are whole frames on the wire (flags, CRC and escapes "
@@ -325,20 +329,21 @@ int main(int argc, char **argv) {
   rc = 0;
 
 out_pp:
-  if (t.pp_fd >= 0)
-    close(t.pp_fd);
+  if (t->pp_fd >= 0)
+    close(t->pp_fd);
   bench_child_stop(pp_pid);
 out_daemon:
 #ifdef BENCH_HAVE_LIBGCMON
-  if (t.lib)
-    gcmon_client_close(t.lib);
+  if (t->lib)
+    gcmon_client_close(t->lib);
 #endif
-  bench_conn_close(&t.conn);
+  bench_conn_close(&t->conn);
   if (bench_daemon_stop(&d) != 0 && rc == 0) {
     fprintf(stderr, "bench_rtt: gcmond did not stop cleanly\n");
     rc = 1;
   }
   free(lat);
   free(res);
+  free(t);
   return rc;
 }

@@ -60,7 +60,7 @@ static summary summarize(const series *s) {
 /* Wire bytes of Packet{event{subscription, sample}}. */
 static double event_wire(uint32_t sub, const gcmon_v1_Sample *s,
                          size_t *payload_out) {
-  static gcmon_v1_Packet p;
+  gcmon_v1_Packet p;
   uint8_t payload[GCMON_MAX_PAYLOAD];
   size_t n;
   p = (gcmon_v1_Packet)gcmon_v1_Packet_init_zero;
@@ -162,8 +162,8 @@ int main(int argc, char **argv) {
   const char *args[] = {"--source", "sim",  "--interval", "10",
                         "--seed",   "1230", "-q",         NULL};
   long events = 1500, exchanges = 300;
-  static bench_conn c;
-  static gcmon_v1_Packet p;
+  bench_conn *c = calloc(1, sizeof *c);
+  gcmon_v1_Packet p;
   bench_daemon d;
   gcmon_v1_Sample *samples = NULL;
   double *buf = NULL;
@@ -188,8 +188,13 @@ int main(int argc, char **argv) {
       return usage();
     }
   }
-  if (bench_daemon_start(&d, gcmond, args, NULL) != 0)
+  if (!c)
     return 1;
+  c->fd = -1;
+  if (bench_daemon_start(&d, gcmond, args, NULL) != 0) {
+    free(c);
+    return 1;
+  }
   samples = calloc((size_t)events, sizeof *samples);
   buf = calloc((size_t)(7 * events + 3 * exchanges), sizeof *buf);
   if (!samples || !buf)
@@ -205,14 +210,14 @@ int main(int argc, char **argv) {
   req_wire = (series){buf + 7 * events + exchanges, 0};
   ex_pay = (series){buf + 7 * events + 2 * exchanges, 0};
 
-  if (bench_conn_open(&c, d.port) != 0 || bench_conn_hello(&c) != 0 ||
-      (sub = bench_conn_subscribe(&c, 0)) == 0) {
+  if (bench_conn_open(c, d.port) != 0 || bench_conn_hello(c) != 0 ||
+      (sub = bench_conn_subscribe(c, 0)) == 0) {
     fprintf(stderr, "bench_serial: cannot subscribe\n");
     goto out;
   }
   /* Capture the stream, frame by frame. */
   while (ev_wire.n < (size_t)events) {
-    if (bench_conn_wait(&c, &p, 5000) != 1) {
+    if (bench_conn_wait(c, &p, 5000) != 1) {
       fprintf(stderr, "bench_serial: the stream stopped\n");
       goto out;
     }
@@ -220,15 +225,15 @@ int main(int argc, char **argv) {
         p.kind.event.which_body != gcmon_v1_Event_sample_tag)
       continue;
     samples[ev_wire.n] = p.kind.event.body.sample;
-    ev_pay.v[ev_pay.n++] = (double)c.frame_payload;
-    ev_wire.v[ev_wire.n++] = (double)c.frame_wire;
+    ev_pay.v[ev_pay.n++] = (double)c->frame_payload;
+    ev_wire.v[ev_wire.n++] = (double)c->frame_wire;
   }
   {
     gcmon_v1_Request req = gcmon_v1_Request_init_zero;
     gcmon_v1_Response resp;
     req.which_call = gcmon_v1_Request_unsubscribe_tag;
     req.call.unsubscribe.subscription = sub;
-    if (bench_conn_call(&c, &req, &resp) != 0)
+    if (bench_conn_call(c, &req, &resp) != 0)
       goto out;
   }
   /* get_sample exchanges: request frame + response frame. */
@@ -237,21 +242,21 @@ int main(int argc, char **argv) {
     uint8_t frame[64];
     size_t n, req_payload;
     req.which_call = gcmon_v1_Request_get_sample_tag;
-    n = bench_request_frame(&c, &req, frame, sizeof frame);
+    n = bench_request_frame(c, &req, frame, sizeof frame);
     p = (gcmon_v1_Packet)gcmon_v1_Packet_init_zero;
     p.which_kind = gcmon_v1_Packet_request_tag;
     p.kind.request = req;
     req_payload = bench_encode_packet(&p, frame + n, sizeof frame - n);
-    if (n == 0 || bench_conn_send(&c, frame, n) != 0)
+    if (n == 0 || bench_conn_send(c, frame, n) != 0)
       goto out;
     do {
-      if (bench_conn_wait(&c, &p, 5000) != 1)
+      if (bench_conn_wait(c, &p, 5000) != 1)
         goto out;
     } while (p.which_kind != gcmon_v1_Packet_response_tag ||
              p.kind.response.id != req.id);
     req_wire.v[req_wire.n++] = (double)n;
-    ex_wire.v[ex_wire.n++] = (double)(n + c.frame_wire);
-    ex_pay.v[ex_pay.n++] = (double)(req_payload + c.frame_payload);
+    ex_wire.v[ex_wire.n++] = (double)(n + c->frame_wire);
+    ex_pay.v[ex_pay.n++] = (double)(req_payload + c->frame_payload);
   }
 
   /* Re-encodings of the same samples. */
@@ -335,18 +340,19 @@ int main(int argc, char **argv) {
 #undef PROPOSAL_ROW
     print_breakdown(samples, ev_wire.n, ev.mean, pay.mean);
   }
-  rc = c.bad_frames ? 1 : 0;
-  if (c.bad_frames)
+  rc = c->bad_frames ? 1 : 0;
+  if (c->bad_frames)
     fprintf(stderr, "bench_serial: %llu bad frames\n",
-            (unsigned long long)c.bad_frames);
+            (unsigned long long)c->bad_frames);
 
 out:
-  bench_conn_close(&c);
+  bench_conn_close(c);
   if (bench_daemon_stop(&d) != 0 && rc == 0) {
     fprintf(stderr, "bench_serial: gcmond did not stop cleanly\n");
     rc = 1;
   }
   free(samples);
   free(buf);
+  free(c);
   return rc;
 }

@@ -219,7 +219,7 @@ static void close_row(ctx *x) {
 }
 
 static int run_in_process(long reads, long repeats, long pass_us) {
-  static ctx x;
+  ctx x = {0};
   double ns[ROWS], *t = malloc((size_t)repeats * sizeof *t);
   if (!t)
     return -1;
