@@ -152,15 +152,19 @@ class ExportUnderPrometheus(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
+        rc = 0
         if cls.prom:
             cls.prom.stop()
         if cls.exporter:
-            cls.exporter.stop()
+            rc = cls.exporter.stop()
         for d in cls.daemons:
             d.stop()
             if d.proc.stderr:
                 d.proc.stderr.close()
         shutil.rmtree(cls.dir, ignore_errors=True)
+        if rc != 0:
+            raise AssertionError(f"gcmon export exited {rc}: " +
+                                 "".join(cls.exporter.log))
 
     def board_in_prometheus(self, target, not_before_uptime_us):
         """One scrape of a board whose sample is a series sample taken no
