@@ -1,11 +1,13 @@
 """gcmon export under a real Prometheus: three gcmond (sim, different
 seeds, 500 ms sampling) behind one `gcmon export`, scraped every second
-through /probe with the relabelling docs/dashboards.md shows. What
+through /probe with docs/dashboards/prometheus.yml's relabelling. What
 Prometheus stores for each board is compared with what `gcmon stat --json`
 and `gcmon history --json` report for that board; stopping one daemon must
 turn its gcmon_probe_success to 0 while the other two carry on. Also: the
-live exposition passes `promtool check metrics`, and the HTTP answers to a
-scraper's mistakes.
+live exposition passes `promtool check metrics`, every query of the
+documented Grafana dashboard returns each board's data, the documented
+rules and config pass promtool, and the HTTP answers to a scraper's
+mistakes.
 
     GCMON=<gcmon> GCMOND=<gcmond> PROMETHEUS=<prometheus> PROMTOOL=<promtool> \\
         GCMON_PYTHON test_export_prometheus.py
@@ -30,8 +32,27 @@ from exporttest import Exporter, http_get, wait_for  # noqa: E402
 
 INTERVAL_MS = 500
 SEEDS = (11, 12, 13)
+DOCS = os.path.join(HERE, "..", "..", "docs", "dashboards")
 PROMETHEUS = os.environ.get("PROMETHEUS", "")
 PROMTOOL = os.environ.get("PROMTOOL", "")
+
+
+def docs_config(exporter_address, targets):
+    """docs/dashboards/prometheus.yml with these boards, this exporter and
+    one-second scrapes; the relabelling is kept as documented."""
+    with open(os.path.join(DOCS, "prometheus.yml")) as f:
+        text = f.read()
+    subs = [(r"scrape_interval: 15s", "scrape_interval: 1s"),
+            (r"scrape_timeout: 10s", "scrape_timeout: 1s"),
+            (r"(?m)^(      - targets:\n)(          - .*\n)+",
+             r"\1" + "".join(f"          - {x}\n" for x in targets)),
+            (r"127\.0\.0\.1:9230", exporter_address)]
+    for pattern, repl in subs:
+        text, n = re.subn(pattern, repl, text)
+        if n == 0:
+            raise AssertionError(f"docs/dashboards/prometheus.yml: no "
+                                 f"{pattern!r} (update this test)")
+    return text
 
 
 class Prometheus:
@@ -42,22 +63,8 @@ class Prometheus:
         self.port = t.free_port()
         config = os.path.join(workdir, "prometheus.yml")
         with open(config, "w") as f:
-            f.write(f"""global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
-scrape_configs:
-  - job_name: gcmon
-    metrics_path: /probe
-    static_configs:
-      - targets: [{", ".join(f"'{x}'" for x in targets)}]
-    relabel_configs:
-      - source_labels: [__address__]
-        target_label: __param_target
-      - source_labels: [__param_target]
-        target_label: instance
-      - target_label: __address__
-        replacement: '{exporter_address}'
-""")
+            f.write(docs_config(exporter_address, targets))
+        shutil.copy(os.path.join(DOCS, "gcmon-rules.yml"), workdir)
         self.logfile = open(os.path.join(workdir, "prometheus.log"), "w+")
         self.proc = subprocess.Popen(
             [PROMETHEUS, f"--config.file={config}",
@@ -258,6 +265,31 @@ class ExportUnderPrometheus(unittest.TestCase):
             p = subprocess.run([PROMTOOL, "check", "metrics"], input=body,
                                capture_output=True, text=True)
             self.assertEqual(0, p.returncode, f"{path}: {p.stdout}{p.stderr}")
+
+    def test_every_grafana_query_returns_data_for_every_board(self):
+        with open(os.path.join(DOCS, "gcmon-grafana.json")) as f:
+            dash = json.load(f)
+        exprs = [tg["expr"] for p in dash["panels"] for tg in p["targets"]]
+        self.assertGreater(len(exprs), 10)
+        for expr in exprs:
+            q = expr.replace("$instance", ".*").replace("$__rate_interval",
+                                                        "5s")
+            with self.subTest(expr=expr):
+                rows = wait_for(f"data for {q}", lambda q=q: self.prom.query(
+                    q), timeout=10)
+                if "sum(" in q or "count(" in q:
+                    continue  # one figure for the fleet
+                got = {r["metric"].get("instance") for r in rows}
+                self.assertEqual(set(self.targets), got)
+
+    def test_the_documented_rules_and_config_pass_promtool(self):
+        if not PROMTOOL:
+            self.skipTest("promtool not found")
+        for args in (["check", "rules", os.path.join(DOCS, "gcmon-rules.yml")],
+                     ["check", "config", os.path.join(DOCS, "prometheus.yml")]):
+            p = subprocess.run([PROMTOOL] + args, capture_output=True,
+                               text=True)
+            self.assertEqual(0, p.returncode, p.stdout + p.stderr)
 
     def test_an_unreachable_board_is_http_200_with_probe_success_0(self):
         down = f"tcp://127.0.0.1:{t.free_port()}"
