@@ -118,14 +118,18 @@ void export_cache_stop(export_cache *c);
 uint64_t export_now_ms(void);
 
 /* HTTP side. */
-#define EXPORT_EFULL 1 /* export_cache_probe: over --max-targets */
+typedef enum export_probe_result {
+  EXPORT_PROBE_OK = 0,
+  EXPORT_PROBE_FULL,   /* a new target, but --max-targets are cached */
+  EXPORT_PROBE_DENIED, /* a new target, and allow_new was false */
+  EXPORT_PROBE_NOMEM
+} export_probe_result;
 
-/* Find or create the /probe entry for target (serial targets only when
- * listed, see allow_new), wait up to wait_ms for its first sample, and
- * copy it into *out. 0, EXPORT_EFULL, or -1 when allow_new is false and
- * the target is not cached. */
-int export_cache_probe(export_cache *c, const char *target, bool allow_new,
-                       unsigned wait_ms, export_snapshot *out);
+/* Find or create the entry for target (creating only when allow_new),
+ * wait up to wait_ms for its first sample, and copy it into *out. */
+export_probe_result export_cache_probe(export_cache *c, const char *target,
+                                       bool allow_new, unsigned wait_ms,
+                                       export_snapshot *out);
 /* Snapshots of the listed targets, in the order given; *out is malloc'ed
  * (free it). Returns the count, or -1 without memory. */
 long export_cache_listed(export_cache *c, export_snapshot **out,

@@ -168,8 +168,9 @@ static void fill(const export_entry *e, uint64_t now, export_snapshot *out) {
     snprintf(out->error, sizeof out->error, "no sample yet");
 }
 
-int export_cache_probe(export_cache *c, const char *target, bool allow_new,
-                       unsigned wait_ms, export_snapshot *out) {
+export_probe_result export_cache_probe(export_cache *c, const char *target,
+                                       bool allow_new, unsigned wait_ms,
+                                       export_snapshot *out) {
   export_entry *e;
   uint64_t now = export_now_ms();
   struct timespec deadline;
@@ -187,18 +188,18 @@ int export_cache_probe(export_cache *c, const char *target, bool allow_new,
   e = find(c, target);
   if (!e && !allow_new) {
     pthread_mutex_unlock(&c->mu);
-    return -1;
+    return EXPORT_PROBE_DENIED;
   }
   if (!e) {
     if (c->probed >= c->max_probed) {
       c->rejected++;
       pthread_mutex_unlock(&c->mu);
-      return EXPORT_EFULL;
+      return EXPORT_PROBE_FULL;
     }
     e = entry_new(c, target, false);
     if (!e) {
       pthread_mutex_unlock(&c->mu);
-      return GCMON_ENOMEM;
+      return EXPORT_PROBE_NOMEM;
     }
     created = true;
   }
@@ -213,7 +214,7 @@ int export_cache_probe(export_cache *c, const char *target, bool allow_new,
   e->waiters--;
   fill(e, export_now_ms(), out);
   pthread_mutex_unlock(&c->mu);
-  return 0;
+  return EXPORT_PROBE_OK;
 }
 
 long export_cache_listed(export_cache *c, export_snapshot **out,

@@ -120,7 +120,6 @@ static enum MHD_Result get_probe(export_http *h, struct MHD_Connection *conn) {
   export_snapshot snap;
   export_text t;
   char why[256];
-  int rc;
 
   if (!target || !*target)
     return send_message(conn, MHD_HTTP_BAD_REQUEST,
@@ -130,21 +129,24 @@ static enum MHD_Result get_probe(export_http *h, struct MHD_Connection *conn) {
                         "target longer than %d bytes", EXPORT_TARGET_MAX);
   if (gcmon_uri_check(target, why, sizeof why) != 0)
     return send_message(conn, MHD_HTTP_BAD_REQUEST, "%s", why);
-  rc = export_cache_probe(h->cache, target, strncmp(target, "tcp://", 6) == 0,
-                          first_sample_wait_ms(conn), &snap);
-  if (rc == -1)
+  switch (export_cache_probe(h->cache, target,
+                             strncmp(target, "tcp://", 6) == 0,
+                             first_sample_wait_ms(conn), &snap)) {
+  case EXPORT_PROBE_OK:
+    break;
+  case EXPORT_PROBE_DENIED:
     return send_message(conn, MHD_HTTP_FORBIDDEN,
                         "%s: serial targets are served only when listed with "
                         "-t (a probe may not open host devices)",
                         target);
-  if (rc == EXPORT_EFULL)
+  case EXPORT_PROBE_FULL:
     return send_message(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
                         "probe target limit reached (%zu targets cached, "
                         "see --max-targets); %s is not served",
                         h->cache->max_probed, target);
-  if (rc != 0)
-    return send_message(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s",
-                        gcmon_strerror(rc));
+  case EXPORT_PROBE_NOMEM:
+    return send_message(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+  }
   snap.probe_duration_s = (double)(export_now_ms() - start) / 1000.0;
   export_text_init(&t);
   export_render(&t, &snap, 1, 0);
