@@ -12,6 +12,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "export.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
@@ -41,6 +43,7 @@ struct link {
   gcmon_subscription *sub;
   bool series_seen;  /* this session delivered a series sample */
   bool resubscribe;  /* the subscription failed: redo it on the tick */
+  bool down_logged;  /* the outage was logged: log the recovery */
   uint64_t retry_at; /* FAILED: when to start again */
   unsigned retry_ms;
   link *next;
@@ -101,18 +104,41 @@ static void on_event(gcmon_subscription *s, const gcmon_event *ev, void *data) {
   export_cache_update(k->owner->cache, k->entry, &u);
 }
 
+/* One line on stderr per change a person would want in a log: a board
+ * reached, lost, given up on for now, or dropped for idleness. Retries of
+ * a board that stays down are not logged again. */
+static void log_line(const link *k, const char *fmt, ...)
+#ifdef __GNUC__
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+static void log_line(const link *k, const char *fmt, ...) {
+  va_list ap;
+  fprintf(stderr, "gcmon: %s: ", export_entry_target(k->entry));
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+}
+
 static void on_ready(link *k) {
   export_links *l = k->owner;
   gcmon_request req = {.call = GCMON_CALL_GET_SAMPLE};
   bool up = true, failed = false;
   export_update u;
+  const gcmon_info *info = gcmon_client_info(k->c);
+  char who[2 * GCMON_STRING_MAX + 16];
 
   k->series_seen = false;
   k->retry_ms = RETRY_MIN_MS;
+  snprintf(who, sizeof who, "%s, device %s", info->daemon, info->device_id);
+  log_line(k, "%s (%s)", k->down_logged ? "back" : "connected", who);
+  k->down_logged = false;
   memset(&u, 0, sizeof u);
   u.link_up = &up;
   u.failed = &failed;
-  u.info = gcmon_client_info(k->c);
+  u.info = info;
   u.error = "";
   export_cache_update(l->cache, k->entry, &u);
   (void)gcmon_call_async(k->c, &req, 0, on_first_reading, k);
@@ -139,10 +165,16 @@ static void on_state(gcmon_client *c, gcmon_state st, int err, void *data) {
     on_ready(k);
     return;
   case GCMON_STATE_BACKOFF: /* libgcmon reconnects by itself */
+    if (!k->down_logged)
+      log_line(k, "link lost (%s); reconnecting", why);
+    k->down_logged = true;
     u.link_up = &up;
     u.error = why;
     break;
   case GCMON_STATE_FAILED: /* a first connection: retried on the tick */
+    if (!k->down_logged)
+      log_line(k, "cannot reach it (%s); retrying", why);
+    k->down_logged = true;
     k->retry_at = uv_now(l->loop) + k->retry_ms;
     k->retry_ms =
         k->retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : k->retry_ms * 2;
@@ -217,6 +249,7 @@ static void on_tick(uv_timer_t *t) {
     link *k = *p;
     if (export_cache_expire(l->cache, k->entry, mono, l->o.idle_ms)) {
       export_entry *e = k->entry;
+      log_line(k, "%s", "not scraped lately; session closed");
       *p = k->next;
       close_link(k);
       export_entry_free(e);
