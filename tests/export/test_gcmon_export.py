@@ -78,7 +78,7 @@ class Export(unittest.TestCase):
         self.assertIn("gcmon_sample_seq", m)
         self.assertEqual(4194304, m["gcmon_gc_allocated_bytes"] +
                          m["gcmon_gc_free_bytes"])
-        self.assertLess(took, 2.5)  # bounded by the 2 s first-sample wait
+        self.assertLess(took, 10)  # the wait is bounded (2 s), never a hang
         self.assertEqual(1, self.metrics(e)[
             'gcmon_exporter_targets{kind="probe"}'])
 
