@@ -22,7 +22,8 @@ class Watch(unittest.TestCase):
             self.skipTest("tmux is not installed")
         self.daemon = t.Daemon(interval=50)
         self.dir = tempfile.mkdtemp(prefix="gcmon-watch-")
-        self.sock = f"gcmon-test-{os.getpid()}"
+        # A server per test: one just killed may still hold a shared name.
+        self.sock = f"gcmon-test-{os.getpid()}-{self._testMethodName}"
         self.exit_file = os.path.join(self.dir, "exit")
         self.stty_file = os.path.join(self.dir, "stty")
         target = f"tcp://127.0.0.1:{self.daemon.port}"
