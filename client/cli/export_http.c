@@ -127,6 +127,10 @@ static enum MHD_Result get_probe(export_http *h, struct MHD_Connection *conn) {
   if (strlen(target) > EXPORT_TARGET_MAX)
     return send_message(conn, MHD_HTTP_BAD_REQUEST,
                         "target longer than %d bytes", EXPORT_TARGET_MAX);
+  for (const char *p = target; *p; p++)
+    if ((unsigned char)*p <= ' ' || *p == 0x7F)
+      return send_message(conn, MHD_HTTP_BAD_REQUEST,
+                          "target contains a space or a control character");
   if (gcmon_uri_check(target, why, sizeof why) != 0)
     return send_message(conn, MHD_HTTP_BAD_REQUEST, "%s", why);
   switch (export_cache_probe(h->cache, target,

@@ -75,7 +75,10 @@ static size_t utf8_len(const unsigned char *p, size_t n) {
   return len;
 }
 
-void export_render_label_value(export_text *out, const char *v) {
+/* v as valid UTF-8 (anything else becomes U+FFFD), either as a label
+ * value (backslash, double quote and newline escaped) or as comment text
+ * (control bytes become spaces, so it stays one line). */
+static void put_text(export_text *out, const char *v, bool as_label) {
   const unsigned char *p = (const unsigned char *)v;
   size_t n = strlen(v);
 
@@ -84,18 +87,24 @@ void export_render_label_value(export_text *out, const char *v) {
     if (k == 0) {
       export_text_put(out, "\xEF\xBF\xBD", 3);
       k = 1;
-    } else if (*p == '\\') {
+    } else if (as_label && *p == '\\') {
       export_text_put(out, "\\\\", 2);
-    } else if (*p == '"') {
+    } else if (as_label && *p == '"') {
       export_text_put(out, "\\\"", 2);
-    } else if (*p == '\n') {
+    } else if (as_label && *p == '\n') {
       export_text_put(out, "\\n", 2);
+    } else if (!as_label && (*p < 0x20 || *p == 0x7F)) {
+      export_text_put(out, " ", 1);
     } else {
       export_text_put(out, (const char *)p, k);
     }
     p += k;
     n -= k;
   }
+}
+
+void export_render_label_value(export_text *out, const char *v) {
+  put_text(out, v, true);
 }
 
 /* HELP text escapes only backslash and newline. */
@@ -391,12 +400,12 @@ static const family families[] = {
  * person reading the exposition sees the reason). */
 static void reasons(export_text *out, const export_snapshot *snaps, size_t n) {
   for (size_t i = 0; i < n; i++) {
-    const char *e = snaps[i].error;
-    if (snaps[i].ok || !e[0])
+    if (snaps[i].ok || !snaps[i].error[0])
       continue;
-    export_text_printf(out, "# gcmon: %s: ", snaps[i].target);
-    for (; *e; e++)
-      export_text_put(out, *e == '\n' || *e == '\r' ? " " : e, 1);
+    export_text_put(out, "# gcmon: ", 9);
+    put_text(out, snaps[i].target, false);
+    export_text_put(out, ": ", 2);
+    put_text(out, snaps[i].error, false);
     export_text_put(out, "\n", 1);
   }
 }

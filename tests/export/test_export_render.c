@@ -272,10 +272,11 @@ TEST(bytes_that_are_not_utf8_become_the_replacement_character) {
 TEST(a_failure_reason_stays_on_one_comment_line) {
   export_snapshot s;
   char *t;
-  snap_down(&s, "tcp://k230.local");
-  snprintf(s.error, sizeof s.error, "two\nlines\r");
+  snap_down(&s, "tcp://k230\n.local");
+  snprintf(s.error, sizeof s.error, "two\nlines\r\xFF");
   t = render(&s, 1, 0);
-  ASSERT_TRUE(has_line(t, "# gcmon: tcp://k230.local: two lines "));
+  ASSERT_TRUE(has_line(t, "# gcmon: tcp://k230 .local: two lines "
+                          "\xEF\xBF\xBD"));
   ASSERT_EQ(15, check_structure(t)); /* probe, link and age only */
   free(t);
 }
