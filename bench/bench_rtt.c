@@ -68,8 +68,7 @@ int main(int argc, char **argv) {
   }
   qsort(lat, calls, sizeof *lat, by_value);
   printf("calls=%zu p50_us=%.1f p99_us=%.1f max_us=%.1f\n", calls,
-         quantile(lat, calls, 0.5), quantile(lat, calls, 0.99),
-         lat[calls - 1]);
+         quantile(lat, calls, 0.5), quantile(lat, calls, 0.99), lat[calls - 1]);
   gcmon_client_close(c);
   free(lat);
   return 0;
