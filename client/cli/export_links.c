@@ -88,6 +88,7 @@ static void on_event(gcmon_subscription *s, const gcmon_event *ev, void *data) {
     break;
   case GCMON_EVENT_SUBSCRIBED:
     u.interval_ms = &ev->subscribed.interval_ms;
+    u.error = ""; /* a failed subscription before this one is over */
     break;
   case GCMON_EVENT_ERROR:
     snprintf(why, sizeof why, "subscribe: %s%s%s", gcmon_strerror(ev->err),
