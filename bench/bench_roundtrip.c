@@ -19,7 +19,7 @@
  * ping-pong of the same run, so a machine busy during one run is compared
  * with itself).
  *
- *     bench_rtt [--gcmond PATH] [--runs N] [--count N] [--quick]
+ *     bench_roundtrip [--gcmond PATH] [--runs N] [--count N] [--quick]
  */
 #define _DEFAULT_SOURCE
 #include "bench_client.h"
@@ -156,7 +156,8 @@ static int time_client(rtt *t, int client, unsigned count, double *lat,
   for (unsigned i = 0; i < count; i++) {
     uint64_t t0 = bench_now_ns();
     if (exchange(t, client, i) != 0) {
-      fprintf(stderr, "bench_rtt: %s: exchange failed\n", client_names[client]);
+      fprintf(stderr, "bench_roundtrip: %s: exchange failed\n",
+              client_names[client]);
       return -1;
     }
     lat[i] = (double)(bench_now_ns() - t0) / 1e3;
@@ -218,7 +219,7 @@ static void print_row(int client, const rtt *t, double p50, double p99,
 }
 
 static int usage(void) {
-  fprintf(stderr, "usage: bench_rtt [--gcmond PATH] [--runs N (15)] "
+  fprintf(stderr, "usage: bench_roundtrip [--gcmond PATH] [--runs N (15)] "
                   "[--count N (3000)] [--quick]\n");
   return 2;
 }
@@ -265,7 +266,7 @@ int main(int argc, char **argv) {
   lat = malloc((size_t)count * sizeof *lat);
   res = calloc((size_t)runs * CLIENTS * 2, sizeof *res);
   if (!lat || !res || setup_raw(t, d.port, 500) != 0) {
-    fprintf(stderr, "bench_rtt: cannot talk to gcmond\n");
+    fprintf(stderr, "bench_roundtrip: cannot talk to gcmond\n");
     goto out_daemon;
   }
 #ifdef BENCH_HAVE_LIBGCMON
@@ -275,7 +276,7 @@ int main(int argc, char **argv) {
     snprintf(target, sizeof target, "tcp://127.0.0.1:%d", d.port);
     if (gcmon_client_init(&t->lib, NULL, target, NULL) != 0 ||
         gcmon_client_connect(t->lib, 5000) != 0) {
-      fprintf(stderr, "bench_rtt: libgcmon cannot connect\n");
+      fprintf(stderr, "bench_roundtrip: libgcmon cannot connect\n");
       goto out_daemon;
     }
     for (int i = 0; i < 500; i++)
@@ -293,7 +294,7 @@ int main(int argc, char **argv) {
   if (srv.listen_fd >= 0)
     close(srv.listen_fd);
   if (t->pp_fd < 0) {
-    fprintf(stderr, "bench_rtt: cannot start the ping-pong server\n");
+    fprintf(stderr, "bench_roundtrip: cannot start the ping-pong server\n");
     goto out_pp;
   }
   for (int i = 0; i < 500; i++)
@@ -339,7 +340,7 @@ out_daemon:
 #endif
   bench_conn_close(&t->conn);
   if (bench_daemon_stop(&d) != 0 && rc == 0) {
-    fprintf(stderr, "bench_rtt: gcmond did not stop cleanly\n");
+    fprintf(stderr, "bench_roundtrip: gcmond did not stop cleanly\n");
     rc = 1;
   }
   free(lat);
