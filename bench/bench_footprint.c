@@ -106,6 +106,12 @@ static int sessions_pump(sessions *s, unsigned ms, bool ask) {
   return 0;
 }
 
+static char row[160];
+
+static void row_label(const char *label, const char *state) {
+  snprintf(row, sizeof row, "%s, %s", label, state);
+}
+
 static void mem_row(const char *what, pid_t pid) {
   bench_mem m;
   if (bench_proc_mem(pid, &m) != 0) {
@@ -117,8 +123,10 @@ static void mem_row(const char *what, pid_t pid) {
          m.rss_kib <= TARGET_KIB ? "within" : "above");
 }
 
-/* Run A: resident memory. */
-static int measure_rss(const char *gcmond, const char *idle, bool quick) {
+/* Run A: resident memory. label names the gcmond build in the rows; the
+ * baseline row is printed with the first run only. */
+static int measure_rss(const char *gcmond, const char *label, const char *idle,
+                       bool quick, bool header) {
   const char *args[] = {"--source", "sim",  "--interval", "10",
                         "--seed",   "1230", "-q",         NULL};
   const char *idle_argv[] = {idle, "--interval", "10", NULL};
@@ -134,25 +142,29 @@ static int measure_rss(const char *gcmond, const char *idle, bool quick) {
     return -1;
   }
   t0 = bench_now_ns();
-  printf("| process, state | VmRSS KiB | VmHWM KiB | RssAnon KiB "
-         "| private KiB | VmRSS vs %d KiB target |\n"
-         "|---|--:|--:|--:|--:|--:|\n",
-         TARGET_KIB);
+  if (header)
+    printf("| process, state | VmRSS KiB | VmHWM KiB | RssAnon KiB "
+           "| private KiB | VmRSS vs %d KiB target |\n"
+           "|---|--:|--:|--:|--:|--:|\n",
+           TARGET_KIB);
   bench_sleep_ms(quick ? 500 : 1000);
-  mem_row("bench_idle: libuv loop, one 10 ms timer (baseline)", idle_pid);
-  mem_row(quick ? "gcmond, 0.5 s after start, no session"
-                : "gcmond, 1 s after start, no session",
-          d.pid);
+  if (header)
+    mem_row("bench_idle: libuv loop, one 10 ms timer (baseline)", idle_pid);
+  row_label(label, quick ? "0.5 s after start, no session"
+                         : "1 s after start, no session");
+  mem_row(row, d.pid);
   if (!quick) {
     uint64_t waited = (bench_now_ns() - t0) / 1000000u;
     if (waited < HISTORY_FULL)
       bench_sleep_ms((unsigned)(HISTORY_FULL - waited));
-    mem_row("gcmond, history ring full (1024 samples), no session", d.pid);
+    row_label(label, "history ring full (1024 samples), no session");
+    mem_row(row, d.pid);
   }
   if (sessions_open(s, d.port) != 0 ||
       sessions_pump(s, quick ? 500 : 3000, true) != 0)
     goto out;
-  mem_row("gcmond, 16 sessions × 4 subscriptions at 100 Hz", d.pid);
+  row_label(label, "16 sessions × 4 subscriptions at 100 Hz");
+  mem_row(row, d.pid);
   rc = 0;
 out:
   sessions_close(s);
@@ -263,12 +275,14 @@ static void size_row(const char *label, const char *path) {
 
 static int usage(void) {
   fprintf(stderr, "usage: bench_footprint [--gcmond PATH] "
-                  "[--binary LABEL=PATH]... [--quick]\n");
+                  "[--gcmond-static PATH] [--binary LABEL=PATH]... "
+                  "[--quick]\n");
   return 2;
 }
 
 int main(int argc, char **argv) {
   const char *gcmond = BENCH_GCMOND_PATH, *idle = BENCH_IDLE_PATH;
+  const char *gcmond_static = NULL;
   char *binaries[MAX_BINARIES];
   int nbin = 0;
   bool quick = false;
@@ -278,13 +292,18 @@ int main(int argc, char **argv) {
       quick = true;
     else if (strcmp(argv[i], "--gcmond") == 0 && i + 1 < argc)
       gcmond = argv[++i];
+    else if (strcmp(argv[i], "--gcmond-static") == 0 && i + 1 < argc)
+      gcmond_static = argv[++i];
     else if (strcmp(argv[i], "--binary") == 0 && i + 1 < argc &&
              strchr(argv[i + 1], '=') && nbin < MAX_BINARIES)
       binaries[nbin++] = argv[++i];
     else
       return usage();
   }
-  if (measure_rss(gcmond, idle, quick) != 0) {
+  if (measure_rss(gcmond, "gcmond", idle, quick, true) != 0 ||
+      (gcmond_static &&
+       measure_rss(gcmond_static, "gcmond (libuv linked in, as on the board)",
+                   idle, quick, false) != 0)) {
     fprintf(stderr, "bench_footprint: resident memory run failed\n");
     return 1;
   }
@@ -302,6 +321,8 @@ int main(int argc, char **argv) {
          "|---|---|--:|--:|--:|--:|\n");
   size_row("bench_idle (baseline)", idle);
   size_row("gcmond", gcmond);
+  if (gcmond_static)
+    size_row("gcmond, libuv linked in", gcmond_static);
   for (int i = 0; i < nbin; i++) {
     char *eq = strchr(binaries[i], '=');
     *eq = '\0';
