@@ -115,28 +115,45 @@ int gcmon_mp_mailbox_call(gcmon_mp_mailbox *mb, gcmon_mp_request *req,
   return rc;
 }
 
+/* vm->read, timing it when it scans. */
+static void read_vm(const gcmon_mp_vm *vm, bool full, gcmon_mp_reading *out,
+                    gcmon_mp_request *r) {
+  uint64_t t0 = full ? mono_us() : 0;
+
+  vm->read(vm->ctx, full, out);
+  if (full) {
+    uint64_t dt = mono_us() - t0;
+    r->scan_us_sum += dt;
+    if (dt > r->scan_us_max)
+      r->scan_us_max = dt;
+    r->scans++;
+  }
+}
+
 static void run(const gcmon_mp_vm *vm, gcmon_mp_request *r) {
   uint64_t t0;
 
   r->rc = 0;
+  r->scans = 0;
+  r->scan_us_sum = r->scan_us_max = 0;
   switch (r->op) {
   case GCMON_MP_READ:
-    vm->read(vm->ctx, r->full, &r->after);
+    read_vm(vm, r->full, &r->after, r);
     break;
   case GCMON_MP_COLLECT:
-    vm->read(vm->ctx, true, &r->before);
+    read_vm(vm, true, &r->before, r);
     t0 = mono_us();
     r->rc = vm->collect(vm->ctx);
     r->duration_us = mono_us() - t0;
-    vm->read(vm->ctx, true, &r->after);
+    read_vm(vm, true, &r->after, r);
     break;
   case GCMON_MP_SET_THRESHOLD:
     vm->set_threshold(vm->ctx, r->threshold);
-    vm->read(vm->ctx, false, &r->after);
+    read_vm(vm, false, &r->after, r);
     break;
   case GCMON_MP_SET_ENABLED:
     vm->set_enabled(vm->ctx, r->enabled);
-    vm->read(vm->ctx, false, &r->after);
+    read_vm(vm, false, &r->after, r);
     break;
   }
 }
@@ -147,16 +164,18 @@ bool gcmon_mp_mailbox_serve(gcmon_mp_mailbox *mb, const gcmon_mp_vm *vm,
 
   pthread_mutex_lock(&mb->mu);
   while (!mb->closing) {
+    /* Asked on every pass, so a stream of requests cannot hide a soft
+     * reset from us. */
+    if (vm->should_exit != NULL) {
+      pthread_mutex_unlock(&mb->mu);
+      vm_exit = vm->should_exit(vm->ctx);
+      pthread_mutex_lock(&mb->mu);
+      if (vm_exit || mb->closing)
+        break;
+    }
     if (mb->state != POSTED) {
       struct timespec deadline = deadline_in(mb, poll_ms);
       pthread_cond_timedwait(&mb->to_worker, &mb->mu, &deadline);
-      if (vm->should_exit != NULL && !mb->closing) {
-        pthread_mutex_unlock(&mb->mu);
-        vm_exit = vm->should_exit(vm->ctx);
-        pthread_mutex_lock(&mb->mu);
-        if (vm_exit)
-          break;
-      }
       continue;
     }
     /* Enter the VM first, then claim: while we wait for the GIL the
@@ -173,6 +192,10 @@ bool gcmon_mp_mailbox_serve(gcmon_mp_mailbox *mb, const gcmon_mp_vm *vm,
       mb->req = r;
       mb->state = DONE;
       mb->stats.served++;
+      mb->stats.scans += r.scans;
+      mb->stats.scan_us_total += r.scan_us_sum;
+      if (r.scan_us_max > mb->stats.scan_us_max)
+        mb->stats.scan_us_max = r.scan_us_max;
       pthread_cond_broadcast(&mb->to_caller);
     }
     pthread_mutex_unlock(&mb->mu);

@@ -47,12 +47,16 @@ typedef struct gcmon_mp_request {
   gcmon_mp_reading after;  /* READ: the reading; COLLECT: full, just
                               after; SET_*: cheap, after the store */
   uint64_t duration_us;    /* COLLECT: the collection alone */
+  unsigned scans;          /* full scans this request did */
+  uint64_t scan_us_sum, scan_us_max; /* and what they took */
 } gcmon_mp_request;
 
 typedef struct gcmon_mp_mailbox_stats {
   uint64_t served;    /* requests T2 ran */
   uint64_t withdrawn; /* timed out before T2 claimed them: never ran */
   uint64_t overran;   /* timed out after the claim: waited for */
+  uint64_t scans;     /* full heap scans (gc_info) */
+  uint64_t scan_us_total, scan_us_max; /* their cost, as T2 timed them */
 } gcmon_mp_mailbox_stats;
 
 typedef struct gcmon_mp_mailbox {

@@ -285,7 +285,7 @@ static mp_obj_t u64(uint64_t v) {
 }
 
 static mp_obj_t gcmon_status(void) {
-  mp_obj_t d = mp_obj_new_dict(16);
+  mp_obj_t d = mp_obj_new_dict(20);
   instance *g;
   gcmon_mp_status st;
   bool running = false;
@@ -320,6 +320,10 @@ static mp_obj_t gcmon_status(void) {
   put(d, MP_QSTR_vm_served, u64(st.vm.served));
   put(d, MP_QSTR_vm_withdrawn, u64(st.vm.withdrawn));
   put(d, MP_QSTR_vm_overran, u64(st.vm.overran));
+  put(d, MP_QSTR_scans, u64(st.vm.scans));
+  put(d, MP_QSTR_scan_us_avg,
+      u64(st.vm.scans ? st.vm.scan_us_total / st.vm.scans : 0));
+  put(d, MP_QSTR_scan_us_max, u64(st.vm.scan_us_max));
   put(d, MP_QSTR_last_error,
       st.last_error[0] ? mp_obj_new_str(st.last_error, strlen(st.last_error))
                        : mp_const_none);
