@@ -23,6 +23,7 @@ must still agree, and everything must stop cleanly.
 """
 import os
 import pty
+import queue
 import re
 import select
 import subprocess
@@ -52,14 +53,22 @@ class Program:
             [binary, os.path.join(HERE, "mp_program.py"), str(interval_ms),
              str(scan_ms)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        # A reader thread, not select(): two lines may arrive in one read.
+        self.lines = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
         w = self.line().split()
         self.port, self.gil = int(w[1]), w[3] == "1"
 
+    def _read(self):
+        for s in self.proc.stdout:
+            self.lines.put(s)
+        self.lines.put("")
+
     def line(self, timeout=30):
-        r, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        if not r:
+        try:
+            s = self.lines.get(timeout=timeout)
+        except queue.Empty:
             raise TimeoutError("mp_program.py said nothing")
-        s = self.proc.stdout.readline()
         if not s:
             raise RuntimeError("mp_program.py ended (exit %s)"
                                % self.proc.poll())
@@ -220,28 +229,31 @@ def idle_repl(binary):
                 out.extend(os.read(master, 4096))
         raise TimeoutError("REPL: no %r in %r" % (pattern, bytes(out)))
 
-    def type_line(s):
-        os.write(master, s.encode() + b"\r")
+    def run(line, pattern):
+        """Type a line at a fresh prompt; wait for pattern and the next
+        prompt (typing ahead of the REPL's raw mode loses keys)."""
+        del out[:]
+        os.write(master, line.encode() + b"\r")
+        m = until(pattern)
+        until(r"\n>>> $")
+        return m
 
-    until(">>> ")
-    type_line("import gc, gcmon; gcmon.start(port=0); "
-              "print('PORT', gcmon.status()['port'])")
-    port = int(until(r"PORT (\d+)").group(1))
-    t = Target(port)
+    until(">>> $")
+    m = run("import gc, gcmon; gcmon.start(port=0); "
+            "print('PORT', gcmon.status()['port'])", r"PORT (\d+)")
+    t = Target(int(m.group(1)))
     time.sleep(2)  # idle: the REPL waits for a key
     r = t.collect()
     check(r.after.HasField("gc"), "idle REPL: collect answered (%d us)"
           % r.duration_us)
-    s = t.threshold(64 * 1024)
+    t.threshold(64 * 1024)
     t.enable(False)
-    del out[:]
-    type_line("print('THR', gc.threshold(), gc.isenabled())")
-    m = until(r"THR (-?\d+) (\w+)")
+    m = run("print('THR', gc.threshold(), gc.isenabled())",
+            r"THR (-?\d+) (\w+)")
     check(m.group(1) == "65536" and m.group(2) == "False",
           "idle REPL: Python sees threshold %s, enabled %s"
           % (m.group(1), m.group(2)))
-    type_line("gcmon.stop()")
-    until("True")
+    run("print('STOP', gcmon.stop())", r"STOP True")
     os.write(master, b"\x04")  # Ctrl-D: leave the REPL
     check(proc.wait(20) == 0, "REPL exits 0")
     os.close(master)
