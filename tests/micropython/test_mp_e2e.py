@@ -130,18 +130,17 @@ def collect_reduces(prog, t):
 
 def controls_are_seen_by_python(prog, t):
     prog.cmd("busy 0")
-    s = t.threshold(64 * 1024)
+    thr = t.threshold("64K")
     w = prog.cmd("query")
-    check(w[1] == "65536" and s.gc.threshold == 65536,
+    check(w[1] == "65536" and thr == 65536,
           "threshold 64K: gc.threshold() == %s" % w[1])
-    s = t.enable(False)
+    on = t.enable(False)
     w = prog.cmd("query")
-    check(w[2] == "0" and not s.gc.enabled,
-          "disable: gc.isenabled() == False")
-    t.threshold(-1)
+    check(w[2] == "0" and not on, "disable: gc.isenabled() == False")
+    t.threshold("off")
     t.enable(True)
     w = prog.cmd("query")
-    check(w[1] == "-1" and w[2] == "1", "threshold -1 and enable: back")
+    check(w[1] == "-1" and w[2] == "1", "threshold off and enable: back")
 
 
 def finish(prog, t):
@@ -246,7 +245,7 @@ def idle_repl(binary):
     r = t.collect()
     check(r.after.HasField("gc"), "idle REPL: collect answered (%d us)"
           % r.duration_us)
-    t.threshold(64 * 1024)
+    t.threshold("64K")
     t.enable(False)
     m = run("print('THR', gc.threshold(), gc.isenabled())",
             r"THR (-?\d+) (\w+)")
@@ -265,9 +264,10 @@ def main():
         print("skipped: set GCMON_MICROPYTHON to a MicroPython with gcmon")
         return 77
     prog = Program(binary, 100, 1000)
-    print("     MicroPython %s build, gcmon on port %d"
-          % ("GIL" if prog.gil else "no-GIL", prog.port), flush=True)
     t = Target(prog.port)
+    print("     MicroPython %s build, gcmon on port %d, asked through %s"
+          % ("GIL" if prog.gil else "no-GIL", prog.port, t.via()),
+          flush=True)
     equal_at_the_same_moment(prog, t)
     collect_reduces(prog, t)
     controls_are_seen_by_python(prog, t)

@@ -42,6 +42,7 @@ def check(cond, what):
 def main():
     prog = FakeProgram(os.environ["GCMON_MP_FAKE_AGENT"])
     t = Target(prog.port)
+    print("asking through", t.via())
 
     prog.cmd("alloc 1000")
     prog.cmd("garbage 5000")
@@ -59,14 +60,14 @@ def main():
           "collect: frees the garbage (%d bytes)" % r.freed_bytes)
     check(r.after.gc.collections >= 1, "collect: counted")
 
-    s = t.threshold(64 * 1024)
-    check(prog.state()["threshold"] == 65536 and s.gc.threshold == 65536,
+    thr = t.threshold("64K")
+    check(prog.state()["threshold"] == 65536 and thr == 65536,
           "threshold 64K: the VM's threshold is 65536")
-    t.threshold(-1)
-    check(prog.state()["threshold"] == -1, "threshold -1: off")
+    t.threshold("off")
+    check(prog.state()["threshold"] == -1, "threshold off")
 
-    s = t.enable(False)
-    check(prog.state()["enabled"] == 0 and not s.gc.enabled,
+    on = t.enable(False)
+    check(prog.state()["enabled"] == 0 and not on,
           "disable: the VM's auto-collect is off")
     t.enable(True)
     check(prog.state()["enabled"] == 1, "enable: back on")
