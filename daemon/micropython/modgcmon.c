@@ -73,15 +73,20 @@ static void set_phase(instance *g, int phase) {
   pthread_mutex_unlock(&life_mu);
 }
 
-/* From Python: wait for g to reach phase, the GIL released meanwhile (T2
- * may need it). Condition waits do not fail on the unix GC signal. */
-static void wait_phase(instance *g, int phase) {
+/* From Python: wait for g to reach phase (or a later one) with the GIL
+ * released meanwhile (T2 may need it); returns the phase seen. Condition
+ * waits do not fail on the unix GC signal. */
+static int wait_phase(instance *g, int phase) {
+  int seen;
+
   MP_THREAD_GIL_EXIT();
   pthread_mutex_lock(&life_mu);
   while (g->phase < phase)
     pthread_cond_wait(&life_cv, &life_mu);
+  seen = g->phase;
   pthread_mutex_unlock(&life_mu);
   MP_THREAD_GIL_ENTER();
+  return seen;
 }
 
 /* py/modthread.c thread_entry's set-up, steps before GIL_ENTER. */
@@ -250,11 +255,11 @@ static mp_obj_t gcmon_start(size_t n_args, const mp_obj_t *pos_args,
     destroy(g);
     nlr_jump(nlr.ret_val);
   }
-  wait_phase(g, RUNNING);
-  if (g->phase == FAILED) {
+  if (wait_phase(g, RUNNING) != RUNNING) { /* failed, or gone at once */
     char msg[GCMON_MP_LAST_ERROR_MAX];
     wait_phase(g, FINISHED);
-    snprintf(msg, sizeof msg, "%s", g->error);
+    snprintf(msg, sizeof msg, "%s",
+             g->error[0] ? g->error : "the VM stopped it at once");
     destroy(g);
     mp_raise_msg_varg(&mp_type_OSError, MP_ERROR_TEXT("gcmon: %s"), msg);
   }
