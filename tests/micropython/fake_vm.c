@@ -3,7 +3,6 @@
 #include "fake_vm.h"
 
 #include <string.h>
-#include <time.h>
 
 static uint64_t blocks(uint64_t bytes) {
   return (bytes + FAKE_VM_BLOCK - 1) / FAKE_VM_BLOCK;
@@ -13,12 +12,14 @@ void fake_vm_init(fake_vm *f, uint64_t heap_bytes) {
   memset(f, 0, sizeof *f);
   pthread_mutex_init(&f->mu, NULL);
   pthread_mutex_init(&f->gil, NULL);
+  pthread_cond_init(&f->cv, NULL);
   f->total = heap_bytes;
   f->threshold_blocks = UINT64_MAX;
   f->enabled = true;
 }
 
 void fake_vm_destroy(fake_vm *f) {
+  pthread_cond_destroy(&f->cv);
   pthread_mutex_destroy(&f->gil);
   pthread_mutex_destroy(&f->mu);
 }
@@ -73,9 +74,23 @@ void fake_vm_set_exit(fake_vm *f) {
   pthread_mutex_unlock(&f->mu);
 }
 
-void fake_vm_set_collect_delay(fake_vm *f, unsigned ms) {
+void fake_vm_gate_collects(fake_vm *f) {
   pthread_mutex_lock(&f->mu);
-  f->collect_delay_ms = ms;
+  f->collect_gated = true;
+  pthread_mutex_unlock(&f->mu);
+}
+
+void fake_vm_wait_collect_started(fake_vm *f) {
+  pthread_mutex_lock(&f->mu);
+  while (!f->collect_started)
+    pthread_cond_wait(&f->cv, &f->mu);
+  pthread_mutex_unlock(&f->mu);
+}
+
+void fake_vm_open_gate(fake_vm *f) {
+  pthread_mutex_lock(&f->mu);
+  f->collect_gated = false;
+  pthread_cond_broadcast(&f->cv);
   pthread_mutex_unlock(&f->mu);
 }
 
@@ -113,20 +128,15 @@ static void read_vm(void *ctx, bool full, gcmon_mp_reading *out) {
 
 static int collect(void *ctx) {
   fake_vm *f = ctx;
-  unsigned delay;
 
   pthread_mutex_lock(&f->mu);
-  delay = f->collect_delay_ms;
-  pthread_mutex_unlock(&f->mu);
-  if (delay) {
-    struct timespec ts = {(time_t)(delay / 1000u),
-                          (long)(delay % 1000u) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0)
-      ;
-  }
-  pthread_mutex_lock(&f->mu);
+  f->collect_started = true;
+  pthread_cond_broadcast(&f->cv);
+  while (f->collect_gated)
+    pthread_cond_wait(&f->cv, &f->mu);
   collect_locked(f);
   f->collects++;
+  f->collect_started = false;
   pthread_mutex_unlock(&f->mu);
   return 0;
 }

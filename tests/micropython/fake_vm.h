@@ -27,10 +27,12 @@ typedef struct fake_vm {
   uint64_t total, live, garbage; /* bytes */
   uint64_t threshold_blocks;     /* UINT64_MAX = off */
   bool enabled;
-  uint64_t alloc_amount;     /* blocks since the last collection */
-  uint64_t collected;        /* blocks freed by the last collection */
-  unsigned collect_delay_ms; /* a slow collection */
-  bool exit_wanted;          /* should_exit answers this */
+  uint64_t alloc_amount; /* blocks since the last collection */
+  uint64_t collected;    /* blocks freed by the last collection */
+  pthread_cond_t cv;     /* collect_* below changed */
+  bool collect_gated;    /* collections wait for the gate */
+  bool collect_started;  /* one is inside collect() */
+  bool exit_wanted;      /* should_exit answers this */
   /* What happened. */
   uint64_t heap_allocs; /* fake_vm_alloc calls: the heap's allocator */
   uint64_t reads, scans, collects, stores;
@@ -49,7 +51,11 @@ uint64_t fake_vm_mem_alloc(fake_vm *f);
 /* Snapshot of any counter, read under the lock. */
 fake_vm fake_vm_snapshot(fake_vm *f);
 void fake_vm_set_exit(fake_vm *f);
-void fake_vm_set_collect_delay(fake_vm *f, unsigned ms);
+/* A slow collection, as long as the test wants: close the gate, wait
+ * until T2 is inside collect(), open it. */
+void fake_vm_gate_collects(fake_vm *f);
+void fake_vm_wait_collect_started(fake_vm *f);
+void fake_vm_open_gate(fake_vm *f);
 
 gcmon_mp_vm fake_vm_ops(fake_vm *f);
 
