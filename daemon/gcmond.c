@@ -63,6 +63,18 @@ static void on_signal(uv_signal_t *h, int signum) {
   uv_close((uv_handle_t *)&d->sigterm, NULL);
 }
 
+/* Started with stdin/stdout/stderr closed, the first sockets would take fds
+ * 0-2: log lines would reach a client and libuv would never close them. */
+static void hold_standard_fds(void) {
+  for (int fd = 0; fd <= 2; fd++) {
+    if (fcntl(fd, F_GETFD) == -1) {
+      int null = open("/dev/null", O_RDWR);
+      if (null > 2)
+        close(null); /* fd was open after all (a race); nothing to hold */
+    }
+  }
+}
+
 int main(int argc, char **argv) {
   gcmond_options opt;
   gcmon_source_config scfg = {0};
@@ -75,6 +87,7 @@ int main(int argc, char **argv) {
   char err[256];
   int rc;
 
+  hold_standard_fds();
   switch (gcmond_options_parse(&opt, argc, argv)) {
   case GCMOND_OPTIONS_RUN:
     break;

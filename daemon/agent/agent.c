@@ -100,6 +100,23 @@ int gcmon__agent_read_now(gcmon_agent *a, uint64_t seq, gcmon_sample *out) {
   return src->ops->read(src, a->cfg.now_us(a->cfg.clock_data), out);
 }
 
+/* Network sessions that never said hello within the deadline are marked
+ * for closing; their transport is woken to do it. */
+static void expire_silent_sessions(gcmon_agent *a) {
+  uint64_t now = a->cfg.now_us(a->cfg.clock_data);
+  for (uint32_t i = 0; i < a->cfg.max_sessions; i++) {
+    gcmon_session *s = &a->sessions[i];
+    if (!s->in_use || s->uart || s->hello_done || s->expired ||
+        now - s->opened_us < (uint64_t)GCMON_HELLO_TIMEOUT_MS * 1000u)
+      continue;
+    s->expired = true;
+    gcmon_agent_log(a, GCMON_LOG_INFO, "closing %s: no hello in %u s", s->peer,
+                    GCMON_HELLO_TIMEOUT_MS / 1000u);
+    if (s->wake)
+      s->wake(s);
+  }
+}
+
 int gcmon_agent_tick(gcmon_agent *a) {
   gcmon_sample s;
   int err = gcmon__agent_read_now(a, a->history.newest + 1, &s);
@@ -113,6 +130,7 @@ int gcmon_agent_tick(gcmon_agent *a) {
   gcmon__history_append(&a->history, &s);
   a->stats.samples++;
 
+  expire_silent_sessions(a);
   for (uint32_t i = 0; i < a->cfg.max_sessions; i++) {
     gcmon_session *sess = &a->sessions[i];
     if (!sess->in_use)
@@ -140,8 +158,18 @@ unsigned gcmon_agent_session_count(const gcmon_agent *a) {
   return a->open_sessions;
 }
 
+bool gcmon_session_should_close(const gcmon_session *s) {
+  return s->expired;
+}
+
 int gcmon_agent_open_session(gcmon_agent *a, const gcmon_session_config *cfg,
                              gcmon_session **out) {
+  unsigned network_max = a->cfg.max_sessions -
+                         (a->cfg.reserve_uart_slot && a->cfg.max_sessions > 1);
+  if (!cfg->uart && a->open_network_sessions >= network_max) {
+    expire_silent_sessions(a); /* frees slots for the next attempt */
+    goto refuse;
+  }
   for (uint32_t i = 0; i < a->cfg.max_sessions; i++) {
     gcmon_session *s = &a->sessions[i];
     gcmon__subscription *subs = s->subs;
@@ -152,6 +180,8 @@ int gcmon_agent_open_session(gcmon_agent *a, const gcmon_session_config *cfg,
     s->agent = a;
     s->in_use = true;
     s->trusted = cfg->trusted;
+    s->uart = cfg->uart;
+    s->opened_us = a->cfg.now_us(a->cfg.clock_data);
     s->wake = cfg->wake;
     s->data = cfg->data;
     s->next_sub_id = 1;
@@ -160,12 +190,14 @@ int gcmon_agent_open_session(gcmon_agent *a, const gcmon_session_config *cfg,
                              sizeof s->decoder_buf);
     gcmon__stream_reset(s);
     a->open_sessions++;
+    a->open_network_sessions += !s->uart;
     a->stats.sessions_opened++;
     gcmon_agent_log(a, GCMON_LOG_INFO, "session open: %s%s", s->peer,
                     s->trusted ? " (trusted)" : "");
     *out = s;
     return 0;
   }
+refuse:
   a->stats.sessions_refused++;
   gcmon_agent_log(a, GCMON_LOG_WARN, "session refused (limit %u): %s",
                   (unsigned)a->cfg.max_sessions, cfg->peer ? cfg->peer : "?");
@@ -199,6 +231,7 @@ void gcmon_session_close(gcmon_session *s) {
   gcmon__stream_reset(s);
   s->in_use = false;
   a->open_sessions--;
+  a->open_network_sessions -= !s->uart;
 }
 
 const gcmon_frame_stats *gcmon_session_link_stats(const gcmon_session *s) {

@@ -59,6 +59,8 @@
 #define GCMON_MAX_SUBSCRIPTION_INTERVAL_MS 86400000u
 #define GCMON_TOKEN_MAX                    64u
 #define GCMON_HISTORY_PER_RESPONSE         4u
+/* A network session that has not said hello by then is closed. */
+#define GCMON_HELLO_TIMEOUT_MS             10000u
 /* Output buffer per session: two worst-case frames plus room for events. */
 #define GCMON_SESSION_OUTPUT_SIZE          (2u * GCMON_FRAME_WIRE_MAX + 1024u)
 
@@ -79,6 +81,7 @@ typedef struct gcmon_agent_config {
   uint32_t max_sessions;      /* sessions open at once */
   uint32_t max_subscriptions; /* per session */
   uint32_t queue_events;      /* live events a subscription may lag */
+  bool reserve_uart_slot;     /* keep one of max_sessions for the UART */
   const uint8_t *token;       /* control token for untrusted peers; */
   size_t token_len;           /* 0 = none configured (copied at init) */
   uint64_t run_id;            /* random per start (caller's entropy) */
@@ -95,7 +98,11 @@ typedef struct gcmon_agent_config {
 void gcmon_agent_config_defaults(gcmon_agent_config *cfg);
 
 typedef struct gcmon_session_config {
-  bool trusted;     /* UART or loopback TCP: may control without token */
+  bool trusted; /* UART or loopback TCP: may control without token */
+  /* The UART's session: it may take the slot kept back for it (so network
+   * peers can never lock the console out), and it is never closed for
+   * lack of a hello (its session outlives any one host). */
+  bool uart;
   const char *peer; /* "uart:/dev/ttyS1", "tcp:10.0.0.2:5123", for logs */
   /* Called when the session has new bytes to write (after a tick, or after
    * feed queued responses). The transport then drains gcmon_session_output
@@ -165,6 +172,10 @@ size_t gcmon_session_output(gcmon_session *s, const uint8_t **data);
 
 /* n bytes from the last gcmon_session_output were written. */
 void gcmon_session_output_done(gcmon_session *s, size_t n);
+
+/* True when the agent wants this session closed (no hello within
+ * GCMON_HELLO_TIMEOUT_MS); the transport ends the connection. */
+bool gcmon_session_should_close(const gcmon_session *s);
 
 /* True when feed() stopped early and there is now room to feed again. */
 bool gcmon_session_can_feed(const gcmon_session *s);

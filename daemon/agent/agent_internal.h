@@ -14,12 +14,13 @@
  * encoded lazily from it when the transport can take them, so a slow reader
  * costs no memory beyond its session's fixed output buffer. */
 typedef struct {
-  uint32_t id;           /* 0 = slot free */
-  uint32_t every;        /* deliver every n-th series sample (interval/min) */
-  uint64_t next_seq;     /* next seq to deliver */
-  bool catching_up;      /* a from_seq replay not yet caught up with the
-                            newest sample: exempt from the live lag bound
-                            (history still bounds it) */
+  uint32_t id;            /* 0 = slot free */
+  uint32_t every;         /* deliver every n-th series sample (interval/min) */
+  uint64_t next_seq;      /* next seq to deliver */
+  bool catching_up;       /* a from_seq replay not yet caught up with the
+                             newest sample: its lag bound is what it asked
+                             for plus queue_events, not queue_events */
+  uint64_t replay_events; /* events the replay asked for, at subscribe */
 } gcmon__subscription;
 
 struct gcmon_session {
@@ -28,6 +29,9 @@ struct gcmon_session {
   bool hello_done;
   bool control;
   bool trusted;
+  bool uart;
+  bool expired;       /* no hello in time: the transport should close it */
+  uint64_t opened_us; /* agent clock at open, for the hello deadline */
   bool frame_pending; /* the decoder holds a frame waiting for output room */
   char peer[GCMON__PEER_MAX];
   void (*wake)(gcmon_session *s);
@@ -53,6 +57,7 @@ struct gcmon_agent {
   gcmon_session *sessions; /* max_sessions slots */
   gcmon__subscription *sub_pool;
   unsigned open_sessions;
+  unsigned open_network_sessions; /* all but the UART's */
   gcmon_agent_stats stats;
 
   /* Scratch for the one thread that runs the agent: one request or event

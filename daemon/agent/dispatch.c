@@ -75,7 +75,7 @@ static void call_hello(gcmon_session *s, const gcmon_v1_Request *req,
   r->control = s->control;
   r->max_subscriptions = a->cfg.max_subscriptions;
   r->max_sessions = a->cfg.max_sessions;
-  if (h->token.size > 0 && !token_ok)
+  if (h->token.size > 0 && !s->control)
     gcmon__set_status(resp, gcmon_v1_Status_Code_OK,
                       "token not accepted: read-only session");
   gcmon_agent_log(a, GCMON_LOG_INFO, "hello from %s (%s)%s", s->peer, h->client,
@@ -129,9 +129,8 @@ static void call_collect(gcmon_session *s, const gcmon_v1_Request *req,
   r->freed_bytes = freed;
   r->duration_us = duration;
   resp->which_result = gcmon_v1_Response_collect_tag;
-  gcmon_agent_log(a, GCMON_LOG_INFO,
-                  "collect by %s: freed %ld bytes in %lu us", s->peer,
-                  (long)freed, (unsigned long)duration);
+  gcmon_agent_log(a, GCMON_LOG_INFO, "collect by %s: freed %ld bytes in %lu us",
+                  s->peer, (long)freed, (unsigned long)duration);
 }
 
 static void call_set_threshold(gcmon_session *s, const gcmon_v1_Request *req,
@@ -188,8 +187,7 @@ static void call_subscribe(gcmon_session *s, const gcmon_v1_Request *req,
     gcmon__set_status(resp, gcmon_v1_Status_Code_INVALID_ARGUMENT,
                       "from_seq %lu is ahead of the series (next %lu); "
                       "check run_id",
-                      (unsigned long)sr->from_seq,
-                      (unsigned long)next);
+                      (unsigned long)sr->from_seq, (unsigned long)next);
     return;
   }
   for (uint32_t i = 0; i < a->cfg.max_subscriptions && !slot; i++)
@@ -201,17 +199,24 @@ static void call_subscribe(gcmon_session *s, const gcmon_v1_Request *req,
                       (unsigned)a->cfg.max_subscriptions);
     return;
   }
+  if (s->next_sub_id == UINT32_MAX) { /* ids are never reused in a session */
+    gcmon__set_status(resp, gcmon_v1_Status_Code_RESOURCE_EXHAUSTED,
+                      "subscription ids used up in this session");
+    return;
+  }
   every = sr->interval_ms <= min ? 1 : (sr->interval_ms + min - 1) / min;
   slot->id = s->next_sub_id++;
   slot->every = every;
   if (sr->from_seq == 0) {
     slot->next_seq = next;
     slot->catching_up = false;
+    slot->replay_events = 0;
   } else {
     slot->next_seq = sr->from_seq < oldest ? oldest : sr->from_seq;
     if (slot->next_seq == 0) /* nothing sampled yet */
       slot->next_seq = 1;
-    slot->catching_up = true;
+    slot->catching_up = slot->next_seq < next;
+    slot->replay_events = (next - slot->next_seq + every - 1) / every;
   }
   resp->which_result = gcmon_v1_Response_subscribed_tag;
   resp->result.subscribed.subscription = slot->id;

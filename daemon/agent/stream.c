@@ -4,11 +4,13 @@
  * A subscription granted k x min_interval_ms delivers seqs first_seq,
  * first_seq + k, ... Its "queue" is the distance from its cursor to the
  * newest sample: live subscriptions may lag at most queue_events events,
- * beyond that the oldest are skipped whole (counted as lost); a from_seq
- * replay may lag as far as history reaches until it first catches up with
- * the newest sample (so replay and live join with no gap). Samples that leave
- * the ring before they were sent are lost too. Either way the client sees a seq
- * gap and can recover what history still holds with a new from_seq.
+ * beyond that the oldest are skipped whole (counted as lost). A from_seq
+ * replay may lag by what it asked for plus queue_events until it first
+ * catches up with the newest sample, so a reader faster than the sampler
+ * joins replay and live with no gap, and a slower one still has a bound.
+ * Samples that leave the ring before they were sent are lost too. Either way
+ * the client sees a seq gap and can recover what history still holds with a new
+ * from_seq.
  *
  * A series sample is encoded once (the agent keeps the bytes of the last
  * one encoded) and wrapped per event, so a tick that feeds 16 sessions x 4
@@ -43,9 +45,9 @@ void gcmon__stream_bound_lag(gcmon_session *s) {
     if (!sub->id || sub->next_seq > newest)
       continue;
     skip_to(s, sub, oldest);
-    if (sub->catching_up)
-      continue;
     span = (uint64_t)a->cfg.queue_events * sub->every;
+    if (sub->catching_up)
+      span += sub->replay_events * sub->every;
     if (newest - sub->next_seq >= span)
       skip_to(s, sub, newest - span + 1);
   }

@@ -116,13 +116,21 @@ static void pump_output(gcmon__conn *c) {
 }
 
 static void on_wake(gcmon_session *s) {
-  pump_output(gcmon_session_data(s));
+  gcmon__conn *c = gcmon_session_data(s);
+  if (gcmon_session_should_close(s)) {
+    gcmon__conn_end(c, UV_ETIMEDOUT);
+    return;
+  }
+  pump_output(c);
 }
 
 int gcmon__conn_start(gcmon__conn *c, gcmon_agent *agent, uv_stream_t *stream,
-                      bool trusted, const char *peer) {
-  gcmon_session_config cfg = {
-      .trusted = trusted, .peer = peer, .wake = on_wake, .data = c};
+                      const gcmon_session_config *how) {
+  gcmon_session_config cfg = {.trusted = how->trusted,
+                              .uart = how->uart,
+                              .peer = how->peer,
+                              .wake = on_wake,
+                              .data = c};
   int err = gcmon_agent_open_session(agent, &cfg, &c->session);
   if (err)
     return err;

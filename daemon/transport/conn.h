@@ -36,10 +36,11 @@ struct gcmon__conn {
   void *data;
 };
 
-/* Open a session on the agent for this stream and start reading.
+/* Open a session on the agent for this stream and start reading. `how`
+ * gives trusted/uart/peer (its wake and data are the connection's own).
  * GCMON_ELIMIT when the agent refuses it (nothing started). */
 int gcmon__conn_start(gcmon__conn *c, gcmon_agent *agent, uv_stream_t *stream,
-                      bool trusted, const char *peer);
+                      const gcmon_session_config *how);
 
 /* End the session and stop reading; on_end is called. Idempotent. */
 void gcmon__conn_end(gcmon__conn *c, int status);

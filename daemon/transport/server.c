@@ -53,6 +53,9 @@ int gcmon_server_start(gcmon_server **out, uv_loop_t *loop,
 
   if (!acfg.now_us)
     acfg.now_us = loop_clock_us;
+  /* With a UART, one session slot is always kept for it: network peers
+   * cannot lock the physical console out by holding every slot. */
+  acfg.reserve_uart_slot = cfg->uart != NULL;
   srv = calloc(1, sizeof *srv);
   if (!srv)
     return GCMON_ENOMEM;

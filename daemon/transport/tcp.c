@@ -144,6 +144,7 @@ static void on_connection(uv_stream_t *listener, int status) {
   struct sockaddr_storage peer;
   int peerlen = sizeof peer;
   char peername[64];
+  gcmon_session_config how = {0};
   tcp_conn *tc;
 
   if (status < 0 || srv->stopping)
@@ -169,8 +170,10 @@ static void on_connection(uv_stream_t *listener, int status) {
 
   tc->conn.on_end = on_conn_end;
   tc->conn.data = tc;
+  how.trusted = is_loopback(&peer);
+  how.peer = peername;
   if (gcmon__conn_start(&tc->conn, srv->agent, (uv_stream_t *)&tc->handle,
-                        is_loopback(&peer), peername) != 0)
+                        &how) != 0)
     refuse(tc);
 }
 

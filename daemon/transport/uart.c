@@ -82,11 +82,18 @@ static int open_raw(const char *path, unsigned baud) {
   return fd;
 }
 
+/* attach() returns 0, a negative errno, or this (the agent had no slot). */
+#define ATTACH_NO_SLOT 1
+
+static const char *attach_error(int err) {
+  return err == ATTACH_NO_SLOT ? "no session slot free" : strerror(-err);
+}
+
 static void log_agent(gcmon_uart *u, gcmon_log_level lvl, const char *what,
                       int err) {
   char peer[300];
   snprintf(peer, sizeof peer, "uart %s: %s%s%s", u->path, what, err ? ": " : "",
-           err ? strerror(-err) : "");
+           err ? attach_error(err) : "");
   gcmon_agent_log(u->agent, lvl, "%s", peer);
 }
 
@@ -112,8 +119,9 @@ static void on_conn_end(gcmon__conn *c, int status) {
   uv_close((uv_handle_t *)&u->pipe, on_closed);
 }
 
-/* Open the device and start a session on it; 0 or -errno / GCMON_E*. */
+/* Open the device and start a session on it: 0, -errno, ATTACH_NO_SLOT. */
 static int attach(gcmon_uart *u) {
+  gcmon_session_config how = {.trusted = true, .uart = true};
   char peer[300];
   int fd = open_raw(u->path, u->baud);
   if (fd < 0)
@@ -130,10 +138,11 @@ static int attach(gcmon_uart *u) {
   snprintf(peer, sizeof peer, "uart:%s", u->path);
   u->conn.on_end = on_conn_end;
   u->conn.data = u;
-  if (gcmon__conn_start(&u->conn, u->agent, (uv_stream_t *)&u->pipe, true,
-                        peer) != 0) {
+  how.peer = peer;
+  if (gcmon__conn_start(&u->conn, u->agent, (uv_stream_t *)&u->pipe, &how) !=
+      0) {
     uv_close((uv_handle_t *)&u->pipe, on_closed);
-    return GCMON_ELIMIT;
+    return ATTACH_NO_SLOT;
   }
   return 0;
 }
@@ -172,14 +181,14 @@ int gcmon_uart_start(gcmon_uart **out, uv_loop_t *loop, gcmon_agent *agent,
   snprintf(u->path, sizeof u->path, "%s", path);
   rc = attach(u);
   if (rc != 0) {
-    snprintf(err, errlen, "cannot open UART %s: %s", path,
-             rc == GCMON_ELIMIT ? "session limit reached" : strerror(-rc));
+    snprintf(err, errlen, "cannot open UART %s: %s", path, attach_error(rc));
+    rc = rc == ATTACH_NO_SLOT ? GCMON_ELIMIT : GCMON_EIO;
     if (u->handles_open) { /* pipe closing: free in its callback */
       u->stopping = true;
-      return GCMON_EIO;
+      return rc;
     }
     free(u);
-    return rc == GCMON_ELIMIT ? rc : GCMON_EIO;
+    return rc;
   }
   uv_timer_init(loop, &u->reopen);
   u->reopen.data = u;

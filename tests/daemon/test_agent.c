@@ -409,6 +409,69 @@ TEST(malformed_request_is_counted_and_answered_when_its_id_is_readable) {
   driver_close(&d);
 }
 
+TEST(a_network_session_without_hello_is_closed_after_the_deadline) {
+  driver d;
+  peer silent, talker;
+  driver_init(&d, NULL);
+  ASSERT_EQ(0, peer_open(&silent, &d, false));
+  ASSERT_EQ(0, peer_open(&talker, &d, true));
+  peer_hello(&talker, NULL);
+  driver_tick(&d, 9000);
+  ASSERT_TRUE(!gcmon_session_should_close(silent.session));
+  int wakes = silent.wakes;
+  driver_tick(&d, 1500); /* 10.5 s after open */
+  ASSERT_TRUE(gcmon_session_should_close(silent.session));
+  ASSERT_TRUE(silent.wakes > wakes); /* the transport is told */
+  ASSERT_TRUE(!gcmon_session_should_close(talker.session));
+  peer_close(&silent);
+  peer_close(&talker);
+  driver_close(&d);
+}
+
+TEST(the_uart_keeps_a_slot_network_peers_cannot_take) {
+  gcmon_agent_config cfg;
+  driver d;
+  peer net[3], uart;
+  gcmon_session_config ucfg = {.trusted = true, .uart = true, .peer = "u"};
+  gcmon_agent_config_defaults(&cfg);
+  cfg.max_sessions = 3;
+  cfg.reserve_uart_slot = true;
+  driver_init(&d, &cfg);
+  ASSERT_EQ(0, peer_open(&net[0], &d, false));
+  ASSERT_EQ(0, peer_open(&net[1], &d, false));
+  ASSERT_EQ(GCMON_ELIMIT, peer_open(&net[2], &d, false));
+  ASSERT_EQ(0, gcmon_agent_open_session(d.agent, &ucfg, &uart.session));
+  gcmon_session_close(uart.session);
+  peer_close(&net[0]);
+  peer_close(&net[1]);
+  driver_close(&d);
+}
+
+TEST(a_replay_slower_than_the_sampler_still_has_a_lag_bound) {
+  gcmon_agent_config cfg;
+  driver d;
+  peer p;
+  gcmon_v1_Response r;
+  uint64_t seqs[512];
+  gcmon_agent_config_defaults(&cfg);
+  cfg.interval_ms = 10;
+  cfg.queue_events = 4;
+  driver_init(&d, &cfg);
+  for (int i = 0; i < 10; i++)
+    driver_tick(&d, 10);
+  ASSERT_EQ(0, peer_open(&p, &d, true));
+  peer_hello(&p, NULL);
+  gcmon_v1_Request req = subscribe(0, 1); /* replay of 10 samples */
+  peer_call(&p, &req, &r);                /* drains a first batch */
+  for (int i = 0; i < 300; i++)
+    driver_tick(&d, 10); /* the reader stalls while 300 more are taken */
+  size_t n = event_seqs(pkts, peer_drain(&p, pkts, 4096, 0), seqs, 512);
+  ASSERT_TRUE(n <= 10 + 4);        /* what it asked for, plus the queue */
+  ASSERT_EQ_U64(310, seqs[n - 1]); /* and it is current again */
+  peer_close(&p);
+  driver_close(&d);
+}
+
 #define GCMON_TESTS(X)                                                         \
   X(feed_stops_when_output_is_full_and_every_response_arrives_in_order)        \
   X(live_subscription_lag_is_bounded_and_the_loss_is_a_seq_gap)                \
@@ -419,5 +482,8 @@ TEST(malformed_request_is_counted_and_answered_when_its_id_is_readable) {
   X(every_event_and_sample_answer_is_the_bytes_nanopb_encodes)                 \
   X(untrusted_peer_needs_the_token_to_control)                                 \
   X(session_limit_refuses_with_an_id_zero_status)                              \
-  X(malformed_request_is_counted_and_answered_when_its_id_is_readable)
+  X(malformed_request_is_counted_and_answered_when_its_id_is_readable)         \
+  X(a_network_session_without_hello_is_closed_after_the_deadline)              \
+  X(the_uart_keeps_a_slot_network_peers_cannot_take)                           \
+  X(a_replay_slower_than_the_sampler_still_has_a_lag_bound)
 #include "gcmon_test_main.h"

@@ -85,6 +85,12 @@ class CallsMixin:
         self.assertTrue(h.control)  # loopback TCP and UART may control
         self.assertNotEqual(0, h.run_id)
 
+    def test_a_trusted_peer_with_a_stray_token_keeps_control_quietly(self):
+        r = self.connect().hello(token=b"not-the-token")
+        self.assertEqual(S.OK, r.status.code)
+        self.assertTrue(r.hello.control)
+        self.assertEqual("", r.status.message)
+
     def test_wrong_version_is_invalid_argument_and_session_stays_closed(self):
         c = self.connect()
         self.assertEqual(S.INVALID_ARGUMENT, c.hello(version=2).status.code)
