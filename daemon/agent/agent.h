@@ -25,6 +25,11 @@
  *
  *     gcmon_agent_close(&agent);
  *
+ * Formatting: messages use only %s, %d, %u, %ld and %lu, because the
+ * MicroPython unix port replaces the process's snprintf with one that has
+ * no %ll or %z (64-bit counters are printed as unsigned long; gcmon's
+ * targets are LP64).
+ *
  * Threading: none. Every function must be called from one thread (the
  * daemon's loop thread).
  *

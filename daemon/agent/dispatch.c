@@ -130,8 +130,8 @@ static void call_collect(gcmon_session *s, const gcmon_v1_Request *req,
   r->duration_us = duration;
   resp->which_result = gcmon_v1_Response_collect_tag;
   gcmon_agent_log(a, GCMON_LOG_INFO,
-                  "collect by %s: freed %lld bytes in %llu us", s->peer,
-                  (long long)freed, (unsigned long long)duration);
+                  "collect by %s: freed %ld bytes in %lu us", s->peer,
+                  (long)freed, (unsigned long)duration);
 }
 
 static void call_set_threshold(gcmon_session *s, const gcmon_v1_Request *req,
@@ -186,10 +186,10 @@ static void call_subscribe(gcmon_session *s, const gcmon_v1_Request *req,
   }
   if (sr->from_seq > next) {
     gcmon__set_status(resp, gcmon_v1_Status_Code_INVALID_ARGUMENT,
-                      "from_seq %llu is ahead of the series (next %llu); "
+                      "from_seq %lu is ahead of the series (next %lu); "
                       "check run_id",
-                      (unsigned long long)sr->from_seq,
-                      (unsigned long long)next);
+                      (unsigned long)sr->from_seq,
+                      (unsigned long)next);
     return;
   }
   for (uint32_t i = 0; i < a->cfg.max_subscriptions && !slot; i++)

@@ -83,7 +83,7 @@ static bool is_loopback(const struct sockaddr_storage *ss) {
 
 static void format_peer(const struct sockaddr_storage *ss, char *out,
                         size_t len) {
-  char ip[64] = "?";
+  char ip[INET6_ADDRSTRLEN] = "?"; /* so "tcp:<ip>:<port>" provably fits */
   int port = 0;
   if (ss->ss_family == AF_INET) {
     const struct sockaddr_in *in = (const struct sockaddr_in *)ss;

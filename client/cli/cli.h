@@ -1,0 +1,111 @@
+/* What every gcmon command shares: the parsed global options, the command
+ * table's row type, and the helpers that open a client and turn a failure
+ * into the one line on stderr the user sees. */
+#ifndef GCMON_CLI_H
+#define GCMON_CLI_H
+
+#include "gcmon/client.h"
+#include "writer.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#define CLI_EXIT_OK      0
+#define CLI_EXIT_FAILURE 1
+#define CLI_EXIT_USAGE   2
+
+/* Output format chosen on the command line. */
+typedef enum {
+  CLI_FORMAT_TEXT = 0,
+  CLI_FORMAT_JSON,
+  CLI_FORMAT_CSV
+} cli_format;
+
+typedef struct cli_ctx {
+  const char *prog;    /* "gcmon" */
+  const char *command; /* the command's name */
+  const char *target;  /* -t / GCMON_TARGET */
+  const char *token_file;
+  uint8_t token[GCMON_TOKEN_MAX];
+  size_t token_len;
+  bool have_token;
+  unsigned timeout_ms;  /* --timeout, default 5 s */
+  cli_format format;    /* --json / --csv */
+  bool raw_bytes;       /* --bytes */
+  const char *out_path; /* record: --csv/--json FILE */
+  uint64_t since;       /* history: --since */
+  unsigned interval_ms; /* watch, record: --interval */
+  int argc;             /* positional arguments after the command */
+  char **argv;
+} cli_ctx;
+
+typedef int (*cli_command_fn)(cli_ctx *x);
+
+/* Options a command accepts beyond the global ones (bit set). */
+enum {
+  CLI_OPT_JSON = 1 << 0,
+  CLI_OPT_CSV = 1 << 1,
+  CLI_OPT_BYTES = 1 << 2,
+  CLI_OPT_SINCE = 1 << 3,
+  CLI_OPT_INTERVAL = 1 << 4,
+  CLI_OPT_OUTFILE = 1 << 5, /* --csv FILE / --json FILE */
+};
+
+typedef struct cli_command {
+  const char *name;
+  cli_command_fn run;
+  unsigned options; /* CLI_OPT_* */
+  int min_args, max_args;
+  const char *args;    /* positional synopsis, e.g. "[BYTES|off]" */
+  const char *summary; /* one line for the command list */
+  const char *help;    /* the command's --help body */
+} cli_command;
+
+/* commands.c: the table, NULL-terminated by name. */
+extern const cli_command cli_commands[];
+
+/* connect.c */
+/* Open a synchronous client and say hello. On failure prints the line and
+ * returns CLI_EXIT_FAILURE with *out NULL. */
+int cli_connect(cli_ctx *x, gcmon_client **out);
+/* Event-loop client with reconnect (watch, record); not yet started. */
+int cli_client_for_loop(cli_ctx *x, struct uv_loop_s *loop,
+                        gcmon_state_cb on_state, void *data,
+                        gcmon_client **out);
+/* Print the one-line explanation of err for call (NULL: connecting) and
+ * return CLI_EXIT_FAILURE. */
+int cli_fail(cli_ctx *x, gcmon_client *c, const char *call, int err);
+/* Print "gcmon: <message>" to stderr. */
+void cli_error(const cli_ctx *x, const char *fmt, ...)
+#ifdef __GNUC__
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* A writer for x->format on out; stream: records arrive one by one. */
+writer *cli_writer(const cli_ctx *x, FILE *out, bool stream);
+
+/* emit.c: the protocol's structs through a writer, with PROTOCOL.md's
+ * field names. */
+void emit_sample_fields(writer *w, const gcmon_sample *s);
+void emit_sample(writer *w, const gcmon_sample *s);
+void emit_series_sample(writer *w, uint64_t run_id, const gcmon_sample *s);
+void emit_gap(writer *w, uint64_t run_id, uint64_t first, uint64_t last);
+void emit_restart(writer *w, uint64_t run_id, uint64_t prev_run_id);
+void emit_info(writer *w, const gcmon_info *info);
+void emit_collect(writer *w, const gcmon_collect_result *r);
+void emit_link_stats(writer *w, const gcmon_link_stats *s);
+/* CSV columns of a series stream (record, history). */
+extern const char *const emit_series_columns[];
+
+/* Commands (cmd_*.c). */
+int cmd_info(cli_ctx *x);
+int cmd_stat(cli_ctx *x);
+int cmd_watch(cli_ctx *x);
+int cmd_collect(cli_ctx *x);
+int cmd_threshold(cli_ctx *x);
+int cmd_enable(cli_ctx *x);
+int cmd_disable(cli_ctx *x);
+int cmd_history(cli_ctx *x);
+int cmd_record(cli_ctx *x);
+
+#endif

@@ -1,0 +1,88 @@
+/* The command table: one row per command - its name, handler, the options
+ * it takes, its arguments and its help. main.c dispatches on it. */
+#include "cli.h"
+
+#define J CLI_OPT_JSON
+
+const cli_command cli_commands[] = {
+    {"info", cmd_info, J, 0, 0, "",
+     "show the daemon, source, device, limits and whether control is "
+     "allowed",
+     "Says hello and prints what the daemon reports about itself: name and\n"
+     "version, memory source, device id, run id (changes when the daemon\n"
+     "restarts), sampler period, history capacity, limits, and whether this\n"
+     "session may run control commands.\n"
+     "\n"
+     "  --json    one JSON document (HelloResponse field names)\n"},
+    {"stat", cmd_stat, J | CLI_OPT_BYTES, 0, 0, "",
+     "read every memory counter once",
+     "Reads every counter now (get_sample) and prints them as the K230 gc\n"
+     "module's functions: gc.mem_alloc(), gc.mem_free(), gc.threshold(),\n"
+     "gc.isenabled(), gc.sys_total(), gc.sys_heap(), gc.sys_page(),\n"
+     "gc.sys_mmz(), in KiB/MiB with percentages.\n"
+     "\n"
+     "  --bytes   plain byte counts instead of KiB/MiB\n"
+     "  --json    one JSON document (Sample field names)\n"},
+    {"watch", cmd_watch, J | CLI_OPT_BYTES | CLI_OPT_INTERVAL, 0, 0, "",
+     "live full-screen view of the pools, the gc and the link",
+     "A live view refreshing in place: each pool as a bar with used and free,\n"
+     "the gc heap's alloc/free/threshold/enabled, a sparkline of recent\n"
+     "mem_alloc, and link health. q or Ctrl-C quits and restores the\n"
+     "terminal. When stdout is not a terminal, prints one line per sample\n"
+     "instead (JSON Lines with --json). Reconnects by itself.\n"
+     "\n"
+     "  --interval MS   sample interval (a multiple of the daemon's period;\n"
+     "                  100, 250ms, 2s)                        [every sample]\n"
+     "  --bytes         plain byte counts\n"
+     "  --json          JSON Lines, one Sample per line\n"},
+    {"collect", cmd_collect, J | CLI_OPT_BYTES, 0, 0, "",
+     "run a garbage collection; show bytes freed and how long it took",
+     "Runs gc.collect() on the device and prints the bytes freed, the time\n"
+     "it took and the counters after it. A control command: allowed on UART\n"
+     "and loopback, elsewhere only with the daemon's token.\n"
+     "\n"
+     "  --bytes   plain byte counts\n"
+     "  --json    one JSON document (CollectResult field names)\n"},
+    {"threshold", cmd_threshold, J | CLI_OPT_BYTES, 0, 1, "[BYTES|off]",
+     "show or set the gc allocation threshold",
+     "Without an argument prints gc.threshold(). With one, sets it:\n"
+     "BYTES takes binary suffixes (65536, 64K, 1M, 1.5M), 'off' disables it.\n"
+     "Prints the threshold in effect afterwards (the daemon may round it).\n"
+     "Setting is a control command (see collect).\n"
+     "\n"
+     "  --bytes   plain byte count\n"
+     "  --json    {\"threshold\": N} (-1 = off)\n"},
+    {"enable", cmd_enable, J, 0, 0, "", "enable automatic garbage collection",
+     "gc.enable() on the device; prints the state after. A control command.\n"
+     "\n"
+     "  --json    {\"enabled\": true}\n"},
+    {"disable", cmd_disable, J, 0, 0, "",
+     "disable automatic garbage collection",
+     "gc.disable() on the device; prints the state after. A control command.\n"
+     "\n"
+     "  --json    {\"enabled\": false}\n"},
+    {"history", cmd_history, J | CLI_OPT_CSV | CLI_OPT_BYTES | CLI_OPT_SINCE, 0,
+     0, "", "download the samples the daemon retains",
+     "Downloads the retained series (pipelined get_history requests) in\n"
+     "ascending seq. Samples evicted before they could be read are reported\n"
+     "as a gap. Shows progress on stderr when it is long and stderr is a\n"
+     "terminal.\n"
+     "\n"
+     "  --since SEQ   start at this seq                    [oldest retained]\n"
+     "  --csv         CSV with a header line\n"
+     "  --json        one JSON document: run_id, samples[], gaps[]\n"
+     "  --bytes       plain byte counts (text)\n"},
+    {"record", cmd_record, CLI_OPT_OUTFILE | CLI_OPT_INTERVAL, 0, 0, "",
+     "stream samples to a file until interrupted",
+     "Subscribes and writes every sample to FILE until SIGINT/SIGTERM,\n"
+     "reconnecting after a lost link and resuming from the last seq, so the\n"
+     "file holds a contiguous seq run. Rows whose event is 'gap' name seqs\n"
+     "that could not be recovered; 'restart' marks a daemon restart (new\n"
+     "run_id, seq starting again).\n"
+     "\n"
+     "  --csv FILE      CSV with a header line ('-' for stdout)\n"
+     "  --json FILE     JSON Lines\n"
+     "  --interval MS   sample interval                       [every "
+     "sample]\n"},
+    {NULL, NULL, 0, 0, 0, NULL, NULL, NULL},
+};

@@ -1,0 +1,125 @@
+/* Size and duration parsing and formatting (see units.h). */
+#include "units.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+/* Decimal with an optional fraction: value in millionths. */
+static int parse_decimal(const char **p, uint64_t *micro) {
+  const char *s = *p;
+  uint64_t whole = 0, frac = 0, scale = 1000000;
+  int digits = 0;
+
+  while (*s >= '0' && *s <= '9') {
+    if (whole > (UINT64_MAX / 10 - 9) / 1000000)
+      return -1;
+    whole = whole * 10 + (uint64_t)(*s++ - '0');
+    digits++;
+  }
+  if (*s == '.') {
+    s++;
+    while (*s >= '0' && *s <= '9') {
+      if (scale > 1) {
+        scale /= 10;
+        frac += (uint64_t)(*s - '0') * scale;
+      }
+      s++;
+      digits++;
+    }
+  }
+  if (digits == 0)
+    return -1;
+  *micro = whole * 1000000 + frac;
+  *p = s;
+  return 0;
+}
+
+int units_parse_size(const char *s, int64_t *out) {
+  uint64_t micro, mult = 1, bytes;
+  const char *p = s;
+
+  if (!s || parse_decimal(&p, &micro) != 0)
+    return -1;
+  switch (*p) {
+  case 'k':
+  case 'K':
+    mult = 1024;
+    p++;
+    break;
+  case 'm':
+  case 'M':
+    mult = 1024 * 1024;
+    p++;
+    break;
+  case 'g':
+  case 'G':
+    mult = 1024 * 1024 * 1024;
+    p++;
+    break;
+  default:
+    break;
+  }
+  if (mult > 1 && strcasecmp(p, "ib") == 0)
+    p += 2;
+  else if (strcasecmp(p, "b") == 0)
+    p += 1;
+  if (*p != '\0')
+    return -1;
+  if (micro / 1000000 > (uint64_t)INT64_MAX / mult)
+    return -1;
+  bytes = micro / 1000000 * mult + micro % 1000000 * mult / 1000000;
+  if (mult == 1 && micro % 1000000 != 0)
+    return -1; /* a fraction of a byte */
+  if (bytes > (uint64_t)INT64_MAX)
+    return -1;
+  *out = (int64_t)bytes;
+  return 0;
+}
+
+int units_parse_duration_ms(const char *s, unsigned plain_ms, unsigned *out) {
+  uint64_t micro, ms;
+  const char *p = s;
+
+  if (!s || parse_decimal(&p, &micro) != 0)
+    return -1;
+  if (strcmp(p, "ms") == 0)
+    ms = micro / 1000000;
+  else if (strcmp(p, "s") == 0)
+    ms = micro / 1000;
+  else if (*p == '\0')
+    ms = micro / 1000 * plain_ms / 1000;
+  else if (strcmp(p, "m") == 0)
+    ms = micro / 1000 * 60;
+  else
+    return -1;
+  if (ms == 0 || ms > 86400000u)
+    return -1;
+  *out = (unsigned)ms;
+  return 0;
+}
+
+void units_format_bytes(uint64_t bytes, char *out, size_t len) {
+  static const char *const names[] = {"KiB", "MiB", "GiB", "TiB"};
+  double v = (double)bytes;
+  int i = -1;
+
+  if (bytes < 1024) {
+    snprintf(out, len, "%u B", (unsigned)bytes);
+    return;
+  }
+  while (v >= 1024.0 && i < 3) {
+    v /= 1024.0;
+    i++;
+  }
+  snprintf(out, len, "%.2f %s", v, names[i]);
+}
+
+void units_format_duration_us(uint64_t us, char *out, size_t len) {
+  if (us < 1000)
+    snprintf(out, len, "%u us", (unsigned)us);
+  else if (us < 1000000)
+    snprintf(out, len, "%.2f ms", (double)us / 1000.0);
+  else
+    snprintf(out, len, "%.2f s", (double)us / 1e6);
+}

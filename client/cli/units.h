@@ -1,0 +1,22 @@
+/* Numbers for people: sizes with binary suffixes in and out, durations. */
+#ifndef GCMON_CLI_UNITS_H
+#define GCMON_CLI_UNITS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* "65536", "64K", "64KiB", "1M", "1.5M", "2G" (binary multiples, any case)
+ * -> bytes. 0 or -1 when malformed or above INT64_MAX. */
+int units_parse_size(const char *s, int64_t *out);
+
+/* "500ms", "1.5s", "2m", or a bare number in plain_ms milliseconds per
+ * unit (1000: seconds, 1: milliseconds) -> milliseconds, 1 ms to 1 day. */
+int units_parse_duration_ms(const char *s, unsigned plain_ms, unsigned *out);
+
+/* 1536 -> "1.50 KiB", 512 -> "512 B". */
+void units_format_bytes(uint64_t bytes, char *out, size_t len);
+
+/* microseconds -> "850 us", "12.3 ms", "4.20 s". */
+void units_format_duration_us(uint64_t us, char *out, size_t len);
+
+#endif

@@ -1,0 +1,90 @@
+/* Packet codec: plain C structs <-> gcmon.v1 Packets (protobuf-c) <-> frames.
+ *
+ * The only file that sees protobuf-c types. Requests are encoded straight
+ * into a framed buffer; received payloads are decoded, checked and copied
+ * into the plain structs of gcmon/client.h, so nothing protobuf-c allocated
+ * outlives gcmon__decode_packet(). Daemon input is untrusted: strings are
+ * bounded and cleaned, history must be in ascending seq, and a Packet that
+ * is not a Response or an Event is reported as ignorable. */
+#ifndef GCMON_CLIENT_CODEC_H
+#define GCMON_CLIENT_CODEC_H
+
+#include "gcmon/client.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Everything one request carries on the wire. */
+typedef struct gcmon__wire_request {
+  uint32_t id;
+  gcmon_call call;
+  union {
+    struct {
+      const char *client;
+      const uint8_t *token;
+      size_t token_len;
+    } hello;
+    int64_t threshold_bytes;
+    bool enabled;
+    struct {
+      uint32_t interval_ms;
+      uint64_t from_seq;
+    } subscribe;
+    uint32_t subscription;
+    struct {
+      uint64_t from_seq;
+      uint32_t max_count;
+    } history;
+  } u;
+} gcmon__wire_request;
+
+/* Which result a Response carried. */
+typedef enum {
+  GCMON__RESULT_NONE = 0,
+  GCMON__RESULT_HELLO,
+  GCMON__RESULT_SAMPLE,
+  GCMON__RESULT_COLLECT,
+  GCMON__RESULT_SUBSCRIBED,
+  GCMON__RESULT_HISTORY
+} gcmon__result;
+
+typedef enum {
+  GCMON__IN_IGNORED = 0, /* a Packet with nothing for a client in it */
+  GCMON__IN_RESPONSE,
+  GCMON__IN_EVENT
+} gcmon__in_kind;
+
+typedef struct gcmon__incoming {
+  gcmon__in_kind kind;
+  uint32_t id;          /* response */
+  gcmon_status status;  /* response */
+  gcmon__result result; /* response */
+  union {
+    gcmon_info hello;
+    gcmon_sample sample;
+    gcmon_collect_result collect;
+    gcmon_subscribed subscribed;
+    gcmon_history history;
+  } u;                   /* response result, or the event's sample */
+  uint32_t subscription; /* event */
+  bool has_sample;       /* event: body was a sample */
+} gcmon__incoming;
+
+/* Encode r as one frame into out (cap >= GCMON_FRAME_WIRE_MAX). Returns the
+ * frame length, or a negative GCMON_E* (EINVAL for an unencodable request). */
+long gcmon__encode_request(const gcmon__wire_request *r, uint8_t *out,
+                           size_t cap);
+
+/* Decode one payload. Returns 0, or GCMON_EPARSE when it is not a Packet
+ * or breaks the protocol's rules (then *in is unspecified). */
+int gcmon__decode_packet(const uint8_t *payload, size_t len,
+                         gcmon__incoming *in);
+
+/* The result a successful call of this kind must carry. */
+gcmon__result gcmon__expected_result(gcmon_call call);
+
+/* Copy at most cap-1 bytes of untrusted text into dst, NUL-terminated,
+ * control bytes replaced by '?', no partial UTF-8 sequence at the end. */
+void gcmon__copy_text(char *dst, size_t cap, const char *src);
+
+#endif

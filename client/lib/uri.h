@@ -1,0 +1,33 @@
+/* Target URIs: tcp://HOST[:PORT] and serial://PATH[?baud=N].
+ *
+ * Pure parsing, no I/O: the result says which transport to open and with
+ * what. Every rejection comes with one line naming what is wrong, because
+ * a mistyped target is the most common user error. */
+#ifndef GCMON_CLIENT_URI_H
+#define GCMON_CLIENT_URI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define GCMON__URI_HOST_MAX 255
+#define GCMON__URI_PATH_MAX 255
+
+typedef enum { GCMON__URI_TCP = 1, GCMON__URI_SERIAL } gcmon__uri_kind;
+
+typedef struct gcmon__uri {
+  gcmon__uri_kind kind;
+  char host[GCMON__URI_HOST_MAX + 1]; /* tcp: name or address, no brackets */
+  uint16_t port;                      /* tcp */
+  char path[GCMON__URI_PATH_MAX + 1]; /* serial: device path */
+  uint32_t baud;                      /* serial */
+} gcmon__uri;
+
+/* Parse text into *out. Returns 0 or GCMON_EURI with a reason in msg. */
+int gcmon__uri_parse(const char *text, gcmon__uri *out, char *msg,
+                     size_t msglen);
+
+/* Whether a serial line can be set to this speed (a termios B* constant
+ * exists for it). */
+int gcmon__baud_supported(uint32_t baud);
+
+#endif

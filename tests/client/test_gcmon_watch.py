@@ -1,0 +1,131 @@
+"""gcmon watch in a real terminal (a tmux pane on a private tmux server):
+the screen shows the pools, the gc, the sparkline and link health with the
+daemon's values; q and Ctrl-C end it with exit 0 and the terminal as it
+was (normal screen, cursor shown, canonical mode and echo back on).
+
+    GCMON=<gcmon> GCMOND=<gcmond> GCMON_PYTHON test_gcmon_watch.py
+"""
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+import unittest
+
+import clitest as t
+
+
+class Watch(unittest.TestCase):
+    def setUp(self):
+        if not shutil.which("tmux"):
+            self.skipTest("tmux is not installed")
+        self.daemon = t.Daemon(interval=50)
+        self.dir = tempfile.mkdtemp(prefix="gcmon-watch-")
+        self.sock = f"gcmon-test-{os.getpid()}"
+        self.exit_file = os.path.join(self.dir, "exit")
+        self.stty_file = os.path.join(self.dir, "stty")
+        target = f"tcp://127.0.0.1:{self.daemon.port}"
+        # The shell survives Ctrl-C (a trap, which gcmon does not inherit)
+        # so that it can report gcmon's exit code and the tty settings.
+        gcmon = " ".join(t.PREFIX + [t.GCMON])
+        script = (f"trap true INT; GCMON_TARGET={target} LANG=C.UTF-8 {gcmon} watch; "
+                  f"echo $? > {self.exit_file}; stty -a > {self.stty_file}; "
+                  f"sleep 60")
+        self.tmux("new-session", "-d", "-s", "w", "-x", "120", "-y", "32",
+                  "sh", "-c", script)
+
+    def tearDown(self):
+        self.tmux("kill-server", check=False)
+        shutil.rmtree(self.dir, ignore_errors=True)
+        self.assertEqual(0, self.daemon.stop(), self.daemon.log())
+
+    def tmux(self, *args, check=True):
+        p = subprocess.run(["tmux", "-L", self.sock, "-f", "/dev/null"] +
+                           list(args), capture_output=True, text=True)
+        if check and p.returncode != 0:
+            raise AssertionError(f"tmux {args}: {p.stderr}")
+        return p.stdout
+
+    def screen(self):
+        return self.tmux("capture-pane", "-p", "-t", "w")
+
+    def pane_flags(self):
+        out = self.tmux("display", "-p", "-t", "w",
+                        "#{alternate_on} #{cursor_flag}").split()
+        return {"alternate": out[0] == "1", "cursor": out[1] == "1"}
+
+    def wait_screen(self, pattern, timeout=15):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            s = self.screen()
+            if re.search(pattern, s):
+                return s
+            time.sleep(0.1)
+        self.fail(f"screen never matched {pattern!r}:\n{self.screen()}")
+
+    def wait_exit(self, timeout=15):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if os.path.exists(self.stty_file) and \
+                    os.path.getsize(self.stty_file) > 0:
+                with open(self.exit_file) as f:
+                    code = int(f.read())
+                with open(self.stty_file) as f:
+                    return code, f.read()
+            time.sleep(0.1)
+        self.fail("gcmon watch did not exit:\n" + self.screen())
+
+    def assert_restored(self, stty):
+        flags = self.pane_flags()
+        self.assertFalse(flags["alternate"], "still on the alternate screen")
+        self.assertTrue(flags["cursor"], "cursor still hidden")
+        words = stty.split()
+        self.assertIn("icanon", words)
+        self.assertIn("echo", words)
+
+    def test_screen_shows_pools_gc_sparkline_and_link_with_daemon_values(self):
+        s = self.wait_screen(r"seq \d+.*\[connected\]")
+        s = self.wait_screen(r"alloc \S{5,}")  # a sparkline of 5+ samples
+        c = self.daemon.client()
+        self.addCleanup(c.close)
+        hello = c.hello().hello
+        want = t.get_sample(c)
+        self.assertIn(f"gcmon watch  tcp://127.0.0.1:{self.daemon.port}", s)
+        self.assertIn(hello.daemon, s)
+        self.assertIn(f"device {hello.device_id}", s)
+        self.assertRegex(s, r"gc heap\s+\[[█░]+\]\s+[\d.]+%\s+alloc [\d.]+ "
+                            r"(KiB|MiB)\s+free [\d.]+ (KiB|MiB)")
+        self.assertRegex(s, r"threshold off\s+enabled yes")
+        for pool in ("sys_heap", "sys_page", "sys_mmz"):
+            m = getattr(want, pool)
+            total = f"{m.total / 1048576:.2f} MiB"
+            self.assertRegex(s, rf"{pool}\s+\[[█░]+\].*of {re.escape(total)}")
+        self.assertIn("sys_total 512.00 MiB", s)
+        self.assertRegex(s, r"link\s+frames in \d+ out \d+\s+crc errors 0")
+        self.assertTrue(self.pane_flags()["alternate"])
+        self.assertFalse(self.pane_flags()["cursor"])
+        self.tmux("send-keys", "-t", "w", "q")
+        code, stty = self.wait_exit()
+        self.assertEqual(0, code)
+        self.assert_restored(stty)
+
+    def test_ctrl_c_exits_cleanly_and_restores_the_terminal(self):
+        self.wait_screen(r"seq \d+")
+        self.tmux("send-keys", "-t", "w", "C-c")
+        code, stty = self.wait_exit()
+        self.assertEqual(0, code)
+        self.assert_restored(stty)
+
+    def test_the_screen_refreshes_in_place(self):
+        first = int(re.search(r"seq (\d+)",
+                              self.wait_screen(r"seq \d+")).group(1))
+        s = self.wait_screen(rf"seq (?!{first}\b)\d+")
+        self.assertEqual(1, s.count("gcmon watch"))  # redrawn, not scrolled
+        self.tmux("send-keys", "-t", "w", "q")
+        self.assertEqual(0, self.wait_exit()[0])
+
+
+if __name__ == "__main__":
+    t.setup_from_env()
+    unittest.main(verbosity=2)
