@@ -191,18 +191,16 @@ void gcmon_session_close(gcmon_session *s) {
     return;
   /* The link's whole health in one line: on a UART this is the only
    * place an operator sees how noisy the cable was. */
-  gcmon_agent_log(a, GCMON_LOG_INFO,
-                  "session closed: %s (frames %lu, drops %lu [crc %lu "
-                  "short %lu oversize %lu escape %lu undecodable %lu], "
-                  "noise bytes %lu, events lost %lu)",
-                  s->peer, (unsigned long)st->frames,
-                  (unsigned long)gcmon_frame_stats_drops(st),
-                  (unsigned long)st->drop_crc, (unsigned long)st->drop_short,
-                  (unsigned long)st->drop_oversize,
-                  (unsigned long)st->drop_bad_escape,
-                  (unsigned long)st->drop_undecodable,
-                  (unsigned long)st->bytes_discarded,
-                  (unsigned long)s->events_dropped);
+  gcmon_agent_log(
+      a, GCMON_LOG_INFO,
+      "session closed: %s (frames %lu, drops %lu [crc %lu "
+      "short %lu oversize %lu escape %lu undecodable %lu], "
+      "noise bytes %lu, events lost %lu)",
+      s->peer, (unsigned long)st->frames,
+      (unsigned long)gcmon_frame_stats_drops(st), (unsigned long)st->drop_crc,
+      (unsigned long)st->drop_short, (unsigned long)st->drop_oversize,
+      (unsigned long)st->drop_bad_escape, (unsigned long)st->drop_undecodable,
+      (unsigned long)st->bytes_discarded, (unsigned long)s->events_dropped);
   gcmon__stream_reset(s);
   s->in_use = false;
   a->open_sessions--;
