@@ -12,8 +12,9 @@ streaming, a refused connection), and writes, replacing what is there:
                                             small decoder buffer)
     tests/fuzz/corpus/fuzz_agent_session/   each session's requests as an
                                             agent script (fuzz_agent_session.c)
-    tests/fuzz/corpus/fuzz_client_replies/  each session's daemon replies
-                                            (when the client target exists)
+    tests/fuzz/corpus/fuzz_client_replies/  each session's daemon replies (one
+                                            session makes exactly the calls
+                                            fuzz_client_replies.c makes)
 
 Files are capped at a few KiB so the corpus stays small. Run it again after a
 protocol change and commit the result.
@@ -148,6 +149,29 @@ def session_pipelined(w, pb, port):
     return c.sock
 
 
+def session_client_batches(w, pb, port):
+    """The call sequence fuzz_client_replies.c keeps in flight, twice, so
+    the daemon's answers match the harness's calls id for id."""
+    c = connect(w, port)
+    time.sleep(0.1)  # some history to replay
+    for _ in range(2):
+        ids = [
+            c.request(hello=pb.HelloRequest(version=1, client="fuzz",
+                                            token=b"fuzz")),
+            c.request(get_sample=pb.GetSampleRequest()),
+            c.request(collect=pb.CollectRequest()),
+            c.request(set_threshold=pb.SetThresholdRequest(bytes=4096)),
+            c.request(set_enabled=pb.SetEnabledRequest(enabled=True)),
+            c.request(subscribe=pb.SubscribeRequest(from_seq=1)),
+            c.request(get_history=pb.GetHistoryRequest(from_seq=1)),
+            c.request(unsubscribe=pb.UnsubscribeRequest(subscription=1)),
+        ]
+        for i in ids:
+            c.response(i)
+    c.close()
+    return c.sock
+
+
 def session_refused(w, pb, d):
     """Fill the daemon's sessions; the next connection gets the refusal."""
     hold = [connect(w, d.port) for _ in range(2)]
@@ -217,6 +241,7 @@ def main():
             "calls": session_calls(w, pb, d.port),
             "errors": session_errors(w, pb, d.port),
             "pipelined": session_pipelined(w, pb, d.port),
+            "client-batches": session_client_batches(w, pb, d.port),
             "refused": session_refused(w, pb, d),
         }
     finally:
@@ -257,7 +282,12 @@ def main():
 
     cd = dirs["fuzz_client_replies"]
     for name, s in captured.items():
-        write(os.path.join(cd, f"{name}-rx"), bytes(s.rx))
+        # byte 0: chunk size - 1
+        write(os.path.join(cd, f"{name}-rx"), b"\x3f" + bytes(s.rx))
+    write(os.path.join(cd, "client-batches-rx-bytewise"),
+          b"\x00" + bytes(captured["client-batches"].rx))
+    write(os.path.join(cd, "client-batches-rx-console"),
+          b"\xff" + console_noise(captured["client-batches"].rx))
 
     for target, path in dirs.items():
         n = len(os.listdir(path))
