@@ -23,7 +23,9 @@ Faults, each drawn independently per direction from a seeded generator:
     cut(...)   once the daemon side is in the middle of a frame, nothing
                passes either way for a while: "silent" (the cable is
                pulled; neither end notices) or "hangup" (the host's pty is
-               closed, and a new one appears at host_path afterwards)
+               closed, and a new one appears at host_path afterwards;
+               what the board sends before the host has reopened it and
+               spoken is lost, as after a real replug)
 
 The relay also parses the clean stream before damaging it (gcmond opens and
 closes every frame with its own flag), so it knows every frame that was
@@ -32,11 +34,14 @@ test can then check that a receiver accepted only frames that were sent and
 every frame that arrived undamaged.
 """
 import errno
+import fcntl
 import math
 import os
 import random
 import select
+import struct
 import tempfile
+import termios
 import threading
 import time
 import tty
@@ -245,6 +250,7 @@ class FaultyLink:
         self._cut_request = None  # (seconds, mode)
         self._cut_until = 0.0
         self._cut_mode = None
+        self._host_listening = True
         self.cuts = []            # (start monotonic, seconds, mode)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -318,6 +324,11 @@ class FaultyLink:
             self._cut_mode = mode
             self._cut_until = now + seconds
             self.cuts.append((now, seconds, mode))
+            if mode == "hangup":
+                # what the client had not read yet dies with the pty
+                unread = struct.unpack("i", fcntl.ioctl(
+                    self._host_slave, termios.FIONREAD, b"\0" * 4))[0]
+                self.down.ledger.damage_unsent(self.down.flushed - unread)
             self.down.flush_lost()
             self.up.flush_lost()
             if mode == "hangup":
@@ -327,6 +338,10 @@ class FaultyLink:
         if self._cut_mode and now >= self._cut_until:
             if self._cut_mode == "hangup":
                 self._plug_host()
+                # Until the host opens the new port (and says something),
+                # what the board sends is lost, as on a real replug: a
+                # client flushes stale input when it opens a serial port.
+                self._host_listening = False
             self._cut_mode = None
 
     def _read(self, fd, direction, now):
@@ -339,14 +354,18 @@ class FaultyLink:
                 return
             raise
         with self._lock:
+            if direction is self.up:
+                self._host_listening = True
             self._maybe_start_cut(now)
+            lost = self._cut_mode is not None or (
+                direction is self.down and not self._host_listening)
             if self._cut_request:
                 # one byte at a time, so the cut lands mid-frame
                 for i in range(len(data)):
                     direction.damage(data[i:i + 1], self._cut_mode is not None)
                     self._maybe_start_cut(now)
             else:
-                direction.damage(data, self._cut_mode is not None)
+                direction.damage(data, lost)
 
     def _write(self, fd, direction, n):
         try:
