@@ -6,8 +6,10 @@
 
 #include "agent.h"
 #include "source.h"
+#include "tcp.h"
 #include "uart.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <getopt.h>
@@ -80,6 +82,17 @@ static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out) {
   return 0;
 }
 
+/* What the TCP server will bind: HOST:PORT with an IP literal. */
+static bool valid_listen(const char *spec) {
+  char host[64];
+  unsigned char addr[16];
+  int port;
+  if (gcmon_parse_listen(spec, host, sizeof host, &port) != 0)
+    return false;
+  return inet_pton(AF_INET, host, addr) == 1 ||
+         inet_pton(AF_INET6, host, addr) == 1;
+}
+
 static bool known_source(const char *name) {
   for (const char *const *n = gcmon_source_names(); *n; n++)
     if (strcmp(*n, name) == 0)
@@ -150,6 +163,10 @@ gcmond_options_result gcmond_options_parse(gcmond_options *o, int argc,
       break;
     case OPT_LISTEN:
       o->listen = strcmp(optarg, "none") == 0 ? NULL : optarg;
+      if (o->listen && !valid_listen(optarg))
+        return usage("--listen '%s': an IP address and a port "
+                     "(0.0.0.0:7230, [::1]:7230), or none",
+                     optarg);
       break;
     case OPT_UART:
       o->uart = optarg;
