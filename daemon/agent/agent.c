@@ -103,11 +103,21 @@ int gcmon_agent_tick(gcmon_agent *a) {
   gcmon_sample s;
   int err = gcmon__agent_read_now(a, &s);
   if (err) {
+    /* Said once per run of failures (at 100 Hz a broken source would
+     * otherwise fill the log), and again when it recovers. */
+    if (a->failed_reads++ == 0)
+      gcmon_agent_log(
+          a, GCMON_LOG_WARN, "%s: read failed: %s", a->cfg.source->ops->name,
+          a->cfg.source->error[0] ? a->cfg.source->error : gcmon_strerror(err));
     a->stats.read_errors++;
-    gcmon_agent_log(
-        a, GCMON_LOG_WARN, "%s: read failed: %s", a->cfg.source->ops->name,
-        a->cfg.source->error[0] ? a->cfg.source->error : gcmon_strerror(err));
     return err;
+  }
+  if (a->failed_reads) {
+    gcmon_agent_log(a, GCMON_LOG_INFO,
+                    "%s: readable again after %lu failed "
+                    "reads",
+                    a->cfg.source->ops->name, (unsigned long)a->failed_reads);
+    a->failed_reads = 0;
   }
   gcmon__history_append(&a->history, &s);
   a->stats.samples++;

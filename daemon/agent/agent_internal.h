@@ -54,6 +54,7 @@ struct gcmon_agent {
   gcmon__subscription *sub_pool;
   unsigned open_sessions;
   gcmon_agent_stats stats;
+  uint64_t failed_reads; /* consecutive ticks whose read failed */
 
   /* Scratch for the one thread that runs the agent: one request or event
    * is decoded/encoded at a time. */
