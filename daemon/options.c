@@ -42,7 +42,8 @@ static void print_help(FILE *f) {
           "  --meminfo PATH       linux: meminfo file        [/proc/meminfo]\n"
           "  --misc-dev PATH      k230: misc device      [/dev/canmv_misc]\n"
           "  --media-mem PATH     k230: MMZ stats file   [/proc/media-mem]\n"
-          "  -v, --verbose        log debug detail; -q, --quiet: warnings "
+          "  -v, --verbose        also log debug detail\n"
+          "  -q, --quiet          after the start-up lines, log warnings "
           "only\n"
           "  --version            print the version and exit\n"
           "  -h, --help           print this help and exit\n",

@@ -65,20 +65,6 @@ def free_port():
     return port
 
 
-def non_loopback_ipv4():
-    """An address of this host that is not loopback, or None."""
-    try:
-        out = subprocess.run(["ip", "-4", "-o", "addr", "show"],
-                             capture_output=True, text=True).stdout
-    except OSError:
-        return None
-    for line in out.splitlines():
-        addr = line.split()[3].split("/")[0]
-        if not addr.startswith("127."):
-            return addr
-    return None
-
-
 class PtyPair:
     """Two linked pseudo-terminals (socat), like the two ends of a cable."""
 

@@ -312,7 +312,7 @@ class Permission(unittest.TestCase):
     """A TCP peer that is not loopback needs the daemon's token."""
 
     def setUp(self):
-        self.addr = t.non_loopback_ipv4()
+        self.addr = t.wire().non_loopback_ipv4()
         if not self.addr:
             self.skipTest("no non-loopback IPv4 address on this host")
         self.dir = tempfile.TemporaryDirectory()

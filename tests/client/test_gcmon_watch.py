@@ -21,8 +21,14 @@ class Watch(unittest.TestCase):
         if not shutil.which("tmux"):
             self.skipTest("tmux is not installed")
         self.daemon = t.Daemon(interval=50)
+        # Cleanups run even when setUp fails below, so no daemon outlives
+        # the test (an orphan would hold ctest's output pipe open).
+        self.addCleanup(self.stop_daemon)
         self.dir = tempfile.mkdtemp(prefix="gcmon-watch-")
-        self.sock = f"gcmon-test-{os.getpid()}"
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        # A tmux server of its own per test: reusing one name right after
+        # kill-server can race with the old server's exit.
+        self.sock = f"gcmon-test-{os.getpid()}-{os.path.basename(self.dir)}"
         self.exit_file = os.path.join(self.dir, "exit")
         self.stty_file = os.path.join(self.dir, "stty")
         target = f"tcp://127.0.0.1:{self.daemon.port}"
@@ -32,12 +38,11 @@ class Watch(unittest.TestCase):
         script = (f"trap true INT; GCMON_TARGET={target} LANG=C.UTF-8 {gcmon} watch; "
                   f"echo $? > {self.exit_file}; stty -a > {self.stty_file}; "
                   f"sleep 60")
+        self.addCleanup(self.tmux, "kill-server", check=False)
         self.tmux("new-session", "-d", "-s", "w", "-x", "120", "-y", "32",
                   "sh", "-c", script)
 
-    def tearDown(self):
-        self.tmux("kill-server", check=False)
-        shutil.rmtree(self.dir, ignore_errors=True)
+    def stop_daemon(self):
         self.assertEqual(0, self.daemon.stop(), self.daemon.log())
 
     def tmux(self, *args, check=True):

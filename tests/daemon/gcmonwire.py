@@ -167,6 +167,22 @@ class Client:
         return out
 
 
+def non_loopback_ipv4():
+    """An address of this host that is not loopback, or None. A client that
+    connects to it reaches a local daemon as a non-loopback peer, exactly as
+    a remote host would."""
+    try:
+        out = subprocess.run(["ip", "-4", "-o", "addr", "show"],
+                             capture_output=True, text=True).stdout
+    except OSError:
+        return None
+    for line in out.splitlines():
+        addr = line.split()[3].split("/")[0]
+        if not addr.startswith("127."):
+            return addr
+    return None
+
+
 def daemon_command_from_env():
     """(gcmond path, exec prefix list) from the environment ctest sets:
     GCMOND is the binary; GCMON_EXEC_PREFIX (';'- or space-separated) runs

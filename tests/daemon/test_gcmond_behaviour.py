@@ -26,20 +26,6 @@ def start(*args, **kw):
     return w.Daemon(GCMOND, *args, prefix=PREFIX, **kw)
 
 
-def non_loopback_ipv4():
-    """An address of this host that is not loopback, or None."""
-    try:
-        out = subprocess.run(["ip", "-4", "-o", "addr", "show"],
-                             capture_output=True, text=True).stdout
-    except OSError:
-        return None
-    for line in out.splitlines():
-        addr = line.split()[3].split("/")[0]
-        if not addr.startswith("127."):
-            return addr
-    return None
-
-
 class DaemonTest(unittest.TestCase):
     def setUp(self):
         self.daemons = []
@@ -225,7 +211,7 @@ class Limits(DaemonTest):
 class Permissions(DaemonTest):
     def setUp(self):
         super().setUp()
-        self.addr = non_loopback_ipv4()
+        self.addr = w.non_loopback_ipv4()
         if not self.addr:
             self.skipTest("no non-loopback IPv4 address on this host")
         self.tokdir = tempfile.TemporaryDirectory()
