@@ -236,4 +236,5 @@ class Daemon:
             if self.proc.poll() is None:
                 self.proc.kill()
         self._reader.join(5)
+        self.proc.stderr.close()
         return rc
