@@ -35,7 +35,7 @@ static void print_help(FILE *f) {
           "  --baud N             UART speed                       [115200]\n"
           "  --interval MS        sampling period, >= %u            [%u]\n"
           "  --history N          samples kept in history          [%u]\n"
-          "  --max-sessions N     clients at once                  [%u]\n"
+          "  --max-sessions N     clients at once, UART included   [%u]\n"
           "  --queue N            events a slow client may lag     [%u]\n"
           "  --token-file FILE    control token for remote peers (mode 600)\n"
           "  --seed N             sim: workload seed               [random]\n"

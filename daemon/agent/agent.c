@@ -40,6 +40,8 @@ static int check_config(const gcmon_agent_config *cfg) {
   if (cfg->interval_ms < GCMON_MIN_INTERVAL_MS ||
       cfg->interval_ms > GCMON_MAX_SUBSCRIPTION_INTERVAL_MS)
     return GCMON_EINVAL;
+  if (cfg->reserved_sessions >= cfg->max_sessions)
+    return GCMON_EINVAL;
   if (cfg->history_capacity == 0 || cfg->max_sessions == 0 ||
       cfg->max_subscriptions == 0 || cfg->queue_events == 0)
     return GCMON_EINVAL;
@@ -151,7 +153,11 @@ unsigned gcmon_agent_session_count(const gcmon_agent *a) {
 
 int gcmon_agent_open_session(gcmon_agent *a, const gcmon_session_config *cfg,
                              gcmon_session **out) {
-  for (uint32_t i = 0; i < a->cfg.max_sessions; i++) {
+  /* Reserved slots stay free for reserved sessions (the UART). */
+  bool room =
+      cfg->reserved || a->open_sessions - a->open_reserved <
+                           a->cfg.max_sessions - a->cfg.reserved_sessions;
+  for (uint32_t i = 0; room && i < a->cfg.max_sessions; i++) {
     gcmon_session *s = &a->sessions[i];
     gcmon__subscription *subs = s->subs;
     if (s->in_use)
@@ -161,6 +167,7 @@ int gcmon_agent_open_session(gcmon_agent *a, const gcmon_session_config *cfg,
     s->agent = a;
     s->in_use = true;
     s->trusted = cfg->trusted;
+    s->reserved = cfg->reserved;
     s->wake = cfg->wake;
     s->data = cfg->data;
     s->next_sub_id = 1;
@@ -169,6 +176,7 @@ int gcmon_agent_open_session(gcmon_agent *a, const gcmon_session_config *cfg,
                              sizeof s->decoder_buf);
     gcmon__stream_reset(s);
     a->open_sessions++;
+    a->open_reserved += s->reserved;
     a->stats.sessions_opened++;
     gcmon_agent_log(a, GCMON_LOG_INFO, "session open: %s%s", s->peer,
                     s->trusted ? " (trusted)" : "");
@@ -214,6 +222,7 @@ void gcmon_session_close(gcmon_session *s) {
   gcmon__stream_reset(s);
   s->in_use = false;
   a->open_sessions--;
+  a->open_reserved -= s->reserved;
 }
 
 const gcmon_frame_stats *gcmon_session_link_stats(const gcmon_session *s) {

@@ -77,6 +77,9 @@ typedef struct gcmon_agent_config {
   uint32_t interval_ms;       /* sampler period = min_interval_ms */
   uint32_t history_capacity;  /* series samples retained */
   uint32_t max_sessions;      /* sessions open at once */
+  uint32_t reserved_sessions; /* of those, kept for reserved sessions (the
+                                 UART): others may open at most
+                                 max_sessions - reserved_sessions */
   uint32_t max_subscriptions; /* per session */
   uint32_t queue_events;      /* live events a subscription may lag */
   const uint8_t *token;       /* control token for untrusted peers; */
@@ -96,6 +99,8 @@ void gcmon_agent_config_defaults(gcmon_agent_config *cfg);
 
 typedef struct gcmon_session_config {
   bool trusted;     /* UART or loopback TCP: may control without token */
+  bool reserved;    /* may use a reserved slot (the UART: peers on the
+                       network must not be able to lock it out) */
   const char *peer; /* "uart:/dev/ttyS1", "tcp:10.0.0.2:5123", for logs */
   /* Called when the session has new bytes to write (after a tick, or after
    * feed queued responses). The transport then drains gcmon_session_output

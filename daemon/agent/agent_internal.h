@@ -28,6 +28,7 @@ struct gcmon_session {
   bool hello_done;
   bool control;
   bool trusted;
+  bool reserved;
   bool frame_pending; /* the decoder holds a frame waiting for output room */
   char peer[GCMON__PEER_MAX];
   void (*wake)(gcmon_session *s);
@@ -53,6 +54,7 @@ struct gcmon_agent {
   gcmon_session *sessions; /* max_sessions slots */
   gcmon__subscription *sub_pool;
   unsigned open_sessions;
+  unsigned open_reserved; /* of open_sessions, opened as reserved */
   gcmon_agent_stats stats;
   uint64_t failed_reads; /* consecutive ticks whose read failed */
 

@@ -89,9 +89,12 @@ static void on_wake(gcmon_session *s) {
 }
 
 int gcmon__conn_start(gcmon__conn *c, gcmon_agent *agent, uv_stream_t *stream,
-                      bool trusted, const char *peer) {
-  gcmon_session_config cfg = {
-      .trusted = trusted, .peer = peer, .wake = on_wake, .data = c};
+                      bool trusted, bool reserved, const char *peer) {
+  gcmon_session_config cfg = {.trusted = trusted,
+                              .reserved = reserved,
+                              .peer = peer,
+                              .wake = on_wake,
+                              .data = c};
   int err = gcmon_agent_open_session(agent, &cfg, &c->session);
   if (err)
     return err;

@@ -34,10 +34,11 @@ struct gcmon__conn {
   void *data;
 };
 
-/* Open a session on the agent for this stream and start reading.
- * GCMON_ELIMIT when the agent refuses it (nothing started). */
+/* Open a session on the agent for this stream and start reading (trusted
+ * and reserved as in gcmon_session_config). GCMON_ELIMIT when the agent
+ * refuses it (nothing started). */
 int gcmon__conn_start(gcmon__conn *c, gcmon_agent *agent, uv_stream_t *stream,
-                      bool trusted, const char *peer);
+                      bool trusted, bool reserved, const char *peer);
 
 /* End the session and stop reading; on_end is called. Idempotent. */
 void gcmon__conn_end(gcmon__conn *c, int status);

@@ -38,6 +38,8 @@ int gcmon_server_start(gcmon_server **out, uv_loop_t *loop,
 
   if (!acfg.now_us)
     acfg.now_us = loop_clock_us;
+  if (cfg->uart && acfg.max_sessions > 1)
+    acfg.reserved_sessions = 1; /* the UART's, even while it is unplugged */
   srv = calloc(1, sizeof *srv);
   if (!srv)
     return GCMON_ENOMEM;

@@ -184,7 +184,7 @@ static void on_connection(uv_stream_t *listener, int status) {
   tc->conn.on_end = on_conn_end;
   tc->conn.data = tc;
   if (gcmon__conn_start(&tc->conn, srv->agent, (uv_stream_t *)&tc->handle,
-                        is_loopback(&peer), peername) != 0)
+                        is_loopback(&peer), false, peername) != 0)
     refuse(tc);
 }
 

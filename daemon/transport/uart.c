@@ -130,7 +130,9 @@ static int attach(gcmon_uart *u) {
   snprintf(peer, sizeof peer, "uart:%s", u->path);
   u->conn.on_end = on_conn_end;
   u->conn.data = u;
-  if (gcmon__conn_start(&u->conn, u->agent, (uv_stream_t *)&u->pipe, true,
+  /* trusted (physical access) and on a reserved slot: TCP peers filling
+   * every session must not lock the console line out after a replug */
+  if (gcmon__conn_start(&u->conn, u->agent, (uv_stream_t *)&u->pipe, true, true,
                         peer) != 0) {
     uv_close((uv_handle_t *)&u->pipe, on_closed);
     return GCMON_ELIMIT;

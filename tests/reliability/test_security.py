@@ -113,6 +113,79 @@ class Remote(unittest.TestCase):
         self.assertEqual(0, d.stop())
 
 
+class UartSlot(unittest.TestCase):
+    """The UART (physical access) keeps its session slot even while it is
+    unplugged: network peers filling every session cannot lock it out."""
+
+    def test_network_peers_cannot_take_the_uarts_session_slot(self):
+        if not shutil.which("socat"):
+            self.skipTest("socat not installed")
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        dev = os.path.join(tmp.name, "ttyBOARD")
+        host = os.path.join(tmp.name, "ttyHOST")
+
+        def plug():
+            p = subprocess.Popen(
+                ["socat", f"pty,raw,echo=0,link={dev}",
+                 f"pty,raw,echo=0,link={host}"], stderr=subprocess.DEVNULL)
+            self.addCleanup(p.wait)
+            self.addCleanup(p.terminate)
+            deadline = time.monotonic() + 5
+            while not (os.path.exists(dev) and os.path.exists(host)):
+                self.assertLess(time.monotonic(), deadline, "socat")
+                time.sleep(0.02)
+            return p
+
+        def uart_hello():
+            fd = os.open(host, os.O_RDWR | os.O_NOCTTY)
+            self.addCleanup(os.close, fd)
+            return w.Client(fd=fd).hello()
+
+        def wait_log(text, n=1):
+            deadline = time.monotonic() + 10
+            while d.log_text().count(text) < n:
+                self.assertLess(time.monotonic(), deadline, d.log_text())
+                time.sleep(0.05)
+
+        link = plug()
+        d = w.Daemon(GCMOND, "--uart", dev, "--max-sessions", "3",
+                     "--interval", "50", prefix=PREFIX)
+        self.addCleanup(lambda: d.proc.poll() is None and d.stop())
+        self.assertEqual(S.OK, uart_hello().status.code)
+        tcp = [w.Client.tcp(d.port) for _ in range(2)]
+        for c in tcp:
+            self.addCleanup(c.close)
+            self.assertEqual(S.OK, c.hello().status.code)
+
+        def third_is_refused():
+            c = w.Client.tcp(d.port)
+            self.addCleanup(c.close)
+            r = c.wait(lambda p: p.WhichOneof("kind") == "response")
+            self.assertEqual(0, r.response.id)
+            self.assertEqual(S.RESOURCE_EXHAUSTED, r.response.status.code)
+            c.close()
+
+        third_is_refused()
+        link.terminate()  # unplugged: the UART's session closes
+        link.wait()
+        wait_log("device lost")
+        third_is_refused()  # its slot is still kept for it
+        plug()
+        wait_log("device back")
+        r = uart_hello()
+        self.assertEqual(S.OK, r.status.code)
+        self.assertTrue(r.hello.control)
+        for c in tcp:
+            c.close()
+        self.assertEqual(0, d.stop())
+        report.row("UART session slot", "TCP peers filling every session "
+                   "while the UART is unplugged", "--max-sessions 3: 2 TCP "
+                   "sessions, a third TCP peer before and during the unplug",
+                   "the third is refused RESOURCE_EXHAUSTED both times; "
+                   "after the replug the UART session opens and has control")
+
+
 class TokenFile(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()
