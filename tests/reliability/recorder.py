@@ -1,6 +1,7 @@
 """A recording client that survives a bad serial line, in Python.
 
-It keeps one subscription at the sampler's rate and accepts every sample
+It keeps one subscription at the sampler's rate, from the daemon's first
+sample on (from_seq 1, so a slow start costs nothing), and accepts every sample
 that arrives in a valid frame, from events or from history replies. Seqs
 that never arrived (a damaged frame, a cut) are holes; it fills them with
 get_history requests while history still retains them, so that once the
@@ -68,7 +69,11 @@ class Recorder:
                 time.sleep(0.05)
         tty.setraw(fd)
         self.fd = fd
+        next_id = self.c.next_id if self.c else 1
         self.c = w.Client(fd=fd)
+        # ids carry on across reopens: a late answer to the previous port's
+        # request must not pass for the new one's
+        self.c.next_id = next_id
         self.c.on_payload = self.payloads.append
         self._pending.clear()
         self._requested.clear()
@@ -77,9 +82,10 @@ class Recorder:
     def _close(self):
         if self.c:
             self.frames_bad += self.c.deframer.bad
+            self.c.deframer.bad = 0
         if self.fd is not None:
             os.close(self.fd)
-        self.c, self.fd = None, None
+        self.fd = None
 
     # ---- requests -----------------------------------------------------------
     def _send(self, kind, arg=None, **call):
@@ -95,16 +101,18 @@ class Recorder:
 
     def _subscribe(self):
         newest = max(self.samples) if self.samples else 0
-        frm = newest + 1 if newest else 0
+        frm = newest + 1 if newest else 1  # everything, from the first
         self.resubscribes += 1 if newest else 0
         self._send("subscribe", frm,
                    subscribe=pb.SubscribeRequest(interval_ms=0, from_seq=frm))
         self._last_event = time.monotonic()
 
     def holes(self):
+        """Seqs from the first (1) to the newest received that are not
+        here and not known to be gone."""
         if not self.samples:
             return []
-        lo, hi = min(self.samples), max(self.samples)
+        lo, hi = 1, max(self.samples)
         return [s for s in range(lo, hi + 1)
                 if s not in self.samples and s not in self.lost]
 
@@ -203,10 +211,15 @@ class Recorder:
             self.c._pump(0)
         self._process()
 
+    def caught_up(self, quiet_s=0.3):
+        """No hole, and an event arrived within quiet_s: nothing owed."""
+        return (self._subscribed and not self.holes()
+                and time.monotonic() - self._last_event < quiet_s)
+
     def run(self, seconds):
         """Record for `seconds`; reopen the port whenever it goes away."""
         deadline = time.monotonic() + seconds
-        if self.c is None:
+        if self.fd is None:
             self._open(deadline)
         while time.monotonic() < deadline:
             try:

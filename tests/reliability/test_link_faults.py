@@ -119,8 +119,8 @@ class LinkFaults(unittest.TestCase):
         cfg = SCENARIOS[self.scenario]
         scale = report.scale()
         interval = cfg.get("interval", 25)
-        faulty_s = 6.0 * scale
-        settle_s = 3.0 if not report.slow() else 6.0
+        faulty_s = 4.0 * scale
+        settle_s = 10.0 if not report.slow() else 30.0  # at most
         cuts = cfg.get("cuts", [])
         down, up = cfg.get("down", Faults()), cfg.get("up", Faults())
 
@@ -148,7 +148,11 @@ class LinkFaults(unittest.TestCase):
                 mode, seconds = cuts[k]
                 link.cut(seconds, mode)
         link.set_faults(down=Faults(), up=Faults())  # the link returns
-        rec.run(settle_s)
+        t_back = time.monotonic()
+        rec.run(1.0)
+        while not rec.caught_up() and time.monotonic() - t_back < settle_s:
+            rec.run(0.1)
+        recovered_s = time.monotonic() - t_back
         rec.close()
         time.sleep(0.3)  # let the relay deliver what it holds
 
@@ -165,7 +169,7 @@ class LinkFaults(unittest.TestCase):
         self.assertEqual([], rec.holes())
         self.assertEqual([], rec.unrecoverable)
         per_s = 1000.0 / interval
-        self.assertLessEqual(first, 1 + 3 * per_s, "started late")
+        self.assertEqual(1, first, "the record starts at the first sample")
         self.assertGreaterEqual(last, newest - 1.5 * per_s, "fell behind")
         self.assertEqual(1, len(rec.run_ids))
         # 3. frames: only what was sent, and everything sent undamaged
@@ -186,7 +190,7 @@ class LinkFaults(unittest.TestCase):
         if cuts:
             self.assertEqual(len(cuts), len(link.cuts))
         hangups = sum(1 for m, _ in cuts if m == "hangup")
-        self.assertEqual(hangups, rec.reopens)
+        self.assertEqual(hangups, rec.reopens)  # it never waits: no backoff
 
         amount = f"{down.describe()} down, {up.describe()} up"
         if cuts:
@@ -198,7 +202,8 @@ class LinkFaults(unittest.TestCase):
                    f"{sum(x['bytes_duplicated'] for x in st)} duplicated, "
                    f"{st[0]['console_lines']} console lines")
         observed = (
-            f"{len(rec.samples)} samples, seq {first}..{last} contiguous, "
+            f"{len(rec.samples)} samples, seq {first}..{last} contiguous "
+            f"{recovered_s:.1f} s after the link returned, "
             f"0 corrupted; down: {len(link.down.ledger.frames)} frames, "
             f"{down_damaged} damaged, client rejected {rec.frames_bad} runs, "
             f"every undamaged frame accepted; up: {len(up_frames)} frames, "

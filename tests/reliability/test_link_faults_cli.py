@@ -77,8 +77,8 @@ class CliLinkFaults(unittest.TestCase):
         cfg = SCENARIOS[self.scenario]
         scale = report.scale()
         interval = cfg.get("interval", 25)
-        faulty_s = 6.0 * scale
-        settle_s = 4.0 if not report.slow() else 8.0
+        faulty_s = 4.0 * scale
+        settle_s = 15.0 if not report.slow() else 40.0  # at most
         cuts = cfg.get("cuts", [])
         down, up = cfg.get("down", Faults()), cfg.get("up", Faults())
 
@@ -113,7 +113,24 @@ class CliLinkFaults(unittest.TestCase):
                 mode, seconds = cuts[k]
                 link.cut(seconds, mode)
         link.set_faults(down=Faults(), up=Faults())  # the link returns
-        time.sleep(settle_s)
+        # until the file has caught up with the daemon (a reference client
+        # on TCP follows the newest seq), at most settle_s
+        ref = w.Client.tcp(d.port)
+        self.addCleanup(ref.close)
+        ref.hello()
+        live = ref.call(subscribe=pb.SubscribeRequest()).subscribed
+        t_back = time.monotonic()
+        time.sleep(1.0)
+        while time.monotonic() - t_back < settle_s:
+            newest = ref.events(live.subscription, 1)[0].seq
+            rows = read_rows(out)
+            if rows and rows[-1]["event"] == "sample" and \
+                    int(rows[-1]["seq"]) >= newest - 1:
+                break
+            ref.packets.clear()
+            time.sleep(0.1)
+        recovered_s = time.monotonic() - t_back
+        ref.close()
         rec.send_signal(signal.SIGTERM)
         _, err = rec.communicate(timeout=30)
         self.assertEqual(0, rec.returncode, err)
@@ -160,8 +177,9 @@ class CliLinkFaults(unittest.TestCase):
         if noise(link.up) >= 3:
             self.assertGreater(dstats["drops"] + dstats["noise"], 0)
         self.assertGreaterEqual(dstats["frames"], len(up_frames) - up_damaged)
-        hangups = sum(1 for m, _ in cuts if m == "hangup")
-        self.assertGreaterEqual(cstats["reconnects"], hangups)
+        # back-to-back hangups may fall in one reconnect's backoff
+        if any(m == "hangup" for m, _ in cuts):
+            self.assertGreaterEqual(cstats["reconnects"], 1)
 
         st = [link.down.stats, link.up.stats]
         amount = f"{down.describe()} down, {up.describe()} up"
@@ -174,6 +192,7 @@ class CliLinkFaults(unittest.TestCase):
                    f"{st[0]['console_lines']} console lines")
         observed = (
             f"{len(samples)} rows, seq {first}..{last} contiguous, 0 gaps, "
+            f"caught up {recovered_s:.1f} s after the link returned, "
             f"0 corrupted; down: {len(link.down.ledger.frames)} frames, "
             f"{down_damaged} damaged, gcmon dropped {cstats['dropped']} "
             f"(crc {cstats['crc']}), {cstats['noise']} noise bytes, every "
