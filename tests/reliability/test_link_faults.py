@@ -4,8 +4,9 @@ console text and gets cut, with a recording client on the other end.
     gcmond --uart  <-pty->  faultlink relay (faults both ways)  <-pty->  client
     gcmond --listen 127.0.0.1  <-- clean TCP: the reference
 
-Each scenario records for a while through the faults, then lets the link
-behave (the link "returns") and checks:
+Each scenario starts clean until the first sample arrives, records for a
+while through the faults, then lets the link behave (the link "returns")
+and checks:
 
   - every sample the client accepted equals the daemon's own copy, fetched
     afterwards over the clean TCP connection (zero corrupted samples);
@@ -124,7 +125,7 @@ class LinkFaults(unittest.TestCase):
         cuts = cfg.get("cuts", [])
         down, up = cfg.get("down", Faults()), cfg.get("up", Faults())
 
-        link = FaultyLink(down=down, up=up, seed=zlib.crc32(self.scenario.encode()))
+        link = FaultyLink(seed=zlib.crc32(self.scenario.encode()))
         link.start()
         self.addCleanup(link.stop)
         d = w.Daemon(GCMOND, "--uart", link.board_path, "--interval",
@@ -140,6 +141,12 @@ class LinkFaults(unittest.TestCase):
         rec = Recorder(link.host_path, interval,
                        history_per_request=cfg.get("per_request", 4))
         self.addCleanup(rec.close)
+        # a clean start (hello, subscribe), then the line degrades
+        deadline = time.monotonic() + 15
+        while not rec.samples:
+            self.assertLess(time.monotonic(), deadline, "no first sample")
+            rec.run(0.05)
+        link.set_faults(down=down, up=up)
         # cuts spread evenly over the faulty period
         slices = len(cuts) + 1
         for k in range(slices):
