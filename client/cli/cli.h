@@ -14,6 +14,8 @@
 #define CLI_EXIT_FAILURE 1
 #define CLI_EXIT_USAGE   2
 
+#define CLI_TARGETS_MAX 64 /* -t given several times (export) */
+
 /* Output format chosen on the command line. */
 typedef enum {
   CLI_FORMAT_TEXT = 0,
@@ -22,9 +24,11 @@ typedef enum {
 } cli_format;
 
 typedef struct cli_ctx {
-  const char *prog;    /* "gcmon" */
-  const char *command; /* the command's name */
-  const char *target;  /* -t / GCMON_TARGET */
+  const char *prog;                     /* "gcmon" */
+  const char *command;                  /* the command's name */
+  const char *target;                   /* -t / GCMON_TARGET */
+  const char *targets[CLI_TARGETS_MAX]; /* every -t, in order (export) */
+  int ntargets;
   const char *token_file;
   uint8_t token[GCMON_TOKEN_MAX];
   size_t token_len;
@@ -34,7 +38,10 @@ typedef struct cli_ctx {
   bool raw_bytes;       /* --bytes */
   const char *out_path; /* record: --csv/--json FILE */
   uint64_t since;       /* history: --since */
-  unsigned interval_ms; /* watch, record: --interval */
+  unsigned interval_ms; /* watch, record, export: --interval */
+  const char *listen;   /* export: --listen */
+  unsigned max_targets; /* export: --max-targets */
+  unsigned idle_ms;     /* export: --idle-expiry */
   int argc;             /* positional arguments after the command */
   char **argv;
 } cli_ctx;
@@ -49,6 +56,7 @@ enum {
   CLI_OPT_SINCE = 1 << 3,
   CLI_OPT_INTERVAL = 1 << 4,
   CLI_OPT_OUTFILE = 1 << 5, /* --csv FILE / --json FILE */
+  CLI_OPT_EXPORT = 1 << 6,  /* --listen, --max-targets, --idle-expiry */
 };
 
 typedef struct cli_command {
@@ -107,5 +115,6 @@ int cmd_enable(cli_ctx *x);
 int cmd_disable(cli_ctx *x);
 int cmd_history(cli_ctx *x);
 int cmd_record(cli_ctx *x);
+int cmd_export(cli_ctx *x);
 
 #endif

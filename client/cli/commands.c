@@ -84,5 +84,30 @@ const cli_command cli_commands[] = {
      "  --json FILE     JSON Lines\n"
      "  --interval MS   sample interval                       [every "
      "sample]\n"},
+    {"export", cmd_export, CLI_OPT_EXPORT | CLI_OPT_INTERVAL, 0, 0, "",
+     "serve Prometheus metrics for boards (/metrics, /probe?target=URI)",
+     "An HTTP endpoint in the Prometheus text format. Each target keeps one\n"
+     "session and subscription open, so a scrape answers from the latest\n"
+     "sample without a round trip to the board.\n"
+     "\n"
+     "  /metrics                every -t target (label target=\"URI\")\n"
+     "  /probe?target=URI       any tcp:// board, for Prometheus relabelling\n"
+     "                          (the multi-target exporter pattern); serial\n"
+     "                          targets only when also listed with -t\n"
+     "\n"
+     "An unreachable or stale board reads gcmon_probe_success 0. No control\n"
+     "token is sent. Stops on SIGINT/SIGTERM. See docs/dashboards.md.\n"
+     "\n"
+     "  --listen HOST:PORT    where to serve ([V6]:PORT; port 0 picks one)\n"
+     "                                                      [127.0.0.1:9230]\n"
+     "  -t, --target URI      a board for /metrics; repeat for more\n"
+     "  --max-targets N       /probe targets cached at most; more get 503\n"
+     "                                                                 [256]\n"
+     "  --idle-expiry DUR     drop a /probe target not scraped for this long\n"
+     "                        (300, 90s, 5m)                            [5m]\n"
+     "  --interval DUR        sample interval (a multiple of the daemon's\n"
+     "                        period)                          [every sample]\n"
+     "  --timeout DUR         connecting and calls                      "
+     "[5s]\n"},
     {NULL, NULL, 0, 0, 0, NULL, NULL, NULL},
 };

@@ -29,7 +29,14 @@ enum {
   OPT_BYTES,
   OPT_SINCE,
   OPT_INTERVAL,
+  OPT_LISTEN,
+  OPT_MAX_TARGETS,
+  OPT_IDLE_EXPIRY,
 };
+
+#define DEFAULT_LISTEN      "127.0.0.1:9230"
+#define DEFAULT_MAX_TARGETS 256
+#define DEFAULT_IDLE_MS     (5u * 60u * 1000u)
 
 static void print_usage(FILE *f) {
   fprintf(f,
@@ -103,6 +110,13 @@ static size_t build_options(const cli_command *cmd, struct option *o) {
     o[n++] = (struct option){"since", required_argument, NULL, OPT_SINCE};
   if (cmd && (cmd->options & CLI_OPT_INTERVAL))
     o[n++] = (struct option){"interval", required_argument, NULL, OPT_INTERVAL};
+  if (cmd && (cmd->options & CLI_OPT_EXPORT)) {
+    o[n++] = (struct option){"listen", required_argument, NULL, OPT_LISTEN};
+    o[n++] = (struct option){"max-targets", required_argument, NULL,
+                             OPT_MAX_TARGETS};
+    o[n++] = (struct option){"idle-expiry", required_argument, NULL,
+                             OPT_IDLE_EXPIRY};
+  }
   o[n] = (struct option){NULL, 0, NULL, 0};
   return n;
 }
@@ -125,6 +139,12 @@ static int apply_option(cli_ctx *x, const cli_command *cmd, int opt) {
   switch (opt) {
   case 't':
     x->target = optarg;
+    for (int i = 0; i < x->ntargets; i++)
+      if (strcmp(x->targets[i], optarg) == 0)
+        return -1;
+    if (x->ntargets == CLI_TARGETS_MAX)
+      return usage_error(x, "at most %d targets with -t", CLI_TARGETS_MAX);
+    x->targets[x->ntargets++] = optarg;
     return -1;
   case OPT_TOKEN_FILE:
     x->token_file = optarg;
@@ -165,6 +185,26 @@ static int apply_option(cli_ctx *x, const cli_command *cmd, int opt) {
       return usage_error(x,
                          "--interval: '%s' is not a duration like 100, "
                          "250ms or 2s",
+                         optarg);
+    return -1;
+  case OPT_LISTEN:
+    x->listen = optarg;
+    return -1;
+  case OPT_MAX_TARGETS: {
+    uint64_t n;
+    if (parse_u64(optarg, &n) != 0 || n < 1 || n > 100000)
+      return usage_error(x,
+                         "--max-targets: '%s' is not a number from 1 to "
+                         "100000",
+                         optarg);
+    x->max_targets = (unsigned)n;
+    return -1;
+  }
+  case OPT_IDLE_EXPIRY:
+    if (units_parse_duration_ms(optarg, 1000, &x->idle_ms) != 0)
+      return usage_error(x,
+                         "--idle-expiry: '%s' is not a duration like 300, "
+                         "90s or 5m",
                          optarg);
     return -1;
   default: /* getopt printed what was wrong */
@@ -232,6 +272,9 @@ int main(int argc, char **argv) {
   memset(&x, 0, sizeof x);
   x.prog = "gcmon";
   x.timeout_ms = GCMON_DEFAULT_TIMEOUT_MS;
+  x.listen = DEFAULT_LISTEN;
+  x.max_targets = DEFAULT_MAX_TARGETS;
+  x.idle_ms = DEFAULT_IDLE_MS;
   x.target = getenv("GCMON_TARGET");
   if (!x.target || !*x.target)
     x.target = DEFAULT_TARGET;

@@ -140,11 +140,23 @@ int gcmon__transport_write_now(gcmon__transport *t, const uint8_t *bytes,
 
 int gcmon__transport_write(gcmon__transport *t, const uint8_t *bytes,
                            size_t n) {
+  uv_buf_t now = uv_buf_init((char *)(uintptr_t)bytes, (unsigned)n);
   write_req *w;
   int rc;
 
   if (!t || !t->open || t->closing)
     return GCMON_ECLOSED;
+  /* Most writes go out at once (uv_try_write refuses while others are
+   * queued, so order is kept): no copy, no allocation, no callback. Only
+   * what the stream will not take now is copied and queued; an error here
+   * is left for uv_write to report the usual way. */
+  rc = uv_try_write(&t->h.stream, &now, 1);
+  if (rc == (int)n)
+    return 0;
+  if (rc > 0) {
+    bytes += rc;
+    n -= (size_t)rc;
+  }
   w = malloc(sizeof *w + n);
   if (!w)
     return GCMON_ENOMEM;

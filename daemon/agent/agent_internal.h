@@ -63,6 +63,12 @@ struct gcmon_agent {
   gcmon_v1_Packet rx;
   gcmon_v1_Packet tx;
   uint8_t payload[GCMON_MAX_PAYLOAD];
+
+  /* The series sample event_seq, encoded (0 = none yet): every
+   * subscription that sends it reuses these bytes (stream.c). */
+  uint64_t event_seq;
+  size_t event_sample_len;
+  uint8_t event_sample[gcmon_v1_Sample_size];
 };
 
 /* Read the source now (seq 0); 0 or a GCMON_E* with a message in msg. */
@@ -83,6 +89,10 @@ void gcmon__set_status(gcmon_v1_Response *resp, gcmon_v1_Status_Code code,
 /* session.c: encode a->tx and append it as one frame to s's output.
  * False when it did not fit (the caller checked room first). */
 bool gcmon__session_send_packet(gcmon_session *s);
+/* Append payload[0..n) as one frame to s's output; false if it does not
+ * fit. */
+bool gcmon__session_send_payload(gcmon_session *s, const uint8_t *payload,
+                                 size_t n);
 size_t gcmon__session_out_free(const gcmon_session *s);
 
 /* stream.c: subscriptions. */

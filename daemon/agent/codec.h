@@ -18,9 +18,29 @@ int gcmon__codec_decode(const uint8_t *payload, size_t len,
                         gcmon_v1_Packet *out);
 
 /* Payload length, or 0 when it does not fit cap (cannot happen for cap ==
- * GCMON_MAX_PAYLOAD: the schema's bounds are static-asserted to fit). */
+ * GCMON_MAX_PAYLOAD: the schema's bounds are static-asserted to fit).
+ * The bytes are nanopb's for the Packet; a Response carrying a Sample is
+ * assembled from two shallower encodings, which nanopb's sizing passes
+ * make several times cheaper (see gcmon__codec_encode_event). */
 size_t gcmon__codec_encode(const gcmon_v1_Packet *p, uint8_t *payload,
                            size_t cap);
+
+/* Encode one Sample on its own: the bytes an Event or Response embeds.
+ * Returns its length (0 if cap is below gcmon_v1_Sample_size and it does
+ * not fit). */
+size_t gcmon__codec_encode_sample(const gcmon_sample *in, uint8_t *out,
+                                  size_t cap);
+
+/* Packet{event{subscription, sample}} around a Sample already encoded by
+ * gcmon__codec_encode_sample: the same bytes gcmon__codec_encode gives for
+ * that Packet. nanopb sizes each submessage by encoding it first, so a
+ * Sample nested three deep (Packet > Event > Sample > GcInfo) is encoded
+ * eight times per event; wrapping pre-encoded bytes lets the sampler encode
+ * each sample once however many subscriptions send it. Returns the payload
+ * length, or 0 when it does not fit cap. */
+size_t gcmon__codec_encode_event(uint32_t subscription, const uint8_t *sample,
+                                 size_t sample_len, uint8_t *payload,
+                                 size_t cap);
 
 /* Find Packet.request.id in a payload that failed to decode as a whole, so
  * a malformed request can still be answered. False when there is none. */

@@ -15,16 +15,19 @@ size_t gcmon__session_out_free(const gcmon_session *s) {
   return sizeof s->out - s->out_tail;
 }
 
+bool gcmon__session_send_payload(gcmon_session *s, const uint8_t *payload,
+                                 size_t n) {
+  size_t w = n ? gcmon_frame_encode(payload, n, s->out + s->out_tail,
+                                    gcmon__session_out_free(s))
+               : 0;
+  s->out_tail += w;
+  return w != 0;
+}
+
 bool gcmon__session_send_packet(gcmon_session *s) {
   gcmon_agent *a = s->agent;
   size_t n = gcmon__codec_encode(&a->tx, a->payload, sizeof a->payload);
-  size_t w;
-  if (n == 0)
-    return false;
-  w = gcmon_frame_encode(a->payload, n, s->out + s->out_tail,
-                         gcmon__session_out_free(s));
-  s->out_tail += w;
-  return w != 0;
+  return gcmon__session_send_payload(s, a->payload, n);
 }
 
 static bool has_room_for_response(const gcmon_session *s) {

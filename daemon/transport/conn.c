@@ -34,17 +34,33 @@ static void set_reading(gcmon__conn *c, bool on) {
   c->reading = on;
 }
 
+/* Feed what was read. When the session's output fills up, drain it (most
+ * writes complete at once) and feed again; only when a write has to wait
+ * for the socket does reading stop, until on_write. */
 static void pump_input(gcmon__conn *c) {
-  if (c->closing)
+  if (c->closing || c->in_input)
     return;
-  c->rbuf_off += gcmon_session_feed(c->session, c->rbuf + c->rbuf_off,
-                                    c->rbuf_len - c->rbuf_off);
-  if (c->rbuf_off < c->rbuf_len || !gcmon_session_can_feed(c->session)) {
-    set_reading(c, false); /* wait for output room */
-    return;
+  c->in_input = true;
+  for (;;) {
+    c->rbuf_off += gcmon_session_feed(c->session, c->rbuf + c->rbuf_off,
+                                      c->rbuf_len - c->rbuf_off);
+    if (c->closing)
+      break;
+    if (c->rbuf_off == c->rbuf_len && gcmon_session_can_feed(c->session)) {
+      c->rbuf_off = c->rbuf_len = 0;
+      set_reading(c, true);
+      break;
+    }
+    if (!c->writing)
+      pump_output(c);
+    if (c->closing)
+      break;
+    if (c->writing) {
+      set_reading(c, false); /* wait for output room */
+      break;
+    }
   }
-  c->rbuf_off = c->rbuf_len = 0;
-  set_reading(c, true);
+  c->in_input = false;
 }
 
 static void on_write(uv_write_t *req, int status) {
@@ -62,26 +78,41 @@ static void on_write(uv_write_t *req, int status) {
   pump_output(c);
 }
 
+/* Write what the session has queued: uv_try_write first (one syscall, no
+ * callback, no re-arming of the poll watcher), and uv_write for whatever
+ * the socket would not take at once. */
 static void pump_output(gcmon__conn *c) {
   const uint8_t *p;
   size_t n;
   uv_buf_t buf;
   int err;
 
-  if (c->writing || c->closing)
-    return;
-  n = gcmon_session_output(c->session, &p);
-  if (n == 0)
-    return;
-  buf = uv_buf_init((char *)(uintptr_t)p, (unsigned)n);
-  c->wreq.data = c;
-  err = uv_write(&c->wreq, c->stream, &buf, 1, on_write);
-  if (err) {
-    gcmon__conn_end(c, err);
-    return;
+  while (!c->writing && !c->closing) {
+    n = gcmon_session_output(c->session, &p);
+    if (n == 0)
+      return;
+    buf = uv_buf_init((char *)(uintptr_t)p, (unsigned)n);
+    err = uv_try_write(c->stream, &buf, 1);
+    if (err < 0 && err != UV_EAGAIN) {
+      gcmon__conn_end(c, err);
+      return;
+    }
+    if (err > 0) {
+      gcmon_session_output_done(c->session, (size_t)err);
+      if ((size_t)err == n)
+        continue;
+      n = gcmon_session_output(c->session, &p);
+      buf = uv_buf_init((char *)(uintptr_t)p, (unsigned)n);
+    }
+    c->wreq.data = c;
+    err = uv_write(&c->wreq, c->stream, &buf, 1, on_write);
+    if (err) {
+      gcmon__conn_end(c, err);
+      return;
+    }
+    c->writing = true;
+    c->wlen = n;
   }
-  c->writing = true;
-  c->wlen = n;
 }
 
 static void on_wake(gcmon_session *s) {
@@ -100,7 +131,7 @@ int gcmon__conn_start(gcmon__conn *c, gcmon_agent *agent, uv_stream_t *stream,
     return err;
   c->stream = stream;
   c->rbuf_off = c->rbuf_len = 0;
-  c->reading = c->writing = c->closing = false;
+  c->reading = c->writing = c->closing = c->in_input = false;
   stream->data = c;
   set_reading(c, true);
   return 0;

@@ -2,10 +2,11 @@
  * as a pipe): the one pump between uv reads/writes and the agent's
  * gcmon_session_feed/output, shared by every transport.
  *
- * Flow control: when the session cannot take more input (its output is
- * full), reading stops and the unconsumed bytes wait in the connection's
- * buffer; reading resumes after the next write completes. One write is in
- * flight at a time. */
+ * Writes are tried synchronously first (uv_try_write); most complete at
+ * once. Flow control: when the session cannot take more input (its output
+ * is full) and the socket will not take the output at once, reading stops
+ * and the unconsumed bytes wait in the connection's buffer; reading resumes
+ * after that write completes. One uv_write is in flight at a time. */
 #ifndef GCMON_CONN_H
 #define GCMON_CONN_H
 
@@ -26,6 +27,7 @@ struct gcmon__conn {
   bool reading;
   bool writing;
   bool closing;
+  bool in_input; /* inside pump_input (feed may write, and write feed) */
   uv_write_t wreq;
   size_t wlen;
   /* Called once when the stream ended (EOF, error, or gcmon__conn_close):

@@ -1,7 +1,8 @@
-/* Server assembly and the sampler timer (see server.h). */
+/* Server assembly and the sampler timer (see server.h and sampler.h). */
 #define _POSIX_C_SOURCE 200809L
 #include "server.h"
 
+#include "sampler.h"
 #include "tcp.h"
 #include "uart.h"
 
@@ -11,6 +12,8 @@
 struct gcmon_server {
   gcmon_agent *agent;
   uv_timer_t sampler;
+  uint64_t due_ms;      /* loop time the pending sample is due at */
+  uint32_t interval_ms; /* the sampler's period */
   gcmon_tcp_server *tcp;
   gcmon_uart *uart;
 };
@@ -20,9 +23,21 @@ static uint64_t loop_clock_us(void *data) {
   return uv_hrtime() / 1000u;
 }
 
+uint64_t gcmon__sampler_next_due(uint64_t due, uint64_t now,
+                                 uint32_t interval_ms) {
+  uint64_t next = due + interval_ms;
+  if (now >= next + interval_ms)
+    next += (now - next) / interval_ms * interval_ms;
+  return next;
+}
+
 static void on_sample_tick(uv_timer_t *t) {
   gcmon_server *srv = t->data;
+  uint64_t now = uv_now(t->loop);
   gcmon_agent_tick(srv->agent);
+  srv->due_ms = gcmon__sampler_next_due(srv->due_ms, now, srv->interval_ms);
+  uv_timer_start(t, on_sample_tick, srv->due_ms > now ? srv->due_ms - now : 0,
+                 0);
 }
 
 static void on_sampler_closed(uv_handle_t *h) {
@@ -66,7 +81,9 @@ int gcmon_server_start(gcmon_server **out, uv_loop_t *loop,
   }
   uv_timer_init(loop, &srv->sampler);
   srv->sampler.data = srv;
-  uv_timer_start(&srv->sampler, on_sample_tick, 0, acfg.interval_ms);
+  srv->interval_ms = acfg.interval_ms;
+  srv->due_ms = uv_now(loop);
+  uv_timer_start(&srv->sampler, on_sample_tick, 0, 0);
   *out = srv;
   return 0;
 

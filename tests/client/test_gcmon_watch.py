@@ -117,6 +117,39 @@ class Watch(unittest.TestCase):
         self.assertEqual(0, code)
         self.assert_restored(stty)
 
+    def test_every_line_fits_an_80_column_terminal_uncut(self):
+        self.wait_screen(r"seq \d+.*\[connected\]")
+        self.tmux("resize-window", "-t", "w", "-x", "80", "-y", "24")
+        # Two redraws after the resize (each sample redraws).
+        for _ in range(2):
+            seq = re.search(r"seq (\d+)", self.screen()).group(1)
+            s = self.wait_screen(rf"seq (?!{seq}\b)\d+")
+        c = self.daemon.client()
+        self.addCleanup(c.close)
+        want = t.get_sample(c)
+        hello = c.hello().hello
+        lines = s.splitlines()
+        self.assertEqual(80, int(self.tmux("display", "-p", "-t", "w",
+                                           "#{pane_width}")))
+        for line in lines:
+            self.assertLessEqual(len(line), 80, line)
+        # Each line's last figure is there in full: nothing was cut.
+        for pool in ("sys_heap", "sys_page", "sys_mmz"):
+            total = f"{getattr(want, pool).total / 1048576:.2f} MiB"
+            self.assertRegex(s, rf"(?m)^{pool}\s+\[[█░]+\]\s+[\d.]+%\s+used "
+                                rf"[\d.]+ \w+\s+free [\d.]+ \w+\s+of "
+                                rf"{re.escape(total)}$")
+        self.assertRegex(s, r"(?m)^gc heap\s+\[[█░]+\]\s+[\d.]+%\s+alloc "
+                            r"[\d.]+ \w+\s+free [\d.]+ \w+$")
+        for field in (r"threshold off", r"enabled yes", r"collections \d+",
+                      r"largest free [\d.]+ \w+", r"frames in \d+ out \d+",
+                      r"crc errors 0", r"dropped 0", r"discarded 0 B",
+                      r"seq gaps 0 \(0 missed\)", r"reconnects 0",
+                      rf"device {re.escape(hello.device_id)}"):
+            self.assertRegex(s, rf"(?m)(^|  ){field}(  |$)")
+        self.tmux("send-keys", "-t", "w", "q")
+        self.assertEqual(0, self.wait_exit()[0])
+
     def test_ctrl_c_exits_cleanly_and_restores_the_terminal(self):
         self.wait_screen(r"seq \d+")
         self.tmux("send-keys", "-t", "w", "C-c")

@@ -249,6 +249,86 @@ TEST(nothing_allocates_after_init_per_sample_request_or_session) {
   driver_close(&d);
 }
 
+/* Events are built from a sample encoded once and wrapped per event, and
+ * responses carrying a sample from two shallower encodings; what goes out
+ * must be exactly what nanopb gives for the whole Packet, for live and
+ * replayed subscriptions interleaved, subscription ids and seqs past one
+ * varint byte, and get_sample, set_threshold and set_enabled answers. */
+TEST(every_event_and_sample_answer_is_the_bytes_nanopb_encodes) {
+  gcmon_agent_config cfg;
+  driver d;
+  peer p;
+  gcmon_v1_Response r;
+  gcmon_v1_Request req;
+  static gcmon_v1_Packet got;
+  uint8_t again[GCMON_MAX_PAYLOAD];
+  size_t events = 0, answers = 0;
+  gcmon_agent_config_defaults(&cfg);
+  cfg.interval_ms = 10;
+  driver_init(&d, &cfg);
+  for (int i = 0; i < 20; i++)
+    driver_tick(&d, 10);
+  ASSERT_EQ(0, peer_open(&p, &d, true));
+  peer_hello(&p, NULL);
+  for (int i = 0; i < 130; i++) { /* use up ids 1..130 */
+    req = subscribe(0, 0);
+    peer_call(&p, &req, &r);
+    req = call_of(gcmon_v1_Request_unsubscribe_tag);
+    req.call.unsubscribe.subscription = r.result.subscribed.subscription;
+    peer_call(&p, &req, &r);
+  }
+  /* Sent without draining, so every event is counted below. */
+  req = subscribe(0, 0); /* live, id 131 */
+  peer_send(&p, &req);
+  req = subscribe(20, 5); /* replay, every second sample */
+  peer_send(&p, &req);
+  req = subscribe(0, 1); /* replay from the start */
+  peer_send(&p, &req);
+  for (int tick = 0; tick < 150; tick++) {
+    static const pb_size_t calls[] = {gcmon_v1_Request_get_sample_tag,
+                                      gcmon_v1_Request_set_threshold_tag,
+                                      gcmon_v1_Request_set_enabled_tag};
+    const uint8_t *data;
+    size_t n;
+    driver_tick(&d, 10);
+    req = call_of(calls[tick % 3]);
+    req.call.set_threshold.bytes = tick % 2 ? -1 : tick * 4096;
+    req.call.set_enabled.enabled = tick % 2;
+    peer_send(&p, &req);
+    while ((n = gcmon_session_output(p.session, &data)) > 0) {
+      for (size_t off = 0; off < n;) {
+        size_t used;
+        gcmon_frame_status st =
+            gcmon_frame_decoder_feed(&p.dec, data + off, n - off, &used);
+        pb_istream_t is;
+        pb_ostream_t os = pb_ostream_from_buffer(again, sizeof again);
+        off += used;
+        if (st != GCMON_FRAME_READY)
+          continue;
+        is = pb_istream_from_buffer(p.dec.buf, p.dec.payload_len);
+        got = (gcmon_v1_Packet)gcmon_v1_Packet_init_zero;
+        ASSERT_TRUE(pb_decode(&is, gcmon_v1_Packet_fields, &got));
+        ASSERT_TRUE(pb_encode(&os, gcmon_v1_Packet_fields, &got));
+        ASSERT_EQ(os.bytes_written, p.dec.payload_len);
+        ASSERT_EQ(0, memcmp(again, p.dec.buf, p.dec.payload_len));
+        if (got.which_kind == gcmon_v1_Packet_event_tag) {
+          ASSERT_TRUE(got.kind.event.subscription >= 131);
+          events++;
+        } else if (got.kind.response.which_result ==
+                   gcmon_v1_Response_sample_tag) {
+          answers++;
+        }
+      }
+      gcmon_session_output_done(p.session, n);
+    }
+  }
+  /* live 150, replay every 2nd of 5..170: 83, replay of 1..170: 170 */
+  ASSERT_EQ(150 + 83 + 170, events);
+  ASSERT_EQ(150, answers);
+  peer_close(&p);
+  driver_close(&d);
+}
+
 TEST(untrusted_peer_needs_the_token_to_control) {
   gcmon_agent_config cfg;
   driver d;
@@ -336,6 +416,7 @@ TEST(malformed_request_is_counted_and_answered_when_its_id_is_readable) {
   X(subscription_every_kth_sample_at_a_coarser_interval)                       \
   X(a_session_that_never_drains_does_not_hold_back_another)                    \
   X(nothing_allocates_after_init_per_sample_request_or_session)                \
+  X(every_event_and_sample_answer_is_the_bytes_nanopb_encodes)                 \
   X(untrusted_peer_needs_the_token_to_control)                                 \
   X(session_limit_refuses_with_an_id_zero_status)                              \
   X(malformed_request_is_counted_and_answered_when_its_id_is_readable)
