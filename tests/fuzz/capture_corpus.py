@@ -61,8 +61,9 @@ def connect(w, port):
 def raw_request(c, req_id, body):
     """A Packet{request: id + body} built by hand (for shapes the Python
     protobuf runtime will not produce)."""
+    import gcmonwire
     req = bytes([0x08]) + varint(req_id) + body
-    c.send_raw(c_frame(bytes([0x0A]) + varint(len(req)) + req))
+    c.send_raw(gcmonwire.frame(bytes([0x0A]) + varint(len(req)) + req))
     return req_id
 
 
@@ -74,9 +75,6 @@ def varint(v):
         out.append(b | (0x80 if v else 0))
         if not v:
             return bytes(out)
-
-
-c_frame = None  # gcmonwire.frame, bound in main()
 
 
 def session_calls(w, pb, port):
@@ -222,7 +220,6 @@ def write(path, data):
 
 
 def main():
-    global c_frame
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--out", default=os.path.join(HERE, "corpus"))
@@ -231,7 +228,6 @@ def main():
                     os.path.join(ROOT, "tests", "daemon")]
     import gcmonwire as w
     import gcmon_pb2 as pb
-    c_frame = w.frame
     gcmond = os.path.join(args.build, "daemon", "gcmond")
 
     d = w.Daemon(gcmond, "--interval", "15", "--seed", "42",

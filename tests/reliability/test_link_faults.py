@@ -23,7 +23,6 @@ Run by ctest once per scenario: GCMON_PYTHON test_link_faults.py SCENARIO.
 The client here is the Python recorder (recorder.py); the C client's
 `gcmon record` is checked the same way by test_link_faults_cli.py.
 """
-import os
 import re
 import sys
 import time
