@@ -43,6 +43,13 @@ class Remote(unittest.TestCase):
         d = w.Daemon(GCMOND, "--interval", "50", *args, prefix=PREFIX,
                      listen="0.0.0.0:0")
         self.addCleanup(lambda: d.proc.poll() is None and d.stop())
+        # The sim's gc collects by itself while enabled; with it disabled
+        # (from loopback, which may), any new collection is someone's
+        # collect, and the collection count shows a denied one.
+        c = w.Client.tcp(d.port)
+        c.hello()
+        c.call(set_enabled=pb.SetEnabledRequest(enabled=False))
+        c.close()
         return d
 
     def remote(self, d):
@@ -56,10 +63,14 @@ class Remote(unittest.TestCase):
 
     def assert_no_control(self, c):
         before = self.state(c)
+        threshold, enabled, _ = before
         for call in (dict(collect=pb.CollectRequest()),
-                     dict(set_threshold=pb.SetThresholdRequest(bytes=4096)),
-                     dict(set_threshold=pb.SetThresholdRequest(bytes=-1)),
-                     dict(set_enabled=pb.SetEnabledRequest(enabled=False))):
+                     dict(set_threshold=pb.SetThresholdRequest(
+                         bytes=threshold + 4096 if threshold >= 0 else 4096)),
+                     dict(set_threshold=pb.SetThresholdRequest(
+                         bytes=-1 if threshold >= 0 else 8192)),
+                     dict(set_enabled=pb.SetEnabledRequest(
+                         enabled=not enabled))):
             r = c.call(**call)
             self.assertEqual(S.PERMISSION_DENIED, r.status.code, call)
             self.assertIsNone(r.WhichOneof("result"), call)
