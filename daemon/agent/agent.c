@@ -94,16 +94,17 @@ void gcmon_agent_close(gcmon_agent *a) {
   free(a);
 }
 
-int gcmon__agent_read_now(gcmon_agent *a, gcmon_sample *out) {
+int gcmon__agent_read_now(gcmon_agent *a, uint64_t seq, gcmon_sample *out) {
   gcmon_source *src = a->cfg.source;
   memset(out, 0, sizeof *out);
+  out->seq = seq;
   src->error[0] = '\0';
   return src->ops->read(src, a->cfg.now_us(a->cfg.clock_data), out);
 }
 
 int gcmon_agent_tick(gcmon_agent *a) {
   gcmon_sample s;
-  int err = gcmon__agent_read_now(a, &s);
+  int err = gcmon__agent_read_now(a, a->history.newest + 1, &s);
   if (err) {
     /* Said once per run of failures (at 100 Hz a broken source would
      * otherwise fill the log), and again when it recovers. */

@@ -71,8 +71,10 @@ struct gcmon_agent {
   uint8_t event_sample[gcmon_v1_Sample_size];
 };
 
-/* Read the source now (seq 0); 0 or a GCMON_E* with a message in msg. */
-int gcmon__agent_read_now(gcmon_agent *a, gcmon_sample *out);
+/* Read the source now into out, whose seq is set first: the series number
+ * this reading will take, or 0 for an on-demand reading (see source.h).
+ * 0 or a GCMON_E* with a message in the source's error. */
+int gcmon__agent_read_now(gcmon_agent *a, uint64_t seq, gcmon_sample *out);
 
 /* dispatch.c: handle one decoded request into a->tx (a response). */
 void gcmon__dispatch_request(gcmon_session *s, const gcmon_v1_Request *req,

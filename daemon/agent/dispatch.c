@@ -87,7 +87,7 @@ static void call_hello(gcmon_session *s, const gcmon_v1_Request *req,
 static bool read_into(gcmon_session *s, gcmon_v1_Response *resp,
                       gcmon_v1_Sample *dst) {
   gcmon_sample now;
-  int err = gcmon__agent_read_now(s->agent, &now);
+  int err = gcmon__agent_read_now(s->agent, 0, &now);
   if (err) {
     source_failed(s, resp, err, "read");
     return false;

@@ -38,7 +38,11 @@ typedef struct gcmon_source_ops {
   /* Fill every counter of out except seq (the agent's). now_us is the
    * agent's monotonic clock; sources copy it to out->uptime_us (the sim also
    * advances its simulated workload to that instant). Must not block for
-   * long: it runs on the sampler tick. */
+   * long: it runs on the sampler tick. On entry out->seq says why the agent
+   * reads: the series number this reading will take (sampler tick), or 0
+   * for an on-demand reading (get_sample, or the reading after a control
+   * call). A source whose complete reading is costly may refresh its
+   * costly parts for series readings at a bounded rate, never on demand. */
   int (*read)(gcmon_source *src, uint64_t now_us, gcmon_sample *out);
 
   /* gc.collect(): *freed_bytes = mem_alloc before - after, *duration_us as

@@ -1,0 +1,150 @@
+/* The real VM ops (see vm_micropython.h for the locking and the soft-reset
+ * duties). Runs only on T2. Nothing here allocates on the MicroPython heap:
+ * gc_info() and the stores allocate nothing, and gc_collect() only frees
+ * (finalisers it runs are the program's own code). */
+#include "vm_micropython.h"
+
+#include "gcmon/error.h"
+
+#include "py/gc.h"
+#include "py/mpstate.h"
+#include "py/mpthread.h"
+#include "py/nlr.h"
+#include "py/runtime.h"
+
+#include <time.h>
+
+#if !MICROPY_PY_THREAD
+#error "gcmon needs a MicroPython built with threads (MICROPY_PY_THREAD)"
+#endif
+#if !MICROPY_GC_ALLOC_THRESHOLD
+#error "gcmon needs MICROPY_GC_ALLOC_THRESHOLD (gc.threshold)"
+#endif
+
+#if MICROPY_PY_THREAD_GIL
+#define GC_WORD_LOCK()
+#define GC_WORD_UNLOCK()
+#else
+#define GC_WORD_LOCK()   mp_thread_mutex_lock(&MP_STATE_MEM(gc_mutex), 1)
+#define GC_WORD_UNLOCK() mp_thread_mutex_unlock(&MP_STATE_MEM(gc_mutex))
+#endif
+
+static void vm_enter(void *ctx) {
+  (void)ctx;
+  MP_THREAD_GIL_ENTER();
+}
+
+static void vm_leave(void *ctx) {
+  (void)ctx;
+  MP_THREAD_GIL_EXIT();
+}
+
+static void vm_read(void *ctx, bool full, gcmon_mp_reading *out) {
+  size_t threshold;
+
+  (void)ctx;
+  *out = (gcmon_mp_reading){.full = full};
+  if (full) {
+    gc_info_t info;
+    gc_info(&info); /* locks for itself on no-GIL builds */
+    out->total = info.total;
+    out->used = info.used;
+    out->free = info.free;
+    out->largest_free = (uint64_t)info.max_free * MICROPY_BYTES_PER_GC_BLOCK;
+  }
+  GC_WORD_LOCK();
+  threshold = MP_STATE_MEM(gc_alloc_threshold);
+  out->enabled = MP_STATE_MEM(gc_auto_collect_enabled) != 0;
+  out->alloc_amount = MP_STATE_MEM(gc_alloc_amount);
+#if MICROPY_PY_GC_COLLECT_RETVAL
+  out->collected = MP_STATE_MEM(gc_collected);
+#endif
+  GC_WORD_UNLOCK();
+  /* As py/modgc.c gc_threshold() reports it. */
+  out->threshold = threshold == (size_t)-1
+                       ? -1
+                       : (int64_t)(threshold * MICROPY_BYTES_PER_GC_BLOCK);
+}
+
+static int vm_collect(void *ctx) {
+  nlr_buf_t nlr;
+
+  (void)ctx;
+  if (nlr_push(&nlr) == 0) {
+    gc_collect();
+    nlr_pop();
+    return 0;
+  }
+  return GCMON_EIO;
+}
+
+static void vm_set_threshold(void *ctx, int64_t bytes) {
+  /* As py/modgc.c gc_threshold(val) stores it. */
+  size_t blocks =
+      bytes < 0 ? (size_t)-1 : (size_t)bytes / MICROPY_BYTES_PER_GC_BLOCK;
+
+  (void)ctx;
+  GC_WORD_LOCK();
+  MP_STATE_MEM(gc_alloc_threshold) = blocks;
+  GC_WORD_UNLOCK();
+}
+
+static void vm_set_enabled(void *ctx, bool enabled) {
+  (void)ctx;
+  GC_WORD_LOCK();
+  MP_STATE_MEM(gc_auto_collect_enabled) = enabled ? 1 : 0;
+  GC_WORD_UNLOCK();
+}
+
+#if GCMON_MP_CANMV_EXITPOINT
+static uint64_t mono_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Oct-2024 CanMV: raises the parked SystemExit here, if there is one. */
+static bool exitpoint_raised(void) {
+  nlr_buf_t nlr;
+  bool raised = false;
+
+  MP_THREAD_GIL_ENTER();
+  if (nlr_push(&nlr) == 0) {
+    mp_thread_exitpoint(EXITPOINT_ANY);
+    nlr_pop();
+  } else {
+    raised = true;
+  }
+  MP_THREAD_GIL_EXIT();
+  return raised;
+}
+#endif
+
+static bool vm_should_exit(void *ctx) {
+  gcmon_mp_vm_state *st = ctx;
+
+  if (MP_STATE_THREAD(mp_pending_exception) != MP_OBJ_NULL)
+    st->exit_seen = true;
+#if GCMON_MP_CANMV_EXITPOINT
+  if (!st->exit_seen &&
+      mono_us() - st->last_exitpoint_us >= GCMON_MP_EXITPOINT_MS * 1000u) {
+    st->last_exitpoint_us = mono_us();
+    st->exit_seen = exitpoint_raised();
+  }
+#endif
+  return st->exit_seen;
+}
+
+void gcmon_mp_vm_micropython(gcmon_mp_vm *vm, gcmon_mp_vm_state *st) {
+  *st = (gcmon_mp_vm_state){0};
+  *vm = (gcmon_mp_vm){
+      .ctx = st,
+      .enter = vm_enter,
+      .leave = vm_leave,
+      .read = vm_read,
+      .collect = vm_collect,
+      .set_threshold = vm_set_threshold,
+      .set_enabled = vm_set_enabled,
+      .should_exit = vm_should_exit,
+  };
+}

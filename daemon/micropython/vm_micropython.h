@@ -1,0 +1,38 @@
+/* The real VM behind the seam (vm.h): MicroPython's gc heap, reached from
+ * the module's registered worker thread T2. Only this file and modgcmon.c
+ * include MicroPython headers.
+ *
+ * Locking, per build:
+ *   GIL      enter/leave take and drop the GIL; every op runs under it
+ *            (gc.c does no locking of its own there; on CanMV's split heap
+ *            a collection may even free a heap area under an unlocked scan).
+ *   no GIL   enter/leave do nothing; gc_info() and gc_collect() take
+ *            MP_STATE_MEM(gc_mutex) themselves (holding it around them
+ *            would deadlock); the threshold and enable stores and the cheap
+ *            reads take gc_mutex, the lock gc_alloc() reads them under.
+ *
+ * Leaving at a soft reset, per port (should_exit):
+ *   any port   T2's own mp_pending_exception is set: newer CanMV K230
+ *              (kendryte/canmv_k230 port/core/mpthreadport.c) delivers the
+ *              soft-reset SystemExit that way and waits for T2 to finish.
+ *   GCMON_MP_CANMV_EXITPOINT  Oct-2024 CanMV (canmv-k230/canmv
+ *              port/core/mpthreadport.c) parks it in a private slot that only
+ *              mp_thread_exitpoint() turns into an exception: T2 calls that
+ *              under the GIL, at most every GCMON_MP_EXITPOINT_MS.
+ *   unix       nothing is delivered; exit cancels T2 (mp_thread_deinit). */
+#ifndef GCMON_MP_VM_MICROPYTHON_H
+#define GCMON_MP_VM_MICROPYTHON_H
+
+#include "vm.h"
+
+#define GCMON_MP_EXITPOINT_MS 100u
+
+typedef struct gcmon_mp_vm_state {
+  bool exit_seen;
+  uint64_t last_exitpoint_us;
+} gcmon_mp_vm_state;
+
+/* Fill vm with the real ops, their context being st. */
+void gcmon_mp_vm_micropython(gcmon_mp_vm *vm, gcmon_mp_vm_state *st);
+
+#endif

@@ -1,0 +1,89 @@
+/* The module's server with a pretend VM, as a process a Python test can
+ * drive over loopback TCP: the loop thread (runner.h) and a plain T2
+ * serving the mailbox on a fake_vm. It prints "port N", then obeys one
+ * command per stdin line, the part a MicroPython script plays in the real
+ * end-to-end test:
+ *
+ *   alloc N    N bytes the program keeps        -> "ok"
+ *   garbage N  N bytes the program drops        -> "ok"
+ *   state      -> "mem_alloc A mem_free F threshold T enabled E"
+ *   status     -> "samples S read_errors R sessions_opened O"
+ *   quit (or end of input): stop everything, exit 0 */
+#define _POSIX_C_SOURCE 200809L
+#include "fake_vm.h"
+#include "runner.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HEAP_BYTES (2u << 20)
+
+static void state(fake_vm *f) {
+  fake_vm s = fake_vm_snapshot(f);
+  uint64_t used = s.live + s.garbage;
+  long long thr = s.threshold_blocks == UINT64_MAX
+                      ? -1
+                      : (long long)(s.threshold_blocks * FAKE_VM_BLOCK);
+
+  printf("mem_alloc %" PRIu64 " mem_free %" PRIu64 " threshold %lld "
+         "enabled %d\n",
+         used, s.total - used, thr, s.enabled ? 1 : 0);
+}
+
+int main(void) {
+  fake_vm f;
+  gcmon_mp_mailbox mb;
+  fake_worker w;
+  gcmon_mp_runner *r;
+  gcmon_mp_runner_config cfg = {0};
+  gcmon_mp_status st;
+  char err[160], line[128];
+  unsigned long long n;
+
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  fake_vm_init(&f, HEAP_BYTES);
+  if (gcmon_mp_mailbox_init(&mb) != 0)
+    return 1;
+  fake_worker_start(&w, &mb, &f);
+  cfg.mailbox = &mb;
+  cfg.listen = "127.0.0.1:0";
+  cfg.interval_ms = 100;
+  cfg.scan_ms = 1000;
+  cfg.device_id = "micropython/fake";
+  if (gcmon_mp_runner_start(&r, &cfg, err, sizeof err) != 0) {
+    fprintf(stderr, "mp_fake_agent: %s\n", err);
+    return 1;
+  }
+  gcmon_mp_runner_status(r, &st);
+  printf("port %d\n", st.tcp_port);
+
+  while (fgets(line, sizeof line, stdin) != NULL) {
+    if (sscanf(line, "alloc %llu", &n) == 1) {
+      fake_vm_alloc(&f, n, false);
+      puts("ok");
+    } else if (sscanf(line, "garbage %llu", &n) == 1) {
+      fake_vm_alloc(&f, n, true);
+      puts("ok");
+    } else if (strncmp(line, "state", 5) == 0) {
+      state(&f);
+    } else if (strncmp(line, "status", 6) == 0) {
+      gcmon_mp_runner_status(r, &st);
+      printf("samples %" PRIu64 " read_errors %" PRIu64
+             " sessions_opened %" PRIu64 "\n",
+             st.samples, st.read_errors, st.sessions_opened);
+    } else if (strncmp(line, "quit", 4) == 0) {
+      break;
+    } else {
+      puts("?");
+    }
+  }
+  /* The module's stop order: close the mailbox, stop T1, then T2 ends. */
+  gcmon_mp_mailbox_close(&mb);
+  gcmon_mp_runner_stop(r);
+  fake_worker_join(&w);
+  gcmon_mp_mailbox_destroy(&mb);
+  fake_vm_destroy(&f);
+  return 0;
+}

@@ -1,0 +1,93 @@
+"""The module's server (loop thread, mailbox, micropython source) on a
+pretend VM, driven over loopback TCP: what `gcmon stat`, `collect`,
+`threshold` and `disable` report is what the VM holds, and a subscription
+streams samples. mp_fake_agent plays the MicroPython program."""
+import os
+import subprocess
+import sys
+
+import gcmonwire
+import gcmon_pb2 as pb
+from mpctl import Target
+
+
+class FakeProgram:
+    def __init__(self, binary):
+        prefix = os.environ.get("GCMON_EXEC_PREFIX", "").split()
+        self.proc = subprocess.Popen(prefix + [binary], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+        self.port = int(self.proc.stdout.readline().split()[1])
+
+    def cmd(self, line):
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        return self.proc.stdout.readline().split()
+
+    def state(self):
+        w = self.cmd("state")
+        return {w[i]: int(w[i + 1]) for i in range(0, len(w), 2)}
+
+    def quit(self):
+        self.proc.stdin.write("quit\n")
+        self.proc.stdin.close()
+        return self.proc.wait(20)
+
+
+def check(cond, what):
+    if not cond:
+        raise AssertionError(what)
+    print("ok  ", what)
+
+
+def main():
+    prog = FakeProgram(os.environ["GCMON_MP_FAKE_AGENT"])
+    t = Target(prog.port)
+    print("asking through", t.via())
+
+    prog.cmd("alloc 1000")
+    prog.cmd("garbage 5000")
+    s, vm = t.stat(), prog.state()
+    check(s.gc.mem_alloc == vm["mem_alloc"] == 6016
+          and s.gc.mem_free == vm["mem_free"],
+          "stat: mem_alloc/mem_free are the VM's (%d/%d)"
+          % (s.gc.mem_alloc, s.gc.mem_free))
+    check(s.seq == 0 and s.gc.threshold == -1 and s.gc.enabled,
+          "stat: an on-demand sample, threshold off, enabled")
+
+    r = t.collect()
+    check(r.freed_bytes == 5008 and r.after.gc.mem_alloc == 1008
+          and prog.state()["mem_alloc"] == 1008,
+          "collect: frees the garbage (%d bytes)" % r.freed_bytes)
+    check(r.after.gc.collections >= 1, "collect: counted")
+
+    thr = t.threshold("64K")
+    check(prog.state()["threshold"] == 65536 and thr == 65536,
+          "threshold 64K: the VM's threshold is 65536")
+    t.threshold("off")
+    check(prog.state()["threshold"] == -1, "threshold off")
+
+    on = t.enable(False)
+    check(prog.state()["enabled"] == 0 and not on,
+          "disable: the VM's auto-collect is off")
+    t.enable(True)
+    check(prog.state()["enabled"] == 1, "enable: back on")
+
+    c = gcmonwire.Client.tcp(prog.port)
+    c.hello()
+    sub = c.call(subscribe=pb.SubscribeRequest(interval_ms=100))
+    events = c.events(sub.subscribed.subscription, 5)
+    seqs = [e.seq for e in events]
+    check(seqs == sorted(seqs) and len(set(seqs)) == 5
+          and all(e.HasField("gc") for e in events),
+          "subscribe: 5 series samples in order %s" % seqs)
+    c.close()
+
+    st = prog.cmd("status")
+    check(st[2] == "read_errors" and st[3] == "0",
+          "no read errors (%s)" % " ".join(st))
+    check(prog.quit() == 0, "stops cleanly")
+
+
+if __name__ == "__main__":
+    main()
+    sys.exit(0)
