@@ -325,7 +325,10 @@ class FaultyLink:
             self._cut_until = now + seconds
             self.cuts.append((now, seconds, mode))
             if mode == "hangup":
-                # what the client had not read yet dies with the pty
+                # What the client had not read yet dies with the pty. Bytes
+                # just written may still be on their way from the master to
+                # the slave's queue: give them a moment to land there.
+                time.sleep(0.03)
                 unread = struct.unpack("i", fcntl.ioctl(
                     self._host_slave, termios.FIONREAD, b"\0" * 4))[0]
                 self.down.ledger.damage_unsent(self.down.flushed - unread)
