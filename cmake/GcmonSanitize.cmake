@@ -6,3 +6,14 @@ if(GCMON_SANITIZE)
                       -fno-sanitize-recover=all)
   add_link_options(-fsanitize=${GCMON_SANITIZE})
 endif()
+
+# GCMON_FUZZ=ON: coverage instrumentation for libFuzzer on every target, so
+# the fuzzers see edges in the code they drive, not only in their own file.
+# The fuzz targets themselves link -fsanitize=fuzzer (tests/fuzz). clang only.
+if(GCMON_FUZZ)
+  if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "GCMON_FUZZ needs clang (CC=clang; Debian packages "
+                        "clang and libclang-rt-14-dev)")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link)
+endif()

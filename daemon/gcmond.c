@@ -48,6 +48,25 @@ static uint64_t random_u64(void) {
   return v ? v : 1;
 }
 
+/* One reading before serving: a source file that is unreadable or
+ * malformed is a startup error naming it, not a daemon that answers
+ * UNAVAILABLE to every request while it logs the same warning forever. */
+static int probe_source(gcmon_source *src, const char *file) {
+  gcmon_sample s;
+  struct timespec ts;
+  int rc;
+
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  src->error[0] = '\0';
+  rc = src->ops->read(
+      src, (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u, &s);
+  if (rc != 0) /* the source's line may have cut the path: say it whole */
+    fprintf(stderr, "gcmond: cannot read source %s%s%s%s: %s\n", src->ops->name,
+            file ? " (" : "", file ? file : "", file ? ")" : "",
+            src->error[0] ? src->error : gcmon_strerror(rc));
+  return rc;
+}
+
 typedef struct {
   gcmon_server *server;
   uv_signal_t sigint;
@@ -119,6 +138,13 @@ int main(int argc, char **argv) {
   scfg.media_mem_path = opt.media_mem_path;
   if (gcmon_source_open(&src, &scfg, err, sizeof err) != 0) {
     fprintf(stderr, "gcmond: %s\n", err);
+    return 1;
+  }
+  if (probe_source(src,
+                   strcmp(opt.source, "linux") == 0
+                       ? (opt.meminfo_path ? opt.meminfo_path : "/proc/meminfo")
+                       : NULL) != 0) {
+    gcmon_source_close(src);
     return 1;
   }
 

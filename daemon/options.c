@@ -6,8 +6,10 @@
 
 #include "agent.h"
 #include "source.h"
+#include "tcp.h"
 #include "uart.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <getopt.h>
@@ -33,7 +35,7 @@ static void print_help(FILE *f) {
           "  --baud N             UART speed                       [115200]\n"
           "  --interval MS        sampling period, >= %u            [%u]\n"
           "  --history N          samples kept in history          [%u]\n"
-          "  --max-sessions N     clients at once                  [%u]\n"
+          "  --max-sessions N     clients at once, UART included   [%u]\n"
           "  --queue N            events a slow client may lag     [%u]\n"
           "  --token-file FILE    control token for remote peers (mode 600)\n"
           "  --seed N             sim: workload seed               [random]\n"
@@ -79,6 +81,17 @@ static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out) {
     return -1;
   *out = v;
   return 0;
+}
+
+/* What the TCP server will bind: HOST:PORT with an IP literal. */
+static bool valid_listen(const char *spec) {
+  char host[64];
+  unsigned char addr[16];
+  int port;
+  if (gcmon_parse_listen(spec, host, sizeof host, &port) != 0)
+    return false;
+  return inet_pton(AF_INET, host, addr) == 1 ||
+         inet_pton(AF_INET6, host, addr) == 1;
 }
 
 static bool known_source(const char *name) {
@@ -151,6 +164,10 @@ gcmond_options_result gcmond_options_parse(gcmond_options *o, int argc,
       break;
     case OPT_LISTEN:
       o->listen = strcmp(optarg, "none") == 0 ? NULL : optarg;
+      if (o->listen && !valid_listen(optarg))
+        return usage("--listen '%s': an IP address and a port "
+                     "(0.0.0.0:7230, [::1]:7230), or none",
+                     optarg);
       break;
     case OPT_UART:
       o->uart = optarg;

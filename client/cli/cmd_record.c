@@ -22,6 +22,7 @@ typedef struct {
   writer *w;
   FILE *f;
   uint64_t samples, gaps, restarts;
+  gcmon_link_stats link; /* taken just before the client closes */
   bool stopping;
   bool lost;
   int rc;
@@ -32,6 +33,7 @@ static void shutdown_recorder(recorder *r, int rc) {
     return;
   r->stopping = true;
   r->rc = rc;
+  gcmon_client_link_stats(r->c, &r->link);
   uv_close((uv_handle_t *)&r->sigint, NULL);
   uv_close((uv_handle_t *)&r->sigterm, NULL);
   gcmon_client_close(r->c); /* finishes on the loop */
@@ -154,9 +156,19 @@ int cmd_record(cli_ctx *x) {
   writer_free(r.w);
   if (r.f != stdout)
     fclose(r.f);
-  if (r.samples > 0 || r.rc == CLI_EXIT_OK)
+  if (r.samples > 0 || r.rc == CLI_EXIT_OK) {
     fprintf(stderr, "%s: recorded %llu samples (%llu gaps, %llu restarts)\n",
             x->prog, (unsigned long long)r.samples, (unsigned long long)r.gaps,
             (unsigned long long)r.restarts);
+    /* How the line behaved: on a serial link, the only report of noise. */
+    fprintf(stderr,
+            "%s: link: %llu frames in, %llu dropped (%llu crc), %llu noise "
+            "bytes, %llu reconnects\n",
+            x->prog, (unsigned long long)r.link.frames_in,
+            (unsigned long long)r.link.frames_dropped,
+            (unsigned long long)r.link.crc_errors,
+            (unsigned long long)r.link.bytes_discarded,
+            (unsigned long long)(r.link.connects ? r.link.connects - 1 : 0));
+  }
   return r.rc;
 }

@@ -91,7 +91,9 @@ static void draw(watch *v) {
   gcmon_link_stats link;
   int cols, rows;
 
-  if (!v->screen || v->stopping)
+  /* Nothing to draw on until the terminal is set up (on the first
+   * READY): a daemon slow to answer hello keeps us here a while. */
+  if (!v->screen || v->stopping || !v->term.entered)
     return;
   memset(&m, 0, sizeof m);
   gcmon_client_link_stats(v->c, &link);

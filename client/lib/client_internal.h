@@ -100,6 +100,7 @@ struct gcmon_client {
   char errmsg[GCMON__ERRMSG_MAX];
 
   gcmon_subscription *subs;
+  uint32_t orphan_id; /* last unwanted stream we asked the daemon to end */
   uint64_t seq_gaps, seq_missing, connects, disconnects, unmatched_events;
 };
 

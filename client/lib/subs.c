@@ -7,10 +7,14 @@
  *     daemon replays what the link drop hid and the caller sees no hole;
  *   - daemon restarted (run_id changed): a RESTART event, then from seq 1
  *     of the new run (everything it still retains).
- * When Subscribed.first_seq is beyond the from_seq asked for, or an event
- * skips seqs (the daemon's queue overflowed), a GAP event names the seqs
- * that will never come. Duplicates (seq not above the last delivered) are
- * dropped, so the caller's seq run only ever increases.
+ * An event that skips seqs (a frame the line damaged, a cut that did not
+ * hang up, or the daemon's queue for a slow reader overflowing) does not
+ * give them up: the stream is resubscribed in place from the first missing
+ * seq, so the daemon replays what its history still holds (PROTOCOL.md
+ * section 3) and the caller's run stays contiguous. Only when
+ * Subscribed.first_seq is beyond the from_seq asked for does a GAP event
+ * name the seqs that will never come. Duplicates (seq not above the last
+ * delivered) are dropped, so the caller's seq run only ever increases.
  *
  * Callbacks may unsubscribe (even their own subscription) or close the
  * client: a subscription is only marked closed there and freed at the next
@@ -77,10 +81,18 @@ static void on_subscribed(gcmon__call *call, gcmon_reply *reply) {
     gcmon__check_session(c, reply->err);
     return;
   }
-  if (reply->err == GCMON_ETIMEDOUT) {
-    /* No answer on a live link: the link is what is broken. */
+  if (reply->err == GCMON_ETIMEDOUT || reply->err == GCMON_EPROTO) {
+    /* No answer on a live link (none came, or a later call's came first,
+     * so this one was lost on the line): the link is what is broken. */
     s->state = GCMON__SUB_WAITING;
-    gcmon__link_lost(c, GCMON_ETIMEDOUT, "subscribe: no answer");
+    gcmon__link_lost(c, reply->err, "subscribe: no answer");
+    return;
+  }
+  if (reply->err == GCMON_ELIMIT && s->last_seq > 0) {
+    /* A resubscribe found every slot taken: streams this session replaced
+     * whose unsubscribe the line lost. A new session clears them. */
+    s->state = GCMON__SUB_WAITING;
+    gcmon__link_lost(c, reply->err, "subscribe: stale streams hold the limit");
     return;
   }
   if (reply->err != 0) {
@@ -174,6 +186,7 @@ void gcmon__subs_resume(gcmon_client *c, bool restarted, uint64_t prev_run) {
 }
 
 void gcmon__subs_forget_ids(gcmon_client *c) {
+  c->orphan_id = 0; /* stream ids start again with the new hello */
   for (gcmon_subscription *s = c->subs; s; s = s->next) {
     s->daemon_id = 0;
     if (s->state == GCMON__SUB_ACTIVE)
@@ -200,6 +213,19 @@ void gcmon__subs_session_ended(gcmon_client *c, int err) {
   }
 }
 
+/* Seqs went missing from a live stream: end it and ask again from the
+ * hole on this session. Events still arriving for the old stream are then
+ * unmatched and ignored. False when that cannot be done now. */
+static bool resubscribe_from_hole(gcmon_client *c, gcmon_subscription *s) {
+  uint32_t old = s->daemon_id;
+  if (c->state != GCMON_STATE_READY || s->call)
+    return false;
+  s->daemon_id = 0;
+  send_unsubscribe(c, old);
+  request(c, s, s->expect_seq);
+  return true;
+}
+
 void gcmon__subs_on_event(gcmon_client *c, uint32_t id,
                           const gcmon_sample *sample) {
   gcmon_subscription *s;
@@ -210,12 +236,21 @@ void gcmon__subs_on_event(gcmon_client *c, uint32_t id,
       break;
   if (!s || s->closed) {
     c->unmatched_events++;
+    /* A stream nobody wants (replaced, its unsubscribe lost): end it,
+     * once per stream. */
+    if (!s && id != 0 && id != c->orphan_id) {
+      c->orphan_id = id;
+      send_unsubscribe(c, id);
+    }
     return;
   }
   if (sample->seq <= s->last_seq)
     return; /* a duplicate: never deliver a seq twice */
-  if (s->expect_seq && sample->seq > s->expect_seq)
+  if (s->expect_seq && sample->seq > s->expect_seq) {
+    if (resubscribe_from_hole(c, s))
+      return; /* the replay brings this sample again, in order */
     deliver_gap(s, s->expect_seq, sample->seq - 1);
+  }
   s->last_seq = sample->seq;
   s->expect_seq = sample->seq + s->step;
   gcmon__liveness_event(c);

@@ -121,11 +121,21 @@ int gcmon_agent_tick(gcmon_agent *a) {
   gcmon_sample s;
   int err = gcmon__agent_read_now(a, a->history.newest + 1, &s);
   if (err) {
+    /* Said once per run of failures (at 100 Hz a broken source would
+     * otherwise fill the log), and again when it recovers. */
+    if (a->failed_reads++ == 0)
+      gcmon_agent_log(
+          a, GCMON_LOG_WARN, "%s: read failed: %s", a->cfg.source->ops->name,
+          a->cfg.source->error[0] ? a->cfg.source->error : gcmon_strerror(err));
     a->stats.read_errors++;
-    gcmon_agent_log(
-        a, GCMON_LOG_WARN, "%s: read failed: %s", a->cfg.source->ops->name,
-        a->cfg.source->error[0] ? a->cfg.source->error : gcmon_strerror(err));
     return err;
+  }
+  if (a->failed_reads) {
+    gcmon_agent_log(a, GCMON_LOG_INFO,
+                    "%s: readable again after %lu failed "
+                    "reads",
+                    a->cfg.source->ops->name, (unsigned long)a->failed_reads);
+    a->failed_reads = 0;
   }
   gcmon__history_append(&a->history, &s);
   a->stats.samples++;
@@ -222,12 +232,18 @@ void gcmon_session_close(gcmon_session *s) {
   const gcmon_frame_stats *st = &s->decoder.stats;
   if (!s->in_use)
     return;
-  gcmon_agent_log(a, GCMON_LOG_INFO,
-                  "session closed: %s (frames %lu, drops %lu, "
-                  "events lost %lu)",
-                  s->peer, (unsigned long)st->frames,
-                  (unsigned long)gcmon_frame_stats_drops(st),
-                  (unsigned long)s->events_dropped);
+  /* The link's whole health in one line: on a UART this is the only
+   * place an operator sees how noisy the cable was. */
+  gcmon_agent_log(
+      a, GCMON_LOG_INFO,
+      "session closed: %s (frames %lu, drops %lu [crc %lu "
+      "short %lu oversize %lu escape %lu undecodable %lu], "
+      "noise bytes %lu, events lost %lu)",
+      s->peer, (unsigned long)st->frames,
+      (unsigned long)gcmon_frame_stats_drops(st), (unsigned long)st->drop_crc,
+      (unsigned long)st->drop_short, (unsigned long)st->drop_oversize,
+      (unsigned long)st->drop_bad_escape, (unsigned long)st->drop_undecodable,
+      (unsigned long)st->bytes_discarded, (unsigned long)s->events_dropped);
   gcmon__stream_reset(s);
   s->in_use = false;
   a->open_sessions--;

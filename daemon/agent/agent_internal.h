@@ -59,6 +59,7 @@ struct gcmon_agent {
   unsigned open_sessions;
   unsigned open_network_sessions; /* all but the UART's */
   gcmon_agent_stats stats;
+  uint64_t failed_reads; /* consecutive ticks whose read failed */
 
   /* Scratch for the one thread that runs the agent: one request or event
    * is decoded/encoded at a time. */

@@ -47,6 +47,13 @@ static void pump_input(gcmon__conn *c) {
     if (c->closing)
       break;
     if (c->rbuf_off == c->rbuf_len && gcmon_session_can_feed(c->session)) {
+      /* Every byte is taken, but the last frame may be one the session
+       * held back for lack of room, room that the wake's write has just
+       * made: a feed of nothing answers it (and is a no-op otherwise).
+       * Without it, that request would wait for the next input. */
+      gcmon_session_feed(c->session, c->rbuf, 0);
+      if (!gcmon_session_can_feed(c->session))
+        continue; /* answering it filled the output again */
       c->rbuf_off = c->rbuf_len = 0;
       set_reading(c, true);
       break;

@@ -392,6 +392,11 @@ static void *run(void *arg) {
       flush(f, &qu);
       if (f->tick && f->fd >= 0 && f->nsubs > 0) {
         f->newest++;
+        if (f->newest == f->lose_live_seq) {
+          f->lose_live_seq = 0;
+          fake_unlock(f);
+          continue;
+        }
         for (int i = 0; i < f->nsubs && f->fd >= 0; i++) {
           send_event(f, f->sub_ids[i], f->newest);
           maybe_drop(f);

@@ -34,6 +34,8 @@ typedef struct fake_daemon {
   int drop_after_events;       /* close the session after this many events */
   uint32_t history_per_answer; /* samples per History (default 4) */
   bool forget;                 /* restart: forget the session until hello */
+  uint64_t lose_live_seq;      /* stream this seq to no one, once (a frame
+                                  the line destroyed); replays still have it */
   bool stop;
 
   /* observations */

@@ -243,6 +243,36 @@ TEST(resume_past_retained_history_is_an_explicit_gap) {
   fake_stop(&f);
 }
 
+TEST(an_event_lost_on_a_live_link_is_replayed_not_given_up) {
+  fake_daemon f;
+  gcmon_client *c;
+  gcmon_subscription *sub;
+  seen v = {.contiguous = true, .stop_at = 30};
+  gcmon_link_stats st;
+
+  ASSERT_EQ(0, fake_start_tcp(&f));
+  f.newest = 3;
+  f.tick = true;
+  f.lose_live_seq = 12; /* damaged on the line: never arrives live */
+  c = reconnecting_client(&f);
+  ASSERT_EQ(0, gcmon_subscribe(c, 0, 1, on_event, &v, &sub, 0));
+  ASSERT_EQ(0, gcmon_client_run(c, 10000));
+  ASSERT_TRUE(v.n >= 30);
+  ASSERT_TRUE(v.contiguous);
+  ASSERT_EQ_U64(1, v.seqs[0]);
+  ASSERT_EQ(0, v.gaps);
+  ASSERT_EQ(0, v.link_downs); /* recovered on the same session */
+  fake_lock(&f);
+  ASSERT_EQ(1, f.sessions);
+  ASSERT_EQ(2, f.subscribes);
+  ASSERT_EQ_U64(12, f.subscribe_from[1]); /* from the hole */
+  fake_unlock(&f);
+  gcmon_client_link_stats(c, &st);
+  ASSERT_EQ_U64(0, st.seq_gaps);
+  gcmon_client_close(c);
+  fake_stop(&f);
+}
+
 TEST(daemon_restart_is_a_restart_event_then_the_new_run_from_seq_1) {
   fake_daemon f;
   gcmon_client *c;
@@ -423,6 +453,7 @@ TEST(blocking_calls_need_synchronous_mode_and_a_ready_session) {
   X(session_refusal_is_elimit_with_the_daemons_reason)                         \
   X(link_drop_resumes_from_the_last_seq_with_no_hole)                          \
   X(resume_past_retained_history_is_an_explicit_gap)                           \
+  X(an_event_lost_on_a_live_link_is_replayed_not_given_up)                     \
   X(daemon_restart_is_a_restart_event_then_the_new_run_from_seq_1)             \
   X(a_daemon_restart_behind_an_open_serial_line_is_noticed_and_resumed)        \
   X(history_download_pipelines_requests_and_keeps_seq_order)                   \

@@ -91,7 +91,9 @@ class Watch(unittest.TestCase):
 
     def test_screen_shows_pools_gc_sparkline_and_link_with_daemon_values(self):
         s = self.wait_screen(r"seq \d+.*\[connected\]")
-        s = self.wait_screen(r"alloc \S{5,}")  # a sparkline of 5+ samples
+        # a sparkline of 5+ samples, on a screen drawn down to its last
+        # line (a slow gcmon, as under valgrind, can be caught mid-draw)
+        s = self.wait_screen(r"alloc \S{5,}[\s\S]*crc errors")
         c = self.daemon.client()
         self.addCleanup(c.close)
         hello = c.hello().hello
@@ -162,6 +164,31 @@ class Watch(unittest.TestCase):
         self.assertEqual(1, s.count("gcmon watch"))  # redrawn, not scrolled
         self.tmux("send-keys", "-t", "w", "q")
         self.assertEqual(0, self.wait_exit()[0])
+
+    def test_a_daemon_slow_to_answer_hello_is_waited_for_not_a_crash(self):
+        # A peer that accepts and never answers: the screen must not be
+        # drawn before the terminal is set up (it once was, after 100 ms).
+        import socket
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(1)
+        self.addCleanup(srv.close)
+        code_file = os.path.join(self.dir, "slow-exit")
+        gcmon = " ".join(t.PREFIX + [t.GCMON])
+        script = (f"GCMON_TARGET=tcp://127.0.0.1:{srv.getsockname()[1]} "
+                  f"{gcmon} --timeout 1500ms watch 2>{self.dir}/slow-err; "
+                  f"echo $? > {code_file}; sleep 60")
+        self.tmux("new-session", "-d", "-s", "slow", "-x", "120", "-y", "32",
+                  "sh", "-c", script)
+        deadline = time.monotonic() + 30
+        while not (os.path.exists(code_file)
+                   and os.path.getsize(code_file) > 0):
+            self.assertLess(time.monotonic(), deadline, "watch never ended")
+            time.sleep(0.1)
+        with open(code_file) as f:
+            self.assertEqual(1, int(f.read()))  # timed out, not signal 11
+        with open(f"{self.dir}/slow-err") as f:
+            self.assertIn("--timeout", f.read())  # says why
 
 
 if __name__ == "__main__":

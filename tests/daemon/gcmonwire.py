@@ -74,6 +74,7 @@ class Client:
         self.deframer = Deframer()
         self.packets = []  # received, not yet consumed
         self.next_id = 1
+        self.on_payload = None  # optional hook: every valid frame's payload
 
     @classmethod
     def tcp(cls, port, host="127.0.0.1", source=None):
@@ -124,6 +125,8 @@ class Client:
         if not data:
             raise Closed()
         for payload in self.deframer.feed(data):
+            if self.on_payload:
+                self.on_payload(payload)
             p = pb.Packet()
             p.ParseFromString(payload)
             self.packets.append(p)
@@ -233,4 +236,5 @@ class Daemon:
             if self.proc.poll() is None:
                 self.proc.kill()
         self._reader.join(5)
+        self.proc.stderr.close()
         return rc
