@@ -183,6 +183,36 @@ def non_loopback_ipv4():
     return None
 
 
+class SerialCable:
+    """A USB serial adapter modelled by socat: a pty pair whose board-side
+    path (a symlink, `dev`) vanishes when unplugged and comes back when
+    plugged again, as /dev/ttyUSB0 does; the host opens `host`."""
+
+    def __init__(self, directory):
+        self.dev = os.path.join(directory, "ttyBOARD")
+        self.host = os.path.join(directory, "ttyHOST")
+        self.proc = None
+
+    def plug(self, timeout=5.0):
+        self.proc = subprocess.Popen(
+            ["socat", f"pty,raw,echo=0,link={self.dev}",
+             f"pty,raw,echo=0,link={self.host}"], stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + timeout
+        while not (os.path.exists(self.dev) and os.path.exists(self.host)):
+            if time.monotonic() > deadline:
+                raise TimeoutError("socat did not create the ptys")
+            time.sleep(0.02)
+
+    def unplug(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait()
+
+    def open_host(self):
+        """A Client on the host end (the caller closes client.fd)."""
+        return Client(fd=os.open(self.host, os.O_RDWR | os.O_NOCTTY))
+
+
 def daemon_command_from_env():
     """(gcmond path, exec prefix list) from the environment ctest sets:
     GCMOND is the binary; GCMON_EXEC_PREFIX (';'- or space-separated) runs

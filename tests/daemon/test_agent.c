@@ -2,32 +2,12 @@
  * limits, permissions, malformed input, and that nothing allocates after
  * start-up. No sockets: bytes go through memory (agent_driver.h). */
 #include "agent_driver.h"
+#include "alloc_count.h"
 #include "gcmon_test.h"
 
 #include <pb_decode.h>
 #include <pb_encode.h>
 #include <stdlib.h>
-
-/* Allocation counter: the test binary is linked with --wrap for these. */
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t m);
-void *__real_realloc(void *p, size_t n);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t m);
-void *__wrap_realloc(void *p, size_t n);
-static unsigned long allocations;
-void *__wrap_malloc(size_t n) {
-  allocations++;
-  return __real_malloc(n);
-}
-void *__wrap_calloc(size_t n, size_t m) {
-  allocations++;
-  return __real_calloc(n, m);
-}
-void *__wrap_realloc(void *p, size_t n) {
-  allocations++;
-  return __real_realloc(p, n);
-}
 
 static gcmon_v1_Packet pkts[4096];
 
@@ -223,7 +203,7 @@ TEST(nothing_allocates_after_init_per_sample_request_or_session) {
   gcmon_agent_config_defaults(&cfg);
   cfg.interval_ms = 10;
   driver_init(&d, &cfg);
-  unsigned long before = allocations;
+  unsigned long before = gcmon_test_allocations();
   for (int round = 0; round < 20; round++) {
     ASSERT_EQ(0, peer_open(&p, &d, true));
     peer_hello(&p, NULL);
@@ -245,7 +225,7 @@ TEST(nothing_allocates_after_init_per_sample_request_or_session) {
     }
     peer_close(&p);
   }
-  ASSERT_EQ(0, allocations - before);
+  ASSERT_EQ(0, gcmon_test_allocations() - before);
   driver_close(&d);
 }
 

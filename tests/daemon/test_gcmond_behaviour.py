@@ -7,9 +7,7 @@ with GCMOND and GCMON_EXEC_PREFIX in the environment (see gcmonwire.py).
 """
 import os
 import socket
-import stat
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
@@ -305,46 +303,31 @@ class Process(DaemonTest):
             c.close()
 
     def test_unplugged_uart_is_reopened_while_tcp_keeps_serving(self):
-        """A USB serial adapter modelled by socat: a pty pair whose device
-        path (a symlink) vanishes when socat exits and comes back when it
-        restarts, as /dev/ttyUSB0 does on unplug and replug."""
+        """The adapter is unplugged and plugged back (gcmonwire.SerialCable)."""
         tmp = tempfile.TemporaryDirectory()
         self.addCleanup(tmp.cleanup)
-        dev = os.path.join(tmp.name, "ttyBOARD")
-        host = os.path.join(tmp.name, "ttyHOST")
-
-        def plug():
-            p = subprocess.Popen(
-                ["socat", f"pty,raw,echo=0,link={dev}",
-                 f"pty,raw,echo=0,link={host}"], stderr=subprocess.DEVNULL)
-            self.addCleanup(p.wait)
-            self.addCleanup(p.terminate)
-            deadline = time.monotonic() + 5
-            while not (os.path.exists(dev) and os.path.exists(host)):
-                self.assertLess(time.monotonic(), deadline, "socat")
-                time.sleep(0.02)
-            return p
+        cable = w.SerialCable(tmp.name)
+        self.addCleanup(cable.unplug)
 
         def open_host():
-            fd = os.open(host, os.O_RDWR | os.O_NOCTTY)
-            self.addCleanup(os.close, fd)
-            return w.Client(fd=fd)
+            c = cable.open_host()
+            self.addCleanup(os.close, c.fd)
+            return c
 
-        link = plug()
-        d = self.daemon("--interval", "20", "--uart", dev)
+        cable.plug()
+        d = self.daemon("--interval", "20", "--uart", cable.dev)
         self.assertEqual(S.OK, open_host().hello().status.code)
         tcp = self.client(d)
         tcp.hello()
         sub = tcp.call(subscribe=pb.SubscribeRequest()).subscribed
 
-        link.terminate()  # unplug
-        link.wait()
+        cable.unplug()
         ev = tcp.events(sub.subscription, 25)  # TCP is not disturbed
         seqs = [e.seq for e in ev]
         self.assertEqual(list(range(seqs[0], seqs[0] + 25)), seqs)
         self.assertIn("device lost", d.log_text())
 
-        plug()  # replug: the daemon reopens the same path
+        cable.plug()  # replug: the daemon reopens the same path
         deadline = time.monotonic() + 5
         while "device back" not in d.log_text():
             self.assertLess(time.monotonic(), deadline, d.log_text())

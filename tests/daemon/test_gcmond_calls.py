@@ -6,7 +6,6 @@ Run by ctest as: GCMON_PYTHON test_gcmond_calls.py [unittest args]
 with GCMOND and GCMON_EXEC_PREFIX in the environment (see gcmonwire.py).
 """
 import os
-import sys
 import time
 import unittest
 

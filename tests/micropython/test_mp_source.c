@@ -5,32 +5,12 @@
  * thread here; everything else is the module's own code. */
 #define _POSIX_C_SOURCE 200809L
 #include "fake_vm.h"
+#include "alloc_count.h"
 #include "gcmon_test.h"
 #include "source_micropython.h"
 
 #include <stdlib.h>
 #include <time.h>
-
-/* libc allocation counter: linked with --wrap for these. */
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t m);
-void *__real_realloc(void *p, size_t n);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t m);
-void *__wrap_realloc(void *p, size_t n);
-static unsigned long allocations;
-void *__wrap_malloc(size_t n) {
-  allocations++;
-  return __real_malloc(n);
-}
-void *__wrap_calloc(size_t n, size_t m) {
-  allocations++;
-  return __real_calloc(n, m);
-}
-void *__wrap_realloc(void *p, size_t n) {
-  allocations++;
-  return __real_realloc(p, n);
-}
 
 #define MS 1000u /* now_us per millisecond */
 
@@ -325,7 +305,7 @@ TEST(readings_and_controls_allocate_nothing_on_either_heap) {
   rig_open(&r, 100, 2000, false);
   fake_vm_alloc(&r.f, 4096, false);
   ASSERT_EQ(0, read_at(&r, 0, 0, &s)); /* warm up */
-  before = allocations;
+  before = gcmon_test_allocations();
   heap_before = fake_vm_snapshot(&r.f).heap_allocs;
   for (unsigned i = 0; i < 1000; i++) {
     ASSERT_EQ(0, read_at(&r, i + 1, (uint64_t)i * 10 * MS, &s));
@@ -336,7 +316,7 @@ TEST(readings_and_controls_allocate_nothing_on_either_heap) {
       ASSERT_EQ(0, r.src->ops->set_enabled(r.src, i % 200 == 0));
     }
   }
-  ASSERT_EQ(0, allocations - before);
+  ASSERT_EQ(0, gcmon_test_allocations() - before);
   ASSERT_EQ_U64(heap_before, fake_vm_snapshot(&r.f).heap_allocs);
   ASSERT_EQ(4096, s.gc.mem_alloc);
   rig_close(&r);

@@ -133,25 +133,13 @@ class UartSlot(unittest.TestCase):
             self.skipTest("socat not installed")
         tmp = tempfile.TemporaryDirectory()
         self.addCleanup(tmp.cleanup)
-        dev = os.path.join(tmp.name, "ttyBOARD")
-        host = os.path.join(tmp.name, "ttyHOST")
-
-        def plug():
-            p = subprocess.Popen(
-                ["socat", f"pty,raw,echo=0,link={dev}",
-                 f"pty,raw,echo=0,link={host}"], stderr=subprocess.DEVNULL)
-            self.addCleanup(p.wait)
-            self.addCleanup(p.terminate)
-            deadline = time.monotonic() + 5
-            while not (os.path.exists(dev) and os.path.exists(host)):
-                self.assertLess(time.monotonic(), deadline, "socat")
-                time.sleep(0.02)
-            return p
+        cable = w.SerialCable(tmp.name)
+        self.addCleanup(cable.unplug)
 
         def uart_hello():
-            fd = os.open(host, os.O_RDWR | os.O_NOCTTY)
-            self.addCleanup(os.close, fd)
-            return w.Client(fd=fd).hello()
+            c = cable.open_host()
+            self.addCleanup(os.close, c.fd)
+            return c.hello()
 
         def wait_log(text, n=1):
             deadline = time.monotonic() + 10
@@ -159,8 +147,8 @@ class UartSlot(unittest.TestCase):
                 self.assertLess(time.monotonic(), deadline, d.log_text())
                 time.sleep(0.05)
 
-        link = plug()
-        d = w.Daemon(GCMOND, "--uart", dev, "--max-sessions", "3",
+        cable.plug()
+        d = w.Daemon(GCMOND, "--uart", cable.dev, "--max-sessions", "3",
                      "--interval", "50", prefix=PREFIX)
         self.addCleanup(lambda: d.proc.poll() is None and d.stop())
         self.assertEqual(S.OK, uart_hello().status.code)
@@ -178,11 +166,10 @@ class UartSlot(unittest.TestCase):
             c.close()
 
         third_is_refused()
-        link.terminate()  # unplugged: the UART's session closes
-        link.wait()
+        cable.unplug()  # the UART's session closes
         wait_log("device lost")
         third_is_refused()  # its slot is still kept for it
-        plug()
+        cable.plug()
         wait_log("device back")
         r = uart_hello()
         self.assertEqual(S.OK, r.status.code)
