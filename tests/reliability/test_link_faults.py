@@ -112,30 +112,31 @@ def noise(direction):
             + st["console_lines"])
 
 
+def start_scenario(test, scenario, gcmond, prefix):
+    """The faulty line (clean until told otherwise) and gcmond serving its
+    board end; both are stopped when the test ends. Returns (config of the
+    scenario, link, daemon)."""
+    cfg = SCENARIOS[scenario]
+    link = FaultyLink(seed=zlib.crc32(scenario.encode()))
+    link.start()
+    test.addCleanup(link.stop)
+    d = w.Daemon(gcmond, "--uart", link.board_path, "--interval",
+                 str(cfg.get("interval", 25)), "--history", "16384",
+                 "--seed", "7", prefix=prefix)
+    test.addCleanup(lambda: d.proc.poll() is None and d.stop())
+    return cfg, link, d
+
+
 class LinkFaults(unittest.TestCase):
     scenario = None
 
     def test_scenario(self):
-        cfg = SCENARIOS[self.scenario]
-        scale = report.scale()
+        cfg, link, d = start_scenario(self, self.scenario, GCMOND, PREFIX)
         interval = cfg.get("interval", 25)
-        faulty_s = 4.0 * scale
+        faulty_s = 4.0 * report.scale()
         settle_s = 10.0 if not report.slow() else 30.0  # at most
         cuts = cfg.get("cuts", [])
         down, up = cfg.get("down", Faults()), cfg.get("up", Faults())
-
-        link = FaultyLink(seed=zlib.crc32(self.scenario.encode()))
-        link.start()
-        self.addCleanup(link.stop)
-        d = w.Daemon(GCMOND, "--uart", link.board_path, "--interval",
-                     str(interval), "--history", "16384", "--seed", "7",
-                     prefix=PREFIX)
-        stopped = False
-
-        def stop_daemon():
-            if not stopped:
-                d.stop()
-        self.addCleanup(stop_daemon)
 
         rec = Recorder(link.host_path, interval,
                        history_per_request=cfg.get("per_request", 4))
@@ -164,7 +165,6 @@ class LinkFaults(unittest.TestCase):
 
         first, last = min(rec.samples), max(rec.samples)
         ref, newest = reference_history(d.port, first, last)
-        stopped = True
         self.assertEqual(0, d.stop(), d.log_text())
         dstats = daemon_link_stats(d.log_text())
 

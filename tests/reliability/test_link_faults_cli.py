@@ -29,14 +29,13 @@ import sys
 import tempfile
 import time
 import unittest
-import zlib
 
 import gcmonwire as w
 import gcmon_pb2 as pb
 import report
-from faultlink import Faults, FaultyLink
+from faultlink import Faults
 from test_link_faults import (SCENARIOS, daemon_link_stats, noise,
-                              reference_history)
+                              reference_history, start_scenario)
 
 GCMON, GCMOND, PREFIX = None, None, []
 
@@ -74,21 +73,12 @@ class CliLinkFaults(unittest.TestCase):
     scenario = None
 
     def test_scenario(self):
-        cfg = SCENARIOS[self.scenario]
-        scale = report.scale()
+        cfg, link, d = start_scenario(self, self.scenario, GCMOND, PREFIX)
         interval = cfg.get("interval", 25)
-        faulty_s = 4.0 * scale
+        faulty_s = 4.0 * report.scale()
         settle_s = 15.0 if not report.slow() else 40.0  # at most
         cuts = cfg.get("cuts", [])
         down, up = cfg.get("down", Faults()), cfg.get("up", Faults())
-
-        link = FaultyLink(seed=zlib.crc32(self.scenario.encode()))
-        link.start()
-        self.addCleanup(link.stop)
-        d = w.Daemon(GCMOND, "--uart", link.board_path, "--interval",
-                     str(interval), "--history", "16384", "--seed", "7",
-                     prefix=PREFIX)
-        self.addCleanup(lambda: d.proc.poll() is None and d.stop())
         tmp = tempfile.TemporaryDirectory()
         self.addCleanup(tmp.cleanup)
         out = os.path.join(tmp.name, "rec.csv")
