@@ -115,9 +115,9 @@ static void on_blast(uv_timer_t *t) {
                             b->seq / 50,
                             2095104};
   s->sys_total = 536870912;
-  s->sys_heap = (gcmon_v1_MemInfo){33554432, 9633792, 23920640};
-  s->sys_page = (gcmon_v1_MemInfo){224395264, 40468480, 183926784};
-  s->sys_mmz = (gcmon_v1_MemInfo){268435456, 22544384, 245891072};
+  s->sys_heap = (gcmon_v1_MemInfo){33554432, 9633792, 23920640, 0};
+  s->sys_page = (gcmon_v1_MemInfo){224395264, 40468480, 183926784, 0};
+  s->sys_mmz = (gcmon_v1_MemInfo){268435456, 22544384, 245891072, 0};
   for (uint32_t k = 1; k <= SUBS; k++) {
     size_t n;
     p.kind.event.subscription = k;

@@ -76,7 +76,7 @@ static double event_wire(uint32_t sub, const gcmon_v1_Sample *s,
 
 static gcmon_v1_Sample widest_sample(void) {
   gcmon_v1_Sample s = gcmon_v1_Sample_init_zero;
-  gcmon_v1_MemInfo m = {UINT64_MAX, UINT64_MAX, UINT64_MAX};
+  gcmon_v1_MemInfo m = {UINT64_MAX, UINT64_MAX, UINT64_MAX, 0};
   s.seq = s.uptime_us = s.sys_total = UINT64_MAX;
   s.has_gc = s.has_sys_heap = s.has_sys_page = s.has_sys_mmz = true;
   s.gc.mem_alloc = s.gc.mem_free = s.gc.threshold = INT64_MIN;

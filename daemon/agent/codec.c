@@ -3,14 +3,14 @@
 
 #include "gcmon/error.h"
 #include "gcmon_frame.h"
+#include "gcmon_pb_limits.h"
 
 #include <pb_decode.h>
 #include <pb_encode.h>
 
-/* The largest Packet the schema allows must fit one frame: this is what
- * bounds History.samples in gcmon.options. */
+/* Every Packet the agent builds must fit one frame (gcmon_pb_limits.h). */
 typedef char gcmon__packet_fits_max_payload
-    [gcmon_v1_Packet_size <= GCMON_MAX_PAYLOAD ? 1 : -1];
+    [GCMON_PB_LARGEST_BOUNDED <= GCMON_MAX_PAYLOAD ? 1 : -1];
 
 static void mem_to_pb(const gcmon_mem_info *in, gcmon_v1_MemInfo *out) {
   out->total = in->total;

@@ -5,6 +5,9 @@
 #define _POSIX_C_SOURCE 200809L
 #include "agent_internal.h"
 
+#include "gcmon_frame.h"
+
+#include <pb_encode.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -237,6 +240,15 @@ static void call_unsubscribe(gcmon_session *s, const gcmon_v1_Request *req,
                     "no subscription %lu in this session", (unsigned long)id);
 }
 
+static bool history_fits(const gcmon_v1_Response *resp) {
+  gcmon_v1_Packet p = gcmon_v1_Packet_init_zero;
+  size_t size = 0;
+  p.which_kind = gcmon_v1_Packet_response_tag;
+  p.kind.response = *resp;
+  return pb_get_encoded_size(&size, gcmon_v1_Packet_fields, &p) &&
+         size <= GCMON_MAX_PAYLOAD;
+}
+
 static void call_get_history(gcmon_session *s, const gcmon_v1_Request *req,
                              gcmon_v1_Response *resp) {
   const gcmon__history *h = &s->agent->history;
@@ -254,8 +266,15 @@ static void call_get_history(gcmon_session *s, const gcmon_v1_Request *req,
   r->oldest_seq = oldest;
   if (seq == 0)
     seq = 1;
+  /* Samples go in while the whole Packet still fits one frame: nanopb's
+   * worst case for four samples no longer does since MemInfo.peak_used
+   * (gcmon_pb_limits.h); real values always let four in. */
   while (r->samples_count < max && (sample = gcmon__history_get(h, seq))) {
     gcmon__codec_sample_to_pb(sample, &r->samples[r->samples_count++]);
+    if (r->samples_count > 1 && !history_fits(resp)) {
+      r->samples_count--;
+      break;
+    }
     seq++;
   }
   r->next_seq = seq;

@@ -74,8 +74,9 @@ bool gcmon__stream_has_pending(const gcmon_session *s) {
 }
 
 /* Room one event needs, plus one worst-case response kept free. */
-/* Event inside a Packet: its own bound plus the oneof tag and length. */
-#define EVENT_WIRE_MAX GCMON_FRAME_WIRE_SIZE(gcmon_v1_Event_size + 3u)
+/* A sample Event inside a Packet: the Sample's bound, the Event's
+ * subscription (1 + 5) and the two tags and lengths (3 each). */
+#define EVENT_WIRE_MAX GCMON_FRAME_WIRE_SIZE(gcmon_v1_Sample_size + 12u)
 #define FILL_RESERVE   (GCMON_FRAME_WIRE_MAX + EVENT_WIRE_MAX)
 
 void gcmon__stream_fill(gcmon_session *s) {

@@ -80,7 +80,7 @@ static const uint8_t token_64[64] = {
     }                                                                          \
   }
 
-/* Every varint at its widest: what nanopb's gcmon_v1_Packet_size assumes. */
+/* Every v1 varint at its widest: what nanopb's v1 Packet bound assumed. */
 #define SAMPLE_WIDEST                                                          \
   {                                                                            \
     .seq = UINT64_MAX, .uptime_us = UINT64_MAX, .has_gc = true,                \

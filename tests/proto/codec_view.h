@@ -52,8 +52,8 @@ typedef struct codec_case {
 extern const codec_case codec_cases[];
 extern const size_t codec_ncases;
 
-/* The case whose Packet nanopb bounds at its widest (encodes to exactly
- * gcmon_v1_Packet_size bytes). */
+/* The widest v1 Packet: a History response of four samples with every v1
+ * varint at its widest (936 bytes, nanopb's v1 bound). */
 extern const char codec_widest_case[];
 
 #endif
