@@ -17,12 +17,13 @@ base=(
   libmicrohttpd-dev                          # gcmon export (HTTP)
   socat tmux procps iproute2                 # ptys, terminals, netns in tests
   prometheus                                 # a real scraper for export tests
+  libseccomp-dev dpkg-dev                    # RT-Smart profile; libuv source
 )
 extra=(
   clang libclang-rt-14-dev valgrind          # sanitizers, fuzzing, leak checks
 )
 cross=(
-  gcc-riscv64-linux-gnu libc6-dev-riscv64-cross qemu-user dpkg-dev
+  gcc-riscv64-linux-gnu libc6-dev-riscv64-cross qemu-user
   binutils-riscv64-linux-gnu
 )
 

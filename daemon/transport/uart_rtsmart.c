@@ -44,10 +44,15 @@ int gcmon_uart_rtsmart_check_path(const char *path, char *err, size_t errlen) {
   return GCMON_EINVAL;
 }
 
-/* The board does not know this request (so try the other generation). */
+/* The UART driver does not know this request (so try the other
+ * generation): drv_uart.c's default case, -RT_EINVAL. */
 static bool unknown_request(int e) {
-  return e == EINVAL || e == GCMON_UART_RT_EINVAL || e == ENOSYS;
+  return e == EINVAL || e == GCMON_UART_RT_EINVAL;
 }
+
+/* No UART driver saw the request: a tty (ENOTTY), or an emulator that
+ * cannot translate it (qemu-user: ENOSYS). */
+static bool not_a_uart(int e) { return e == ENOTTY || e == ENOSYS; }
 
 int gcmon_uart_rtsmart_open(const char *path, unsigned baud,
                             const gcmon_uart_seam *seam,
@@ -66,13 +71,13 @@ int gcmon_uart_rtsmart_open(const char *path, unsigned baud,
     return fd;
   }
   e1 = errno;
-  if (unknown_request(e1) || e1 == ENOTTY) {
+  if (unknown_request(e1) || not_a_uart(e1)) {
     if (seam->ioctl_fn(fd, GCMON_UART_SET_CONFIG_2024, &cfg, seam->ctx) == 0) {
       *kind = GCMON_UART_CONFIGURED_2024;
       return fd;
     }
     e2 = errno;
-    if (e1 == ENOTTY && e2 == ENOTTY) {
+    if (not_a_uart(e1) && not_a_uart(e2)) {
       *kind = GCMON_UART_AS_IS;
       return fd;
     }

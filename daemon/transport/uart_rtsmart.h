@@ -13,9 +13,10 @@
  *
  * The newer request is tried first; a board that rejects it (EINVAL, or
  * RT-Thread's raw error number 10 that sys_ioctl hands back unchanged) is
- * asked the older one. A device that answers neither with "unknown request"
- * but ENOTTY is not an RT-Smart UART at all (a pty when testing on Linux):
- * it is used as it is, and the result says so.
+ * asked the older one. A device whose answer to both is not the driver's
+ * "unknown request" but ENOTTY (a pty when testing on Linux) or ENOSYS
+ * (qemu-user, which passes no unknown ioctl on) is not an RT-Smart UART: it
+ * is used as it is, and the result says so.
  *
  * /dev/uart0 is RT-Smart's console and is refused; the MicroPython REPL
  * runs over USB CDC, not a /dev/uartN. */
@@ -58,7 +59,7 @@ typedef struct gcmon_uart_seam {
 typedef enum {
   GCMON_UART_CONFIGURED,      /* UART_IOCTL_SET_CONFIG */
   GCMON_UART_CONFIGURED_2024, /* the Oct-2024 request */
-  GCMON_UART_AS_IS            /* not an RT-Smart UART (ENOTTY) */
+  GCMON_UART_AS_IS            /* not an RT-Smart UART (ENOTTY, ENOSYS) */
 } gcmon_uart_config_kind;
 
 /* 0, or GCMON_EINVAL with one line in err when path is the console. */

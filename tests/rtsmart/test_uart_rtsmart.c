@@ -14,7 +14,13 @@
 #include <stdbool.h>
 #include <unistd.h>
 
-typedef enum { BOARD_2025, BOARD_2024, BOARD_PTY, BOARD_REFUSES } generation;
+typedef enum {
+  BOARD_2025,
+  BOARD_2024,
+  BOARD_PTY,
+  BOARD_QEMU_USER,
+  BOARD_REFUSES
+} generation;
 
 typedef struct {
   generation gen;
@@ -54,6 +60,9 @@ static int fake_ioctl(int fd, unsigned long req, void *arg, void *ctx) {
     return -1;
   case BOARD_PTY:
     errno = ENOTTY;
+    return -1;
+  case BOARD_QEMU_USER: /* an ioctl it cannot translate */
+    errno = ENOSYS;
     return -1;
   case BOARD_REFUSES:
     errno = GCMON_UART_RT_EINVAL;
@@ -118,6 +127,15 @@ TEST(device_without_uart_ioctls_is_used_as_it_is) {
   close(fd);
 }
 
+TEST(device_under_qemu_user_is_used_as_it_is) {
+  fake_board b = {.gen = BOARD_QEMU_USER, .present = true};
+  gcmon_uart_config_kind kind;
+  int fd = open_on(&b, &kind);
+  ASSERT_TRUE(fd >= 0);
+  ASSERT_EQ(GCMON_UART_AS_IS, kind);
+  close(fd);
+}
+
 TEST(device_refusing_both_fails_with_einval_not_rt_errno) {
   fake_board b = {.gen = BOARD_REFUSES, .present = true};
   gcmon_uart_config_kind kind;
@@ -154,6 +172,7 @@ TEST(uart0_console_is_refused_with_a_clear_message) {
   X(board_of_2025_is_configured_with_uart_ioctl_set_config)                    \
   X(board_of_oct_2024_is_found_by_falling_back_to_0x40)                        \
   X(device_without_uart_ioctls_is_used_as_it_is)                               \
+  X(device_under_qemu_user_is_used_as_it_is)                                   \
   X(device_refusing_both_fails_with_einval_not_rt_errno)                       \
   X(device_gone_then_back)                                                     \
   X(uart0_console_is_refused_with_a_clear_message)
