@@ -4,6 +4,7 @@ it, while an ordinary program the profile's host extras cover runs fine."""
 import os
 import subprocess
 import sys
+import tempfile
 import unittest
 
 PROFILE = [os.environ["RTSMART_PROFILE"], os.environ["RTSMART_SYSCALLS"],
@@ -16,10 +17,31 @@ class ProfileBites(unittest.TestCase):
                            text=True, timeout=20)
         self.assertEqual((0, "ok\n"), (p.returncode, p.stdout), p.stderr)
 
+    def test_absent_calls_fail_with_enosys_and_are_reported(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            report = os.path.join(tmp, "report")
+            env = dict(os.environ, RTSMART_PROFILE_REPORT=report)
+            p = subprocess.run(PROFILE + ["/usr/bin/id", "-u"], env=env,
+                               capture_output=True, text=True, timeout=20)
+            with open(report) as f:
+                seen = f.read().split()
+        self.assertTrue({"getuid", "geteuid"} & set(seen), seen)
+        self.assertNotEqual("0", p.stdout.strip())
+
     def test_linux_gcmond_cannot_serve(self):
-        p = subprocess.Popen(PROFILE + [os.environ["GCMOND"], "--listen",
-                                        "127.0.0.1:0"],
-                             stderr=subprocess.PIPE, text=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            report = os.path.join(tmp, "report")
+            env = dict(os.environ, RTSMART_PROFILE_REPORT=report)
+            p = subprocess.Popen(PROFILE + [os.environ["GCMOND"], "--listen",
+                                            "127.0.0.1:0"], env=env,
+                                 stderr=subprocess.PIPE, text=True)
+            self._check_fails(p)
+            with open(report) as f:
+                seen = f.read().split()
+        # stock libuv's loop needs epoll: the first thing RT-Smart lacks
+        self.assertTrue({"epoll_create1", "epoll_create"} & set(seen), seen)
+
+    def _check_fails(self, p):
         try:
             _, err = p.communicate(timeout=10)
         except subprocess.TimeoutExpired:

@@ -57,6 +57,29 @@ class StartStop(unittest.TestCase):
         self.assertIn("removed: shutting down", d.log_text())
         self.assertFalse(os.path.exists(self.run_file))
 
+    @unittest.skipUnless(RTSMART, "the RT-Smart profile wraps rtsmart only")
+    def test_rtsmart_gcmond_calls_nothing_rt_smart_lacks(self):
+        if not self.prefix or not self.prefix[0].endswith("rtsmart_profile"):
+            self.skipTest("not under the RT-Smart profile (cross build)")
+        report = os.path.join(self.dir.name, "report")
+        os.environ["RTSMART_PROFILE_REPORT"] = report
+        try:
+            d = w.Daemon(self.gcmond, "--run-file", self.run_file,
+                         prefix=self.prefix)
+        finally:
+            del os.environ["RTSMART_PROFILE_REPORT"]
+        c = w.Client.tcp(d.port)
+        self.assertEqual(0, c.hello().status.code)
+        c.close()
+        os.unlink(self.run_file)
+        d.proc.wait(5)
+        self.assertEqual(0, d.stop(), d.log_text())
+        with open(report) as f:
+            tried = set(f.read().split())
+        # glibc's own start-up probes, which fall back (host-libc-extras.txt)
+        tried -= {"set_robust_list", "rseq", "prlimit64"}
+        self.assertEqual(set(), tried, "absent calls gcmond tried")
+
     def test_stop_without_a_running_daemon_says_so(self):
         p = self.run_gcmond("--stop", "--run-file", self.run_file)
         self.assertEqual(1, p.returncode)
