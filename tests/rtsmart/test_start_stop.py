@@ -96,6 +96,27 @@ class StartStop(unittest.TestCase):
             self.assertEqual(0, d.stop(), d.log_text())
         self.assertNotIn("serving uart", d.log_text())
 
+    @unittest.skipUnless(RTSMART, "RT-Smart UART reads")
+    def test_uart_reading_nothing_is_idle_not_lost(self):
+        # /dev/null reads 0 bytes at once, as an RT-Smart UART without data
+        # does (serial.c); that is not a hang-up while the node is there.
+        d = w.Daemon(self.gcmond, "--uart", "/dev/null", "--run-file",
+                     self.run_file, prefix=self.prefix)
+        try:
+            time.sleep(1.5)
+            with open(f"/proc/{d.proc.pid}/stat") as f:
+                ticks = sum(int(x) for x in f.read().rsplit(")", 1)[1]
+                            .split()[11:13])
+        finally:
+            os.unlink(self.run_file)
+            d.proc.wait(5)
+            self.assertEqual(0, d.stop(), d.log_text())
+        log = d.log_text()
+        self.assertIn("session open: uart:/dev/null", log)
+        self.assertNotIn("device lost", log)
+        self.assertLess(ticks / os.sysconf("SC_CLK_TCK"), 0.5,
+                        "re-reading an idle UART must not spin")
+
     @unittest.skipUnless(RTSMART, "RT-Smart's console UART")
     def test_console_uart0_is_refused(self):
         p = self.run_gcmond("--listen", "127.0.0.1:0", "--uart",
