@@ -50,6 +50,10 @@ static void vm_read(void *ctx, bool full, gcmon_mp_reading *out) {
     out->total = info.total;
     out->used = info.used;
     out->free = info.free;
+#if MICROPY_GC_SPLIT_HEAP_AUTO
+    /* py/modgc.c gc_mem_free(): "info.free + info.max_new_split". */
+    out->grow_room = info.max_new_split;
+#endif
     out->largest_free = (uint64_t)info.max_free * MICROPY_BYTES_PER_GC_BLOCK;
   }
   GC_WORD_LOCK();
