@@ -5,6 +5,7 @@
 #define GCMON_CLI_H
 
 #include "gcmon/client.h"
+#include "targets.h"
 #include "writer.h"
 
 #include <stdbool.h>
@@ -44,6 +45,11 @@ typedef struct cli_ctx {
   unsigned idle_ms;     /* export: --idle-expiry */
   int argc;             /* positional arguments after the command */
   char **argv;
+  bool wide;            /* watch, history: --wide (every field) */
+  int out_errno;        /* first failed write to stdout (writers) */
+  targets_config config;                           /* ~/.config/gcmon/config */
+  char target_uri[TARGETS_URI_MAX];                /* target, resolved */
+  char target_uris[CLI_TARGETS_MAX][TARGETS_URI_MAX]; /* targets, resolved */
 } cli_ctx;
 
 typedef int (*cli_command_fn)(cli_ctx *x);
@@ -57,6 +63,7 @@ enum {
   CLI_OPT_INTERVAL = 1 << 4,
   CLI_OPT_OUTFILE = 1 << 5, /* --csv FILE / --json FILE */
   CLI_OPT_EXPORT = 1 << 6,  /* --listen, --max-targets, --idle-expiry */
+  CLI_OPT_WIDE = 1 << 7,    /* --wide */
 };
 
 typedef struct cli_command {
@@ -89,8 +96,18 @@ void cli_error(const cli_ctx *x, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
-/* A writer for x->format on out; stream: records arrive one by one. */
-writer *cli_writer(const cli_ctx *x, FILE *out, bool stream);
+/* A usage error: "gcmon[ COMMAND]: <message> (see gcmon[ COMMAND]
+ * --help)", one line; returns CLI_EXIT_USAGE. */
+int cli_usage_error(const cli_ctx *x, const char *fmt, ...)
+#ifdef __GNUC__
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* Say on stderr when the daemon granted another interval than asked. */
+void cli_note_interval(const cli_ctx *x, uint32_t granted_ms);
+/* A writer for x->format on out; stream: records arrive one by one. A
+ * write error on stdout is kept for main() to report. */
+writer *cli_writer(cli_ctx *x, FILE *out, bool stream);
 
 /* emit.c: the protocol's structs through a writer, with PROTOCOL.md's
  * field names. */

@@ -130,9 +130,9 @@ int cmd_record(cli_ctx *x) {
   recorder r;
 
   if (!x->out_path) {
-    cli_error(x, "record: say where: --csv FILE or --json FILE (see gcmon "
-                 "record --help)");
-    return CLI_EXIT_USAGE;
+    return cli_usage_error(x, "%s",
+                           "say where: --csv FILE or --json FILE ('-' for "
+                           "stdout)");
   }
   memset(&r, 0, sizeof r);
   r.x = x;

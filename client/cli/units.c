@@ -77,28 +77,6 @@ int units_parse_size(const char *s, int64_t *out) {
   return 0;
 }
 
-int units_parse_duration_ms(const char *s, unsigned plain_ms, unsigned *out) {
-  uint64_t micro, ms;
-  const char *p = s;
-
-  if (!s || parse_decimal(&p, &micro) != 0)
-    return -1;
-  if (strcmp(p, "ms") == 0)
-    ms = micro / 1000000;
-  else if (strcmp(p, "s") == 0)
-    ms = micro / 1000;
-  else if (*p == '\0')
-    ms = micro / 1000 * plain_ms / 1000;
-  else if (strcmp(p, "m") == 0)
-    ms = micro / 1000 * 60;
-  else
-    return -1;
-  if (ms == 0 || ms > 86400000u)
-    return -1;
-  *out = (unsigned)ms;
-  return 0;
-}
-
 void units_format_bytes(uint64_t bytes, char *out, size_t len) {
   static const char *const names[] = {"KiB", "MiB", "GiB", "TiB"};
   double v = (double)bytes;

@@ -9,10 +9,6 @@
  * -> bytes. 0 or -1 when malformed or above INT64_MAX. */
 int units_parse_size(const char *s, int64_t *out);
 
-/* "500ms", "1.5s", "2m", or a bare number in plain_ms milliseconds per
- * unit (1000: seconds, 1: milliseconds) -> milliseconds, 1 ms to 1 day. */
-int units_parse_duration_ms(const char *s, unsigned plain_ms, unsigned *out);
-
 /* 1536 -> "1.50 KiB", 512 -> "512 B". */
 void units_format_bytes(uint64_t bytes, char *out, size_t len);
 

@@ -62,6 +62,7 @@ typedef struct writer_ops {
 enum {
   WRITER_STREAM = 1 << 0,    /* top-level records are rows of a stream */
   WRITER_RAW_BYTES = 1 << 1, /* text: bytes as plain numbers */
+  WRITER_WIDE = 1 << 2,      /* text rows: every field, not what fits 80 */
 };
 
 #define WRITER_PATH_MAX 96
@@ -70,6 +71,8 @@ struct writer {
   const writer_ops *ops;
   FILE *out;
   unsigned flags;
+  int err;        /* errno of the first failed write, 0 while all is well */
+  int *err_sink;  /* if set, receives err when the writer is freed */
   int depth;                  /* open records and groups */
   char path[WRITER_PATH_MAX]; /* dotted path of the open groups */
   size_t path_len[8];         /* path length at each depth */
@@ -81,6 +84,9 @@ writer *writer_json_new(FILE *out, unsigned flags);
  * written at once. Fields not in columns are ignored. */
 writer *writer_csv_new(FILE *out, unsigned flags, const char *const *columns);
 void writer_free(writer *w);
+/* Flush w->out and remember the first write error in w->err (every
+ * implementation flushes through here, so no command checks by itself). */
+void writer_flush(writer *w);
 
 /* Field helpers. */
 void w_str(writer *w, const char *key, const char *s);

@@ -241,7 +241,7 @@ static void t_end(writer *w) {
   }
   writer_pop(w);
   if (w->depth == 0)
-    fflush(w->out);
+    writer_flush(w);
 }
 
 static void t_group(writer *w, const char *key) {
@@ -317,7 +317,6 @@ static void t_field(writer *w, const char *key, const wval *v) {
 }
 
 static void t_destroy(writer *w) {
-  fflush(w->out);
   free(w);
 }
 
