@@ -109,11 +109,28 @@ void cli_note_interval(const cli_ctx *x, uint32_t granted_ms);
  * write error on stdout is kept for main() to report. */
 writer *cli_writer(cli_ctx *x, FILE *out, bool stream);
 
+/* emit.c: host wall-clock time of samples. The board only knows its
+ * uptime, so a run's first sample is anchored to the host's clock when it
+ * arrives (or by an explicit anchor) and later ones are placed by uptime,
+ * which keeps replayed samples (history, resumes) at their true time. */
+typedef struct cli_clock {
+  uint64_t run_id;
+  uint64_t uptime_us;
+  int64_t wall_us;
+  bool set;
+} cli_clock;
+int64_t cli_wall_now_us(void);
+void cli_clock_anchor(cli_clock *k, uint64_t run_id, uint64_t uptime_us,
+                      int64_t wall_us);
+int64_t cli_clock_wall(cli_clock *k, uint64_t run_id, const gcmon_sample *s);
+
 /* emit.c: the protocol's structs through a writer, with PROTOCOL.md's
- * field names. */
+ * field names, plus "time" (ISO 8601, host clock) on series samples. */
 void emit_sample_fields(writer *w, const gcmon_sample *s);
 void emit_sample(writer *w, const gcmon_sample *s);
-void emit_series_sample(writer *w, uint64_t run_id, const gcmon_sample *s);
+void emit_sample_at(writer *w, const gcmon_sample *s, int64_t wall_us);
+void emit_series_sample(writer *w, uint64_t run_id, const gcmon_sample *s,
+                        int64_t wall_us);
 void emit_gap(writer *w, uint64_t run_id, uint64_t first, uint64_t last);
 void emit_restart(writer *w, uint64_t run_id, uint64_t prev_run_id);
 void emit_info(writer *w, const gcmon_info *info);

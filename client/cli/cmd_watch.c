@@ -30,6 +30,7 @@ typedef struct {
   writer *w; /* line mode */
   gcmon_sample last;
   bool have_last;
+  cli_clock clock; /* host time of piped samples */
   uint32_t interval_ms;
   int64_t spark[SCREEN_SPARK_MAX];
   uint64_t spark_seq[SCREEN_SPARK_MAX];
@@ -144,15 +145,20 @@ static void on_event(gcmon_subscription *s, const gcmon_event *ev, void *data) {
     if (v->screen)
       spark_add(v, ev->sample);
     else
-      emit_sample(v->w, ev->sample);
-    if (!v->screen && ferror(stdout)) {
-      stop_watch(v, CLI_EXIT_OK); /* the reader went away (| head) */
+      emit_sample_at(v->w, ev->sample,
+                     cli_clock_wall(&v->clock, gcmon_client_info(v->c)->run_id,
+                                    ev->sample));
+    if (!v->screen && v->w->err) {
+      /* main() says why (a reader gone on purpose, | head, is no error) */
+      stop_watch(v, CLI_EXIT_OK);
       return;
     }
     v->dirty = true;
     break;
   case GCMON_EVENT_SUBSCRIBED:
     v->interval_ms = ev->subscribed.interval_ms;
+    if (!v->screen)
+      cli_note_interval(v->x, v->interval_ms);
     if (v->screen)
       prefill(v, ev->subscribed.first_seq);
     break;

@@ -71,6 +71,10 @@ void w_uptime(writer *w, const char *key, uint64_t us) {
   put(w, key, (wval){.kind = WV_UPTIME, .u = us});
 }
 
+void w_time(writer *w, const char *key, int64_t wall_us) {
+  put(w, key, (wval){.kind = WV_TIME, .i = wall_us});
+}
+
 void writer_push(writer *w, const char *key) {
   size_t len = strlen(w->path);
   if (w->depth < 8)

@@ -33,7 +33,8 @@ typedef enum {
   WV_THRESHOLD, /* signed bytes, negative = off */
   WV_DBYTES,    /* a signed change in bytes */
   WV_DURATION,  /* microseconds */
-  WV_UPTIME     /* microseconds since the device started */
+  WV_UPTIME,    /* microseconds since the device started */
+  WV_TIME       /* host wall-clock microseconds since 1970 (i): ISO 8601 */
 } wv_kind;
 
 typedef struct wval {
@@ -100,6 +101,7 @@ void w_threshold(writer *w, const char *key, int64_t v);
 void w_dbytes(writer *w, const char *key, int64_t v);
 void w_duration(writer *w, const char *key, uint64_t us);
 void w_uptime(writer *w, const char *key, uint64_t us);
+void w_time(writer *w, const char *key, int64_t wall_us);
 
 /* Path bookkeeping shared by the implementations: push on group, pop on
  * group_end; writer_full_key() is the dotted path of a field. */

@@ -2,6 +2,7 @@
  * record becomes one line, fields it lacks left empty. Values are raw
  * numbers in the protocol's units, 64-bit ids in hex; text is quoted when
  * it must be. */
+#include "units.h"
 #include "writer.h"
 
 #include <inttypes.h>
@@ -95,6 +96,9 @@ static void c_field(writer *w, const char *k, const wval *v) {
     break;
   case WV_ID:
     snprintf(c->cells[i], CSV_CELL_MAX, "%016" PRIx64, v->u);
+    break;
+  case WV_TIME:
+    units_format_time_utc(v->i, c->cells[i], CSV_CELL_MAX);
     break;
   case WV_U64:
   case WV_BYTES:

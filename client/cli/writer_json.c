@@ -3,6 +3,7 @@
  * (bytes as bytes, durations in microseconds: the protocol's units), all
  * below 2^53 so that a parser using doubles reads them exactly; 64-bit
  * identifiers (run_id) are hex strings, as the text output shows them. */
+#include "units.h"
 #include "writer.h"
 
 #include <inttypes.h>
@@ -129,6 +130,12 @@ static void j_field(writer *w, const char *k, const wval *v) {
   case WV_ID: /* a string: doubles (jq, JavaScript) would round it */
     fprintf(w->out, "\"%016" PRIx64 "\"", v->u);
     break;
+  case WV_TIME: {
+    char iso[UNITS_TIME_ISO_MAX];
+    units_format_time_utc(v->i, iso, sizeof iso);
+    put_string(w->out, iso);
+    break;
+  }
   case WV_U64:
   case WV_BYTES:
   case WV_DURATION:
