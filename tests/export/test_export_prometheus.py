@@ -247,7 +247,7 @@ class ExportUnderPrometheus(unittest.TestCase):
                 self.assertEqual(info["daemon"], labels["daemon"])
                 self.assertEqual(info["source"], labels["source"])
                 self.assertEqual(info["device_id"], labels["device"])
-                self.assertEqual(f"{info['run_id']:016x}", labels["run_id"])
+                self.assertEqual(info['run_id'], labels["run_id"])
                 self.assertEqual(INTERVAL_MS / 1000,
                                  v["gcmon_sample_interval_seconds"])
                 self.assertEqual(1, v["gcmon_link_up"])
