@@ -282,6 +282,26 @@ class ExportUnderPrometheus(unittest.TestCase):
                 got = {r["metric"].get("instance") for r in rows}
                 self.assertEqual(set(self.targets), got)
 
+    def test_the_grafana_restart_annotation_is_a_valid_query(self):
+        with open(os.path.join(DOCS, "gcmon-grafana.json")) as f:
+            dash = json.load(f)
+        ann = [a for a in dash["annotations"]["list"]
+               if a["name"] == "Daemon restarts"]
+        self.assertEqual(1, len(ann))
+        self.assertIn("gcmon_sample_seq", ann[0]["expr"])
+        # no restart here: a valid query with nothing to mark
+        self.assertEqual([], self.prom.query(
+            ann[0]["expr"].replace("$instance", ".*")))
+
+    def test_every_rule_has_a_severity_and_a_description(self):
+        with open(os.path.join(DOCS, "gcmon-rules.yml")) as f:
+            text = f.read()
+        rules = text.count("- alert:")
+        self.assertGreaterEqual(rules, 5)
+        self.assertEqual(rules, len(re.findall(
+            r"severity: (critical|warning|info)\n", text)))
+        self.assertEqual(rules, text.count("description: >-"))
+
     def test_the_documented_rules_and_config_pass_promtool(self):
         if not PROMTOOL:
             self.skipTest("promtool not found")
