@@ -110,24 +110,6 @@ static size_t put_cell(char *out, size_t k, size_t len, int eighths,
   return k;
 }
 
-void screen_sparkline(const screen_series *s, int k, int width, bool utf8,
-                      char *out, size_t len, int *drawn) {
-  int idx[SCREEN_SERIES_MAX];
-  int64_t lo, hi;
-  size_t o = 0;
-  int n;
-
-  if (width > SCREEN_SERIES_MAX)
-    width = SCREEN_SERIES_MAX;
-  n = width > 0 ? window(s, k, width, idx, &lo, &hi) : 0;
-  for (int j = 0; j < n; j++) {
-    int lv = level(s->v[k][idx[j]], lo, hi, 1);
-    o = put_cell(out, o, len, lv < 1 ? 1 : lv, utf8);
-  }
-  out[o] = '\0';
-  *drawn = n;
-}
-
 void screen_graph_row(const screen_series *s, int k, int width, int height,
                       int r, bool utf8, char *out, size_t len) {
   int idx[SCREEN_SERIES_MAX];
@@ -144,6 +126,17 @@ void screen_graph_row(const screen_series *s, int k, int width, int height,
     o = put_cell(out, o, len, lv - (height - 1 - r) * 8, utf8);
   }
   out[o] = '\0';
+}
+
+/* A sparkline is a graph one row tall. */
+void screen_sparkline(const screen_series *s, int k, int width, bool utf8,
+                      char *out, size_t len, int *drawn) {
+  int idx[SCREEN_SERIES_MAX];
+  int64_t lo, hi;
+  if (width > SCREEN_SERIES_MAX)
+    width = SCREEN_SERIES_MAX;
+  *drawn = width > 0 ? window(s, k, width, idx, &lo, &hi) : 0;
+  screen_graph_row(s, k, width, 1, 0, utf8, out, len);
 }
 
 static void figure(const screen_model *m, int64_t v, char *out, size_t len) {
