@@ -73,10 +73,17 @@ static int parse_line(targets_config *c, char *text, int line,
     return copy((*board)->target, sizeof (*board)->target, value) == 0
                ? 0
                : fail(c, line, msg, msglen, "value too long");
-  if (*board && strcmp(key, "token-file") == 0)
-    return copy((*board)->token_file, sizeof (*board)->token_file, value) == 0
+  if (*board && strcmp(key, "token-file") == 0) {
+    const char *home = getenv("HOME");
+    int n = value[0] == '~' && value[1] == '/' && home
+                ? snprintf((*board)->token_file, sizeof (*board)->token_file,
+                           "%s%s", home, value + 1)
+                : snprintf((*board)->token_file, sizeof (*board)->token_file,
+                           "%s", value);
+    return n >= 0 && (size_t)n < sizeof (*board)->token_file
                ? 0
                : fail(c, line, msg, msglen, "value too long");
+  }
   snprintf(msg, msglen, "%s:%d: unknown key '%s'%s", c->path, line, key,
            *board ? " (a board takes target, token-file)"
                   : " (before any [NAME]: default)");

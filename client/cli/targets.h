@@ -13,7 +13,7 @@
  *     default = lab-3            # used when neither -t nor $GCMON_TARGET
  *     [lab-3]
  *     target = tcp://10.0.0.3
- *     token-file = /home/me/.config/gcmon/lab-3.token
+ *     token-file = ~/.config/gcmon/lab-3.token     (~/ is $HOME)
  *     [bench]
  *     target = /dev/ttyACM0?baud=921600
  *

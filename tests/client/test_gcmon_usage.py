@@ -196,13 +196,14 @@ class Targets(unittest.TestCase):
         with open(tok, "w") as f:
             f.write("nope\n")
         self.write_config(f"[lab]\ntarget = 127.0.0.1:{self.other.port}\n"
-                          f"token-file = {tok}\n")
+                          f"token-file = ~/tok\n")
         # loopback needs no token, but a given one is checked at hello:
         # the daemon's note says it was not accepted
-        p = t.run("-t", "lab", "info", env={"XDG_CONFIG_HOME": self.xdg})
+        env = {"XDG_CONFIG_HOME": self.xdg, "HOME": self.dir.name}
+        p = t.run("-t", "lab", "info", env=env)
         self.assertEqual(0, p.returncode, p.stderr)
         os.remove(tok)
-        p = t.run("-t", "lab", "info", env={"XDG_CONFIG_HOME": self.xdg})
+        p = t.run("-t", "lab", "info", env=env)
         self.assertEqual(1, p.returncode)
         self.assertIn(tok, p.stderr)  # the board's file was read
 
