@@ -82,11 +82,12 @@ static void on_event(gcmon_subscription *s, const gcmon_event *ev, void *data) {
   }
   if (r->w->err && !r->stopping) {
     progress_clear(&r->prog);
-    /* stdout's failure is said once, by main() */
+    /* stdout's failure is said once, by main() (which lets a reader that
+     * went away, | head, end it quietly) */
     if (r->f != stdout)
       cli_error(r->x, "%s: cannot write: %s", r->x->out_path,
                 strerror(r->w->err));
-    shutdown_recorder(r, CLI_EXIT_FAILURE);
+    shutdown_recorder(r, r->f != stdout ? CLI_EXIT_FAILURE : CLI_EXIT_OK);
   }
 }
 
@@ -144,6 +145,7 @@ static FILE *open_output(cli_ctx *x) {
 
 int cmd_record(cli_ctx *x) {
   recorder r;
+  bool write_failed;
 
   if (!x->out_path) {
     return cli_usage_error(x, "%s",
@@ -170,17 +172,22 @@ int cmd_record(cli_ctx *x) {
     uv_run(&r.loop, UV_RUN_DEFAULT);
   }
   uv_loop_close(&r.loop);
+  write_failed = r.w->err != 0; /* said already (a file) or by main() */
   writer_free(r.w);
   progress_clear(&r.prog);
-  if (r.f != stdout && fclose(r.f) != 0 && r.rc == CLI_EXIT_OK) {
+  if (r.f != stdout && fclose(r.f) != 0 && !write_failed) {
     cli_error(x, "%s: cannot write: %s", x->out_path, strerror(errno));
     r.rc = CLI_EXIT_FAILURE;
+    write_failed = true;
   }
-  if (r.samples > 0 || r.rc == CLI_EXIT_OK) {
+  /* A failed write is the one line; no summary of a file that is not. */
+  if (!write_failed && (r.samples > 0 || r.rc == CLI_EXIT_OK)) {
     fprintf(stderr, "%s: recorded %llu %s (%llu %s, %llu %s)\n", x->prog,
-            (unsigned long long)r.samples, plural(r.samples, "sample", "samples"),
+            (unsigned long long)r.samples,
+            plural(r.samples, "sample", "samples"),
             (unsigned long long)r.gaps, plural(r.gaps, "gap", "gaps"),
-            (unsigned long long)r.restarts, plural(r.restarts, "restart", "restarts"));
+            (unsigned long long)r.restarts,
+            plural(r.restarts, "restart", "restarts"));
     /* How the line behaved: on a serial link, the only report of noise. */
     fprintf(stderr,
             "%s: link: %llu frames in, %llu dropped (%llu crc), %llu noise "
@@ -190,7 +197,8 @@ int cmd_record(cli_ctx *x) {
             (unsigned long long)r.link.crc_errors,
             (unsigned long long)r.link.bytes_discarded,
             (unsigned long long)(r.link.connects ? r.link.connects - 1 : 0),
-            plural(r.link.connects ? r.link.connects - 1 : 0, "reconnect", "reconnects"));
+            plural(r.link.connects ? r.link.connects - 1 : 0, "reconnect",
+                   "reconnects"));
   }
   return r.rc;
 }

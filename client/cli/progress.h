@@ -11,7 +11,7 @@
 typedef struct progress {
   const char *prog;
   bool enabled;
-  bool shown;     /* a line is on the terminal now */
+  bool shown; /* a line is on the terminal now */
   int64_t start_us, last_us;
 } progress;
 

@@ -29,7 +29,7 @@
 #define FIELD_BYTES    96
 #define GRAPH_MIN_ROWS 3 /* shorter graphs are not drawn */
 #define GRAPH_MAX_ROWS 12
-#define KEYS_LINE \
+#define KEYS_LINE                                                              \
   "c collect  t threshold  e enable  d disable  p pause  ? help  q quit"
 
 /* Colours end with "default foreground", not a full reset, so that the
@@ -117,8 +117,7 @@ static void line(canvas *c, const char *fmt, ...) {
   buf[i] = '\0';
   /* Clearing first: after a line of exactly cols cells the cursor waits
    * in the last column, where clearing would erase that cell. */
-  fprintf(c->f, "\033[K%s%s%s\n", c->style, buf,
-          c->m->colour ? "\033[0m" : "");
+  fprintf(c->f, "\033[K%s%s%s\n", c->style, buf, c->m->colour ? "\033[0m" : "");
   c->row++;
 }
 
@@ -161,8 +160,8 @@ static void bar(const canvas *c, uint64_t used, uint64_t total, int width,
   int fill =
       total ? (int)((double)width * (double)used / (double)total + 0.5) : 0;
   bool utf8 = c->m->utf8;
-  size_t n = (size_t)snprintf(out, len, "[%s",
-                              level_colour(c, percent(used, total)));
+  size_t n =
+      (size_t)snprintf(out, len, "[%s", level_colour(c, percent(used, total)));
   if (fill > width)
     fill = width;
   for (int i = 0; i < width && n + 16 < len; i++) {
@@ -183,8 +182,8 @@ typedef struct layout {
 } layout;
 
 /* A pool's figures beside its bar. */
-static void pool_figures(const canvas *c, const gcmon_mem_info *p,
-                         bool compact, char *out, size_t len) {
+static void pool_figures(const canvas *c, const gcmon_mem_info *p, bool compact,
+                         char *out, size_t len) {
   char used[32], free_[32], total[32];
   double pct = percent(p->used, p->total);
   bytes(c->m, p->used, used, sizeof used);
@@ -195,8 +194,7 @@ static void pool_figures(const canvas *c, const gcmon_mem_info *p,
              sgr(c, SGR_FG_END), used, total);
   else
     snprintf(out, len, "%s%5.1f%%%s  used %s  free %s  of %s",
-             level_colour(c, pct), pct, sgr(c, SGR_FG_END), used, free_,
-             total);
+             level_colour(c, pct), pct, sgr(c, SGR_FG_END), used, free_, total);
 }
 
 static uint64_t gc_heap_size(const gcmon_gc_info *g) {
@@ -216,15 +214,15 @@ static void gc_figures(const canvas *c, bool compact, char *out, size_t len) {
     bytes(c->m, (uint64_t)g->mem_free, fr, sizeof fr);
   else
     snprintf(fr, sizeof fr, "unknown");
-  snprintf(out, len, "%s%5.1f%%%s  alloc %s%s%s%s%s", level_colour(c, pct),
-           pct, sgr(c, SGR_FG_END), over ? sgr(c, SGR_YELLOW) : "", a,
+  snprintf(out, len, "%s%5.1f%%%s  alloc %s%s%s%s%s", level_colour(c, pct), pct,
+           sgr(c, SGR_FG_END), over ? sgr(c, SGR_YELLOW) : "", a,
            over ? sgr(c, SGR_FG_END) : "", compact ? "" : "  free ",
            compact ? "" : fr);
 }
 
 /* "name [bar] figures" with a bar of bw cells (none when bw is 0). */
-static void bar_line(canvas *c, const char *name, uint64_t used,
-                     uint64_t total, int bw, const char *figures) {
+static void bar_line(canvas *c, const char *name, uint64_t used, uint64_t total,
+                     int bw, const char *figures) {
   char b[LINE_MAX / 2] = "";
   if (bw > 0)
     bar(c, used, total, bw, b, sizeof b);
@@ -399,8 +397,7 @@ static void graphs(canvas *c, int spare) {
     const char *name =
         gc ? "gc alloc" : p[g - (c->m->last->has_gc ? 1 : 0)].name;
     int drawn = 0;
-    screen_graph_row(c->m->series, k, width, 1, 0, c->m->utf8, row,
-                     sizeof row);
+    screen_graph_row(c->m->series, k, width, 1, 0, c->m->utf8, row, sizeof row);
     drawn = cells(row);
     screen_scale(c->m, k, drawn, scale, sizeof scale);
     line(c, "%s", "");

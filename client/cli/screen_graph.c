@@ -9,10 +9,15 @@
 
 #include <string.h>
 
-static const char *const blocks[] = {
-    " ",            "\xe2\x96\x81", "\xe2\x96\x82", "\xe2\x96\x83",
-    "\xe2\x96\x84", "\xe2\x96\x85", "\xe2\x96\x86", "\xe2\x96\x87",
-    "\xe2\x96\x88"};
+static const char *const blocks[] = {" ",
+                                     "\xe2\x96\x81",
+                                     "\xe2\x96\x82",
+                                     "\xe2\x96\x83",
+                                     "\xe2\x96\x84",
+                                     "\xe2\x96\x85",
+                                     "\xe2\x96\x86",
+                                     "\xe2\x96\x87",
+                                     "\xe2\x96\x88"};
 static const char ascii[] = " _.-~=*#@";
 
 static int64_t series_value(const gcmon_sample *s, int k) {
@@ -47,7 +52,7 @@ void screen_series_add(screen_series *s, const gcmon_sample *sample) {
     return;
   if (s->n == SCREEN_SERIES_MAX) {
     if (i == 0)
-      return; /* older than everything kept */
+      return;                 /* older than everything kept */
     move_up(s, 1, i - 1, -1); /* drop the oldest */
     i--;
   } else {
@@ -86,9 +91,9 @@ static int window(const screen_series *s, int k, int width, int *idx,
 static int level(int64_t v, int64_t lo, int64_t hi, int height) {
   if (hi <= lo)
     return height * 4; /* flat: a half-height line */
-  return 1 + (int)((double)(v - lo) * (double)(height * 8 - 1) /
-                       (double)(hi - lo) +
-                   0.5);
+  return 1 +
+         (int)((double)(v - lo) * (double)(height * 8 - 1) / (double)(hi - lo) +
+               0.5);
 }
 
 static size_t put_cell(char *out, size_t k, size_t len, int eighths,

@@ -55,7 +55,7 @@ static int parse_line(targets_config *c, char *text, int line,
     if (c->nboards == TARGETS_BOARDS_MAX)
       return fail(c, line, msg, msglen, "too many boards");
     *board = &c->boards[c->nboards++];
-    if (copy((*board)->name, sizeof (*board)->name, trim(s + 1)) != 0)
+    if (copy((*board)->name, sizeof(*board)->name, trim(s + 1)) != 0)
       return fail(c, line, msg, msglen, "board name too long");
     return 0;
   }
@@ -70,17 +70,17 @@ static int parse_line(targets_config *c, char *text, int line,
                ? 0
                : fail(c, line, msg, msglen, "value too long");
   if (*board && strcmp(key, "target") == 0)
-    return copy((*board)->target, sizeof (*board)->target, value) == 0
+    return copy((*board)->target, sizeof(*board)->target, value) == 0
                ? 0
                : fail(c, line, msg, msglen, "value too long");
   if (*board && strcmp(key, "token-file") == 0) {
     const char *home = getenv("HOME");
     int n = value[0] == '~' && value[1] == '/' && home
-                ? snprintf((*board)->token_file, sizeof (*board)->token_file,
+                ? snprintf((*board)->token_file, sizeof(*board)->token_file,
                            "%s%s", home, value + 1)
-                : snprintf((*board)->token_file, sizeof (*board)->token_file,
+                : snprintf((*board)->token_file, sizeof(*board)->token_file,
                            "%s", value);
-    return n >= 0 && (size_t)n < sizeof (*board)->token_file
+    return n >= 0 && (size_t)n < sizeof(*board)->token_file
                ? 0
                : fail(c, line, msg, msglen, "value too long");
   }

@@ -25,9 +25,9 @@
 
 #include <stddef.h>
 
-#define TARGETS_URI_MAX   300
-#define TARGETS_NAME_MAX  64
-#define TARGETS_PATH_MAX  512
+#define TARGETS_URI_MAX    300
+#define TARGETS_NAME_MAX   64
+#define TARGETS_PATH_MAX   512
 #define TARGETS_BOARDS_MAX 64
 
 typedef struct targets_board {

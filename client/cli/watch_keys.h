@@ -35,7 +35,7 @@ typedef enum {
 #define WATCH_KEYS_LINE_MAX  200
 
 typedef struct watch_keys {
-  const char *target;      /* named in the questions */
+  const char *target; /* named in the questions */
   watch_ask ask;
   char input[WATCH_KEYS_INPUT_MAX];
   size_t len;

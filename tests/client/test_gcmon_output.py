@@ -77,10 +77,14 @@ class Output(unittest.TestCase):
                      ["record", "--csv", "-"]):
             p = run_to("/dev/full", *args, target=self.target)
             self.assertEqual(1, p.returncode, (args, p.stderr))
-            lines = p.stderr.splitlines()
-            self.assertEqual(1, len([ln for ln in lines
-                                     if "No space left" in ln]), (args, lines))
-            self.assertTrue(lines[0].startswith("gcmon"), lines)
+            self.assertEqual(["gcmon: cannot write the output: No space "
+                              "left on device"], p.stderr.splitlines(), args)
+
+    def test_record_into_a_full_file_is_exit_1_naming_it_once(self):
+        p = t.run("record", "--csv", "/dev/full", target=self.target)
+        self.assertEqual(1, p.returncode)
+        self.assertEqual(["gcmon: /dev/full: cannot write: No space left on "
+                          "device"], p.stderr.splitlines())
 
     def test_piped_watch_into_a_full_disk_stops_with_exit_1(self):
         p = run_to("/dev/full", "watch", target=self.target)
