@@ -272,6 +272,12 @@ class Watch(unittest.TestCase):
         plain, _ = self.wait_for("plain", r"crc errors", escapes=True)
         self.assertRegex(coloured, r"\[\x1b\[32m█+")  # a green bar
         self.assertNotRegex(plain, r"\x1b\[(3\d|2)m")  # no colour, no dim
+        # past the threshold, the gc heap's alloc turns yellow
+        t.run("threshold", "1K", target=f"tcp://127.0.0.1:{self.daemon.port}",
+              check=0)
+        self.wait_for("w", r"alloc \x1b\[33m[\d.]+ \w+", escapes=True)
+        self.assertNotRegex(self.screen("plain", escapes=True),
+                            r"alloc \x1b\[33m")
         self.launch("dumb", 120, 32, env="TERM=dumb")
         dumb, _ = self.wait_for("dumb", r"crc errors", escapes=True)
         self.assertNotRegex(dumb, r"\x1b\[3\dm")
