@@ -1,11 +1,14 @@
 /* gcmon: the command-line client of gcmond.
  *
- *   gcmon [-t URI] [--token-file FILE] [--timeout DUR] COMMAND [options] [args]
+ *   gcmon [-t TARGET] [--token-file FILE] [--timeout DUR] COMMAND [options]
  *
  * This file only parses: global options, then the command (a row of
  * cli_commands[]), then the options that command accepts (the globals are
- * accepted after the command too). Exit codes: 0 success, 1 run-time
- * failure (one line on stderr), 2 usage error. */
+ * accepted after the command too); then resolves the target (targets.h)
+ * and, after the command, checks that its output was written. Exit codes:
+ * 0 success, 1 run-time failure (one line on stderr, also for output that
+ * could not be written), 2 usage error (one line, getopt's own messages
+ * off). */
 #define _GNU_SOURCE /* getopt_long */
 #include "cli.h"
 #include "gcmon_duration.h"
@@ -42,7 +45,7 @@ enum {
 
 static void print_usage(FILE *f) {
   fprintf(f,
-          "usage: gcmon [-t URI] [--token-file FILE] [--timeout DUR] COMMAND "
+          "usage: gcmon [-t TARGET] [--token-file FILE] [--timeout DUR] COMMAND "
           "[options]\n"
           "\n"
           "Reads and controls the memory of a board running gcmond.\n"
