@@ -31,6 +31,7 @@ typedef struct cli_ctx {
   const char *targets[CLI_TARGETS_MAX]; /* every -t, in order (export) */
   int ntargets;
   const char *token_file;
+  const char *token_origin; /* where token_file came from, for messages */
   uint8_t token[GCMON_TOKEN_MAX];
   size_t token_len;
   bool have_token;
@@ -49,6 +50,7 @@ typedef struct cli_ctx {
   int out_errno;        /* first failed write to stdout (writers) */
   targets_config config;                           /* ~/.config/gcmon/config */
   char target_uri[TARGETS_URI_MAX];                /* target, resolved */
+  char token_origin_buf[TARGETS_NAME_MAX + TARGETS_PATH_MAX + 32];
   char target_uris[CLI_TARGETS_MAX][TARGETS_URI_MAX]; /* targets, resolved */
 } cli_ctx;
 

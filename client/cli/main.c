@@ -248,7 +248,8 @@ static int load_token(cli_ctx *x) {
     uint8_t buf[GCMON_TOKEN_MAX + 2];
     size_t n;
     if (!f) {
-      cli_error(x, "--token-file %s: %s", x->token_file, strerror(errno));
+      cli_error(x, "%s %s: %s", x->token_origin, x->token_file,
+                strerror(errno));
       return CLI_EXIT_FAILURE;
     }
     n = fread(buf, 1, sizeof buf, f);
@@ -256,7 +257,7 @@ static int load_token(cli_ctx *x) {
     while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
       n--;
     if (n > GCMON_TOKEN_MAX) {
-      cli_error(x, "--token-file %s: a token is at most %d bytes",
+      cli_error(x, "%s %s: a token is at most %d bytes", x->token_origin,
                 x->token_file, GCMON_TOKEN_MAX);
       return CLI_EXIT_FAILURE;
     }
@@ -306,8 +307,12 @@ static int resolve_targets(cli_ctx *x) {
   }
   x->target = x->target_uri;
   if (board && board->token_file[0] && !x->token_file &&
-      !(getenv("GCMON_TOKEN") && *getenv("GCMON_TOKEN")))
+      !(getenv("GCMON_TOKEN") && *getenv("GCMON_TOKEN"))) {
+    snprintf(x->token_origin_buf, sizeof x->token_origin_buf,
+             "token-file of board '%s' (%s)", board->name, x->config.path);
+    x->token_origin = x->token_origin_buf;
     x->token_file = board->token_file;
+  }
   return -1;
 }
 
@@ -339,6 +344,7 @@ int main(int argc, char **argv) {
    * signal that kills us; a closed stdout is noticed by the writers. */
   signal(SIGPIPE, SIG_IGN);
   x.prog = "gcmon";
+  x.token_origin = "--token-file";
   x.timeout_ms = GCMON_DEFAULT_TIMEOUT_MS;
   x.listen = DEFAULT_LISTEN;
   x.max_targets = DEFAULT_MAX_TARGETS;

@@ -216,8 +216,9 @@ static int widest(const text_writer *t, const wval *v) {
   case WV_BYTES:
     if (!raw)
       return v->kind == WV_DBYTES ? 12 : 11;
-    return (v->kind == WV_DBYTES ? 1 : 0) +
-           digits(mag > v->of ? mag : v->of);
+    if (v->of == 0 && v->kind != WV_BYTES)
+      return 10; /* no total to bound it (threshold, largest free) */
+    return (v->kind == WV_DBYTES ? 1 : 0) + digits(mag > v->of ? mag : v->of);
   }
   return 10;
 }

@@ -206,6 +206,7 @@ class Targets(unittest.TestCase):
         p = t.run("-t", "lab", "info", env=env)
         self.assertEqual(1, p.returncode)
         self.assertIn(tok, p.stderr)  # the board's file was read
+        self.assertIn(f"token-file of board 'lab' ({self.config})", p.stderr)
 
 
 class Completion(unittest.TestCase):
