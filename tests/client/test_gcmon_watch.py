@@ -59,11 +59,11 @@ class Watch(unittest.TestCase):
         return self.tmux("capture-pane", "-p", *(["-e"] if escapes else []),
                          "-t", name)
 
-    def launch(self, name, cols, rows, env=""):
+    def launch(self, name, cols, rows, env="", args=""):
         """Another watch of the daemon in a pane of cols x rows."""
         gcmon = " ".join(t.PREFIX + [t.GCMON])
         script = (f"GCMON_TARGET=tcp://127.0.0.1:{self.daemon.port} "
-                  f"LANG=C.UTF-8 {env} {gcmon} watch; sleep 60")
+                  f"LANG=C.UTF-8 {env} {gcmon} watch {args}; sleep 60")
         self.tmux("new-session", "-d", "-s", name, "-x", str(cols), "-y",
                   str(rows), "sh", "-c", script)
 
@@ -188,16 +188,19 @@ class Watch(unittest.TestCase):
         self.assertEqual(0, self.wait_exit()[0])
 
     def test_80x24_sparkline_says_its_true_span_and_scale(self):
-        self.launch("small", 80, 24)
-        # enough samples that the sparkline is cut to the width it has
+        self.launch("small", 80, 24, args="--interval 70ms")
         s, m = self.wait_for("small", r"(\d+) samples over ([\d.]+) s, "
                                       r"([\d.]+ \w+) \.\. ([\d.]+ \w+)")
         n, span = int(m.group(1)), float(m.group(2))
         spark = re.search(r"(?m)^ {10}alloc (\S+)$", s).group(1)
         self.assertEqual(n, len(spark))  # the label counts what is drawn
         self.assertLessEqual(n, 80 - 16)
-        # 50 ms apart: the span of n samples is (n - 1) x 50 ms
-        self.assertAlmostEqual((n - 1) * 0.05, span, delta=0.11)
+        # 70 ms asked of a 50 ms daemon: granted 100 ms, and said so; the
+        # history it starts from is 50 ms apart, so n samples span between
+        # (n - 1) x 50 ms and (n - 1) x 100 ms
+        self.assertIn("every 100 ms (asked 70 ms)", s)
+        self.assertGreaterEqual(span, (n - 1) * 0.05 - 0.01)
+        self.assertLessEqual(span, (n - 1) * 0.1 + 0.01)
         lo, hi = m.group(3), m.group(4)
         self.assertNotEqual(lo, hi)
         for line in s.splitlines():
