@@ -26,7 +26,6 @@
 #                       RT-Smart UART (docs/design.md)               (linux)
 #   GCMON_MP_K230       1: sys_* counters from /dev/canmv_misc and
 #                       /proc/media-mem (the k230 source)               (0)
-#   GCMON_MP_CANMV_EXITPOINT  1: Oct-2024 CanMV soft-reset protocol     (0)
 #
 # gcmon.pb.c/.h are generated into $(BUILD)/gcmon-nanopb at build time from
 # proto/gcmon.proto; nothing generated is kept in the source tree.
@@ -46,7 +45,6 @@ GCMON_PKG_CONFIG ?= pkg-config
 GCMON_LIBUV_CFLAGS ?= $(shell $(GCMON_PKG_CONFIG) --cflags libuv)
 GCMON_LIBUV_LIBS ?= $(shell $(GCMON_PKG_CONFIG) --libs libuv)
 GCMON_MP_K230 ?= 0
-GCMON_MP_CANMV_EXITPOINT ?= 0
 GCMON_PLATFORM ?= linux
 
 # The one file with QSTRs (scanned and compiled).
@@ -74,8 +72,7 @@ CFLAGS_USERMOD += \
 	-I$(GCMON_ROOT)/daemon/agent -I$(GCMON_ROOT)/daemon/sources \
 	-I$(GCMON_ROOT)/daemon/transport -I$(GCMON_MP_DIR) -I$(GCMON_GEN) \
 	$(GCMON_LIBUV_CFLAGS) \
-	-DGCMON_MP_K230=$(GCMON_MP_K230) \
-	-DGCMON_MP_CANMV_EXITPOINT=$(GCMON_MP_CANMV_EXITPOINT)
+	-DGCMON_MP_K230=$(GCMON_MP_K230)
 ifeq ($(GCMON_PLATFORM),rtsmart)
 CFLAGS_USERMOD += -DGCMON_PLATFORM_RTSMART=1 \
 	-include $(GCMON_ROOT)/daemon/rtsmart/uv_rtsmart.h
