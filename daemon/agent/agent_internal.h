@@ -95,7 +95,8 @@ bool gcmon__auth_hello(gcmon_session *s, const gcmon_v1_HelloRequest *h,
 void gcmon__call_auth(gcmon_session *s, const gcmon_v1_Request *req,
                       gcmon_v1_Response *resp);
 /* May this request exercise control (a control call, or a control option
- * such as get_watermarks' reset)? A request with a mac must verify; one
+ * such as get_watermarks' reset)? A request with a mac must verify (on any
+ * call: dispatch checks it for every request that carries one); one
  * without needs the session's own control. False: resp has
  * PERMISSION_DENIED naming what, and nothing may change. */
 bool gcmon__may_control(gcmon_session *s, const gcmon_v1_Request *req,

@@ -306,9 +306,9 @@ void gcmon__dispatch_request(gcmon_session *s, const gcmon_v1_Request *req,
   } else if (!s->hello_done && row->tag != gcmon_v1_Request_hello_tag) {
     gcmon__set_status(resp, gcmon_v1_Status_Code_FAILED_PRECONDITION,
                       "%s before hello: send hello first", row->name);
-  } else if (row->needs_control && !gcmon__may_control(s, req, row->name,
-                                                         resp)) {
-    /* denied: resp says why */
+  } else if ((row->needs_control || req->has_mac) &&
+             !gcmon__may_control(s, req, row->name, resp)) {
+    /* denied (a mac is checked on any call): resp says why */
   } else {
     row->fn(s, req, resp);
   }
