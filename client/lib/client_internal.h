@@ -70,6 +70,7 @@ struct gcmon_client {
   uint8_t client_nonce[GCMON_MAC_NONCE_SIZE];
   bool challenge_asked; /* this hello asked for a challenge, no token */
   bool cleartext_token; /* the daemon is v1: the token goes in hello */
+  bool require_mac;     /* option: the token is never sent in clear */
   unsigned timeout_ms;
   bool reconnect;
   unsigned backoff_min_ms, backoff_max_ms;

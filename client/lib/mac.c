@@ -151,7 +151,8 @@ int gcmon__auth_after_hello(gcmon_client *c, gcmon_reply *reply,
 
   if (!c->challenge_asked || in->result != GCMON__RESULT_HELLO)
     return 0;
-  if (in->hello_minor == 0) { /* a v1 daemon: the token as v1 sends it */
+  if (in->hello_minor == 0 && !c->require_mac) {
+    /* a v1 daemon: the token as v1 sends it */
     c->cleartext_token = true;
     err = gcmon__send_hello(c, 0, cb, data);
     return err ? err : 1;
