@@ -231,6 +231,27 @@ def mac_session_script(pb, auth):
     return bytes([7]) + agent_script(payloads)
 
 
+def with_1_1_hello(w, pb, rx):
+    """The daemon's replies rx with every hello answer made a 1.1 one
+    (minor, a nonce, mac_required) and an auth result after it: what a
+    MAC session's client decodes (the auth answer matches no call of the
+    harness, so it is counted as unmatched)."""
+    out = bytearray()
+    for payload in frames(w, rx):
+        p = pb.Packet.FromString(payload)
+        extra = None
+        if p.WhichOneof("kind") == "response" and \
+                p.response.WhichOneof("result") == "hello":
+            h = p.response.hello
+            h.minor, h.nonce, h.mac_required = 1, bytes(range(16)), True
+            extra = pb.Packet(response=pb.Response(
+                id=0x7fffffff, auth=pb.AuthResult(control=True)))
+        out += w.frame(p.SerializeToString())
+        if extra:
+            out += w.frame(extra.SerializeToString())
+    return bytes(out)
+
+
 def frames(w, data):
     d = w.Deframer()
     return d.feed(bytes(data))
@@ -331,6 +352,8 @@ def main():
           b"\x00" + bytes(captured["client-batches"].rx))
     write(os.path.join(cd, "client-batches-rx-console"),
           b"\xff" + console_noise(captured["client-batches"].rx))
+    write(os.path.join(cd, "client-batches-1.1-rx"),
+          b"\x3f" + with_1_1_hello(w, pb, captured["client-batches"].rx))
 
     for target, path in dirs.items():
         n = len(os.listdir(path))
