@@ -45,17 +45,7 @@ def mac_packet(key, counter, request):
 
 def _packet_of(request_bytes):
     """Packet{request} around request bytes kept exactly as they are."""
-    return b"\x0a" + _varint(len(request_bytes)) + request_bytes
-
-
-def _varint(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
+    return b"\x0a" + w.varint(len(request_bytes)) + request_bytes
 
 
 class MacSession:

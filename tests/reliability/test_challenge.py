@@ -18,7 +18,6 @@ implementation (tests/daemon/gcmonauth.py):
 import os
 import socket
 import subprocess
-import tempfile
 import threading
 import unittest
 
@@ -41,12 +40,7 @@ class Board:
         self.addr = w.non_loopback_ipv4()
         if not self.addr:
             self.skipTest("no non-loopback IPv4 address on this host")
-        self.tmp = tempfile.TemporaryDirectory()
-        self.addCleanup(self.tmp.cleanup)
-        self.token = os.path.join(self.tmp.name, "token")
-        with open(self.token, "wb") as f:
-            f.write(TOKEN + b"\n")
-        os.chmod(self.token, 0o600)
+        self.token = w.token_file(self, TOKEN)
 
     def daemon(self, *args):
         d = w.Daemon(GCMOND, "--interval", "50", "--token-file", self.token,
