@@ -54,7 +54,9 @@ void gcmon_mac_proof(const uint8_t key[GCMON_MAC_KEY_SIZE],
 
 /* tag = first 16 bytes of HMAC-SHA256(K, "gcmon 1.1 request" 0x00 ||
  *       counter as 4 bytes big-endian || request), where request is the
- *       concatenation of parts: the Request's bytes without field 30. */
+ *       concatenation of at most two parts (more are ignored): the
+ *       Request's bytes without field 30, as gcmon_mac_split_request
+ *       gives them, or whole as a sender encodes them. */
 void gcmon_mac_request_tag(const uint8_t key[GCMON_MAC_KEY_SIZE],
                            uint32_t counter, const gcmon_mac_part *request,
                            size_t n_parts, uint8_t tag[GCMON_MAC_TAG_SIZE]);
