@@ -24,10 +24,12 @@ void gcmon__mac_reset(gcmon__mac_state *m) {
   mbedtls_platform_zeroize(m, sizeof *m);
 }
 
-/* The calls that may change the board: every one carries a mac in a MAC
- * session (a newer control call is added here). */
-static bool is_control(gcmon_call call) {
-  switch (call) {
+/* The requests that may change the board: every one carries a mac in a MAC
+ * session. A newer control call is added here; one that controls only with
+ * an argument (get_watermarks with reset) can look at r. A mac on any other
+ * request would be checked too, so erring towards one is safe. */
+static bool is_control(const gcmon__wire_request *r) {
+  switch (r->call) {
   case GCMON_CALL_COLLECT:
   case GCMON_CALL_SET_THRESHOLD:
   case GCMON_CALL_SET_ENABLED:
@@ -45,7 +47,7 @@ static bool is_control(gcmon_call call) {
 void gcmon__mac_sign(gcmon__mac_state *m, gcmon__wire_request *r) {
   r->mac_key = NULL;
   r->mac_counter = 0;
-  if (!m->on || !is_control(r->call) || m->counter == UINT32_MAX)
+  if (!m->on || !is_control(r) || m->counter == UINT32_MAX)
     return;
   r->mac_key = m->key;
   r->mac_counter = ++m->counter;
