@@ -68,13 +68,8 @@ def raw_request(c, req_id, body):
 
 
 def varint(v):
-    out = bytearray()
-    while True:
-        b = v & 0x7F
-        v >>= 7
-        out.append(b | (0x80 if v else 0))
-        if not v:
-            return bytes(out)
+    import gcmonwire
+    return gcmonwire.varint(v)
 
 
 def session_calls(w, pb, port):
