@@ -187,6 +187,7 @@ int main(int argc, char **argv) {
   cfg.agent.max_sessions = opt.max_sessions;
   cfg.agent.queue_events = opt.queue_events;
   cfg.agent.run_id = random_u64();
+  cfg.agent.require_mac = opt.require_mac;
   cfg.agent.daemon_name = "gcmond " GCMON_VERSION;
   cfg.agent.log = log_to_stderr;
   cfg.agent.log_data = &log;

@@ -54,6 +54,8 @@ static void print_help(FILE *f) {
           "  --max-sessions N     clients at once, UART included   [%u]\n"
           "  --queue N            events a slow client may lag     [%u]\n"
           "  --token-file FILE    control token for remote peers (mode 600)\n"
+          "  --require-mac        refuse the token in clear: remote control "
+          "only\n                       by challenge-response (protocol 1.1)\n"
           "  --seed N             sim: workload seed               [random]\n"
           "  --meminfo PATH       linux: meminfo file        [/proc/meminfo]\n"
           "  --misc-dev PATH      k230: misc device      [/dev/canmv_misc]\n"
@@ -131,6 +133,7 @@ enum {
   OPT_MAX_SESSIONS,
   OPT_QUEUE,
   OPT_TOKEN_FILE,
+  OPT_REQUIRE_MAC,
   OPT_SEED,
   OPT_MEMINFO,
   OPT_MISC_DEV,
@@ -150,6 +153,7 @@ static const struct option long_options[] = {
     {"max-sessions", required_argument, NULL, OPT_MAX_SESSIONS},
     {"queue", required_argument, NULL, OPT_QUEUE},
     {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
+    {"require-mac", no_argument, NULL, OPT_REQUIRE_MAC},
     {"seed", required_argument, NULL, OPT_SEED},
     {"meminfo", required_argument, NULL, OPT_MEMINFO},
     {"misc-dev", required_argument, NULL, OPT_MISC_DEV},
@@ -231,6 +235,9 @@ gcmond_options_result gcmond_options_parse(gcmond_options *o, int argc,
     case OPT_TOKEN_FILE:
       o->token_file = optarg;
       break;
+    case OPT_REQUIRE_MAC:
+      o->require_mac = true;
+      break;
     case OPT_SEED:
       if (parse_u64(optarg, 0, UINT64_MAX, &v))
         return usage("--seed '%s': an unsigned integer", optarg);
@@ -279,6 +286,9 @@ gcmond_options_result gcmond_options_parse(gcmond_options *o, int argc,
   if (!o->uart_set && strcmp(o->source, "k230") == 0)
     o->uart = GCMON_UART_DEFAULT_PATH;
 #endif
+  if (o->require_mac && !o->token_file)
+    return usage("%s", "--require-mac needs --token-file (the token the "
+                       "challenge-response proves)");
   if (!o->listen && !o->uart)
     return usage("%s", "nothing to serve: --listen none needs --uart");
   return GCMOND_OPTIONS_RUN;

@@ -35,6 +35,7 @@ typedef struct cli_ctx {
   uint8_t token[GCMON_TOKEN_MAX];
   size_t token_len;
   bool have_token;
+  bool require_mac; /* --require-mac: never send the token in clear */
   unsigned timeout_ms;  /* --timeout, default 5 s */
   cli_format format;    /* --json / --csv */
   bool raw_bytes;       /* --bytes */

@@ -26,6 +26,7 @@
 
 enum {
   OPT_TOKEN_FILE = 256,
+  OPT_REQUIRE_MAC,
   OPT_TIMEOUT,
   OPT_VERSION,
   OPT_JSON,
@@ -64,6 +65,8 @@ static void print_usage(FILE *f) {
           "  --token-file FILE    read the control token for a remote daemon\n"
           "                       from FILE (else $GCMON_TOKEN, the token "
           "itself)\n"
+          "  --require-mac        prove the token by challenge-response only,"
+          "\n                       never send it in clear (protocol 1.1)\n"
           "  --timeout DUR        per-call timeout: 500 (ms), 500ms, 2.5s, "
           "1m [5s]\n"
           "  -h, --help           this help; COMMAND --help for a command's\n"
@@ -86,6 +89,8 @@ static size_t build_options(const cli_command *cmd, struct option *o) {
   o[n++] = (struct option){"target", required_argument, NULL, 't'};
   o[n++] =
       (struct option){"token-file", required_argument, NULL, OPT_TOKEN_FILE};
+  o[n++] =
+      (struct option){"require-mac", no_argument, NULL, OPT_REQUIRE_MAC};
   o[n++] = (struct option){"timeout", required_argument, NULL, OPT_TIMEOUT};
   o[n++] = (struct option){"help", no_argument, NULL, 'h'};
   if (!cmd)
@@ -163,6 +168,9 @@ static int apply_option(cli_ctx *x, const cli_command *cmd, int opt,
   case OPT_TOKEN_FILE:
     x->token_file = optarg;
     return -1;
+  case OPT_REQUIRE_MAC:
+    x->require_mac = true;
+    return -1;
   case OPT_TIMEOUT:
     if (gcmon_parse_duration_ms(optarg, &x->timeout_ms) != 0)
       return cli_usage_error(x, "--timeout: '%s' is not a duration %s",
@@ -225,7 +233,7 @@ static int apply_option(cli_ctx *x, const cli_command *cmd, int opt,
 
 static int parse(cli_ctx *x, const cli_command *cmd, int argc, char **argv,
                  const char *shortopts) {
-  struct option longopts[20];
+  struct option longopts[24];
   int opt;
 
   build_options(cmd, longopts);
