@@ -53,7 +53,8 @@ static uint64_t rnd(const gcmon__sim_scenario *sc, uint64_t stream,
 }
 
 void gcmon__sim_scenario_init(gcmon__sim_scenario *sc, gcmon__sim_kind kind,
-                              uint64_t seed, uint64_t base_live) {
+                              uint64_t seed, gcmon__sim_heap *h) {
+  uint64_t base_live = h->live;
   uint64_t r, r2;
 
   memset(sc, 0, sizeof *sc);
@@ -71,7 +72,7 @@ void gcmon__sim_scenario_init(gcmon__sim_scenario *sc, gcmon__sim_kind kind,
     sc->leak_per_s = BLOCKS((20 + r % 13) * KIB);
     break;
   case GCMON_SIM_PAGE_LEAK:
-    sc->leak_per_s = (128 + (r >> 8) % 257) * KIB / GCMON_SIM_PAGE_BYTES *
+    sc->leak_per_s = (512 + (r >> 8) % 513) * KIB / GCMON_SIM_PAGE_BYTES *
                      GCMON_SIM_PAGE_BYTES; /* per run here */
     break;
   case GCMON_SIM_PAUSE_HEAVY:
@@ -80,6 +81,9 @@ void gcmon__sim_scenario_init(gcmon__sim_scenario *sc, gcmon__sim_kind kind,
   default:
     break;
   }
+  /* The script has been running a while: its objects are in place. */
+  if (kind != GCMON_SIM_DEFAULT && sc->live_target > h->live)
+    gcmon__sim_heap_alloc_small(h, sc->live_target - h->live);
 }
 
 /* fragmentation: the collection just done left the survivors scattered over

@@ -7,7 +7,7 @@
  *   steady         none
  *   gc-leak        the program keeps 20-32 KiB more gc objects each second
  *   mmz-leak       one 4 KiB MMZ block is not freed per 100 ms iteration
- *   page-leak      each 2 s script run leaves 128-384 KiB of user pages mapped
+ *   page-leak      each 2 s script run leaves 512-1024 KiB of user pages mapped
  *   fragmentation  long-lived objects pinned across the heap: after every
  *                  collection more of the free space is holes (largest free
  *                  block falls, free stays flat)
@@ -80,9 +80,11 @@ int gcmon__sim_scenario_kind(const char *name);
 /* Names of the scenarios, NULL-terminated (for --help and errors). */
 const char *const *gcmon__sim_scenario_names(void);
 
-/* Set up kind for seed on a booted heap (base_live blocks in use). */
+/* Set up kind for seed on a booted heap (what is live there is the REPL's),
+ * and give the scenario's program its objects. The default kind leaves the
+ * heap alone. */
 void gcmon__sim_scenario_init(gcmon__sim_scenario *sc, gcmon__sim_kind kind,
-                              uint64_t seed, uint64_t base_live);
+                              uint64_t seed, gcmon__sim_heap *h);
 
 /* One 10 ms step (number k, from 1) of the scenario's program. */
 void gcmon__sim_scenario_step(gcmon__sim_scenario *sc, gcmon__sim_heap *h,

@@ -296,7 +296,7 @@ int gcmon__source_sim_open(gcmon_source **out, const gcmon_source_config *cfg,
   gcmon__sim_heap_drop(&s->heap, boot_garbage);
   begin_phase(s, 0);
   gcmon__sim_scenario_init(&s->scenario, (gcmon__sim_kind)kind, cfg->seed,
-                           s->base_live);
+                           &s->heap);
 
   *out = &s->base;
   return 0;
