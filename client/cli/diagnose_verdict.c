@@ -159,6 +159,7 @@ static void judge_frag(const points *pt, double span, dg_frag *fr) {
   dg_fit fi, fl, ff;
   double mean_l = 0, mean_f = 0, fall;
 
+  fr->points = pt->n;
   if (pt->n < MIN_POINTS)
     return; /* DG_UNKNOWN */
   idx = malloc(2 * pt->n * sizeof(double));

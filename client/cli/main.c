@@ -32,6 +32,10 @@ enum {
   OPT_LISTEN,
   OPT_MAX_TARGETS,
   OPT_IDLE_EXPIRY,
+  OPT_FOR,
+  OPT_IN_CSV,
+  OPT_HTML,
+  OPT_RUN_PERIOD,
 };
 
 #define DEFAULT_LISTEN      "127.0.0.1:9230"
@@ -116,6 +120,13 @@ static size_t build_options(const cli_command *cmd, struct option *o) {
                              OPT_MAX_TARGETS};
     o[n++] = (struct option){"idle-expiry", required_argument, NULL,
                              OPT_IDLE_EXPIRY};
+  }
+  if (cmd && (cmd->options & CLI_OPT_DIAGNOSE)) {
+    o[n++] = (struct option){"for", required_argument, NULL, OPT_FOR};
+    o[n++] = (struct option){"csv", required_argument, NULL, OPT_IN_CSV};
+    o[n++] = (struct option){"html", required_argument, NULL, OPT_HTML};
+    o[n++] = (struct option){"run-period", required_argument, NULL,
+                             OPT_RUN_PERIOD};
   }
   o[n] = (struct option){NULL, 0, NULL, 0};
   return n;
@@ -206,6 +217,20 @@ static int apply_option(cli_ctx *x, const cli_command *cmd, int opt) {
                          "--idle-expiry: '%s' is not a duration like 300, "
                          "90s or 5m",
                          optarg);
+    return -1;
+  case OPT_FOR:
+  case OPT_RUN_PERIOD:
+    if (units_parse_duration_ms(optarg, 1000,
+                                opt == OPT_FOR ? &x->for_ms
+                                               : &x->run_period_ms) != 0)
+      return usage_error(x, "%s: '%s' is not a duration like 20, 20s or 5m",
+                         opt == OPT_FOR ? "--for" : "--run-period", optarg);
+    return -1;
+  case OPT_IN_CSV:
+    x->in_csv = optarg;
+    return -1;
+  case OPT_HTML:
+    x->html_path = optarg;
     return -1;
   default: /* getopt printed what was wrong */
     return usage_error(x, "%s", "invalid option");
