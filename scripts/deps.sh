@@ -17,6 +17,7 @@ base=(
   libmicrohttpd-dev                          # gcmon export (HTTP)
   socat tmux procps iproute2                 # ptys, terminals, netns in tests
   prometheus                                 # a real scraper for export tests
+  chromium                                   # renders diagnose --html in tests
 )
 extra=(
   clang libclang-rt-14-dev valgrind          # sanitizers, fuzzing, leak checks

@@ -162,8 +162,10 @@ static void alarm_spans(const chart *c, const dg_model *m) {
   }
 }
 
-static void time_label(double s, char *out, size_t len) {
-  if (s < 120)
+static void time_label(double s, double span, char *out, size_t len) {
+  if (span < 30)
+    snprintf(out, len, "%.1f s", s);
+  else if (s < 120)
     snprintf(out, len, "%.0f s", s);
   else if (s < 7200)
     snprintf(out, len, "%.0f min", s / 60);
@@ -190,7 +192,7 @@ static void axes(const chart *c) {
   }
   for (int i = 0; i <= X_TICKS; i++) {
     double t = c->t0 + (c->t1 - c->t0) * i / X_TICKS;
-    time_label(t - c->t0, b, sizeof b);
+    time_label(t - c->t0, c->t1 - c->t0, b, sizeof b);
     fprintf(c->f,
             "<text x=\"%.1f\" y=\"%d\" font-size=\"11\" "
             "text-anchor=\"middle\">%s</text>\n",
