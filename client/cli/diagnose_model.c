@@ -8,6 +8,7 @@
 #include "gcmon/error.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -281,6 +282,23 @@ static void put_pool(dg_row *r, int col, double v) {
   *slot[f] = v;
 }
 
+/* A field's number: plain integers (all gcmon writes) without strtod. */
+static int parse_number(const char *p, double *out) {
+  const char *s = p + (*p == '-');
+  const char *digits = s;
+  uint64_t v = 0;
+  char *e;
+
+  while (*s >= '0' && *s <= '9' && s - digits < 19)
+    v = v * 10 + (uint64_t)(*s++ - '0');
+  if (*s == '\0' && s > digits) {
+    *out = *p == '-' ? -(double)v : (double)v;
+    return 0;
+  }
+  *out = strtod(p, &e);
+  return *e == '\0' ? 0 : -1;
+}
+
 /* One data line; *kind: 's' sample, 'c' collection, 'a' alarm, 'r' restart,
  * 0 anything else. Returns -1 when malformed. */
 static int parse_line(char *line, const int *map, int ncols, dg_row *r,
@@ -303,11 +321,8 @@ static int parse_line(char *line, const int *map, int ncols, dg_row *r,
               : strcmp(p, "alarm") == 0      ? 'a'
               : strcmp(p, "restart") == 0    ? 'r'
                                              : 0;
-    } else if (map[c] != C_NONE && *p != '\0') {
-      char *e;
-      v = strtod(p, &e);
-      if (*e != '\0')
-        return -1;
+    } else if (map[c] != C_NONE && *p != '\0' && parse_number(p, &v) != 0) {
+      return -1;
     }
     switch (map[c]) {
     case C_NONE:
