@@ -65,10 +65,9 @@ static int write_csv(FILE *f, unsigned long rows) {
     fprintf(f,
             "sample,1234,%lu,%llu,%lld,%lld,%lld,%d,%llu,%lld,%llu,%llu,%llu,"
             "%llu,%llu,%llu,%llu,%llu,%llu,%llu,,,\n",
-            i + 1, (unsigned long long)s.uptime_us,
-            (long long)s.gc.mem_alloc, (long long)s.gc.mem_free,
-            (long long)s.gc.threshold, s.gc.enabled ? 1 : 0,
-            (unsigned long long)s.gc.collections,
+            i + 1, (unsigned long long)s.uptime_us, (long long)s.gc.mem_alloc,
+            (long long)s.gc.mem_free, (long long)s.gc.threshold,
+            s.gc.enabled ? 1 : 0, (unsigned long long)s.gc.collections,
             (long long)s.gc.largest_free, (unsigned long long)s.sys_total,
             (unsigned long long)s.sys_heap.total,
             (unsigned long long)s.sys_heap.used,

@@ -17,8 +17,7 @@ typedef struct {
   int err; /* first failure: GCMON_ENOMEM or the subscription's error */
 } watcher;
 
-static void on_event(gcmon_subscription *s, const gcmon_event *ev,
-                     void *data) {
+static void on_event(gcmon_subscription *s, const gcmon_event *ev, void *data) {
   watcher *wt = data;
   (void)s;
 

@@ -96,7 +96,9 @@ static void polyline(const chart *c, const double *v, const dg_model *m,
     if (isnan(lo[k]))
       continue;
     if (!open)
-      fprintf(c->f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.4\"%s%s%s points=\"",
+      fprintf(c->f,
+              "<polyline fill=\"none\" stroke=\"%s\" "
+              "stroke-width=\"1.4\"%s%s%s points=\"",
               color, dash ? " stroke-dasharray=\"" : "", dash ? dash : "",
               dash ? "\"" : "");
     open = true;
@@ -111,7 +113,6 @@ static void polyline(const chart *c, const double *v, const dg_model *m,
 static void watermark_band(const chart *c, const dg_model *m,
                            const dg_pool *pl) {
   double lo[PLOT_W], hi[PLOT_W], flo[PLOT_W], fhi[PLOT_W];
-  bool any = false;
 
   reduce(c, m, pl->wm_min_free, lo, hi);
   reduce(c, m, pl->free, flo, fhi);
@@ -119,15 +120,12 @@ static void watermark_band(const chart *c, const dg_model *m,
         "points=\"",
         c->f);
   for (size_t k = 0; k < PLOT_W; k++)
-    if (!isnan(lo[k]) && !isnan(fhi[k])) {
+    if (!isnan(lo[k]) && !isnan(fhi[k]))
       fprintf(c->f, "%zu,%.1f ", PAD_L + k, py(c, fhi[k]));
-      any = true;
-    }
   for (size_t k = PLOT_W; k-- > 0;)
     if (!isnan(lo[k]) && !isnan(fhi[k]))
       fprintf(c->f, "%zu,%.1f ", PAD_L + k, py(c, lo[k]));
   fputs("\"/>\n", c->f);
-  (void)any;
 }
 
 static void collection_marks(const chart *c, const dg_model *m) {
@@ -187,16 +185,16 @@ static void axes(const chart *c) {
             "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" "
             "stroke=\"#e5e8e8\"/><text x=\"%d\" y=\"%.1f\" font-size=\"11\" "
             "text-anchor=\"end\">%s</text>\n",
-            PAD_L, py(c, v), PAD_L + PLOT_W, py(c, v), PAD_L - 4,
-            py(c, v) + 4, b);
+            PAD_L, py(c, v), PAD_L + PLOT_W, py(c, v), PAD_L - 4, py(c, v) + 4,
+            b);
   }
   for (int i = 0; i <= X_TICKS; i++) {
     double t = c->t0 + (c->t1 - c->t0) * i / X_TICKS;
     time_label(t - c->t0, c->t1 - c->t0, b, sizeof b);
     fprintf(c->f,
             "<text x=\"%.1f\" y=\"%d\" font-size=\"11\" "
-            "text-anchor=\"middle\">%s</text>\n",
-            px(c, t), PAD_T + PLOT_H + 16, b);
+            "text-anchor=\"%s\">%s</text>\n",
+            px(c, t), PAD_T + PLOT_H + 16, i == X_TICKS ? "end" : "middle", b);
   }
 }
 
@@ -205,8 +203,7 @@ static void legend(FILE *f, const dg_pool *pl, bool marks, bool alarms) {
   for (int s = 0; s < 3; s++) {
     const double *v = s == 0 ? pl->used : s == 1 ? pl->free : pl->largest;
     if (v)
-      fprintf(f,
-              "<span style=\"color:%s\">&#9644; %s</span> &nbsp; ",
+      fprintf(f, "<span style=\"color:%s\">&#9644; %s</span> &nbsp; ",
               series_color[s], series_name[s]);
   }
   if (pl->wm_min_free)
@@ -245,8 +242,10 @@ static void pool_chart(FILE *f, const dg_model *m, int p) {
           CHART_W, CHART_H, CHART_W, CHART_H);
   axes(&c);
   alarm_spans(&c, m);
-  if (pl->wm_min_free && pl->free)
+  if (pl->wm_min_free && pl->free) {
     watermark_band(&c, m, pl);
+    polyline(&c, pl->wm_min_free, m, "#85c1e9", NULL);
+  }
   if (pl->used)
     polyline(&c, pl->used, m, series_color[0], NULL);
   if (pl->free)
@@ -273,7 +272,9 @@ static void verdict_table(FILE *f, const dg_verdict *v, int p) {
     fprintf(f,
             "<tr style=\"background:%s\"><td style=\"padding:3px 10px;"
             "font-weight:bold\">%s</td><td style=\"padding:3px 10px\">",
-            st == DG_FINDING ? "#fadbd8" : st == DG_OK ? "#e9f7ef" : "#f4f6f6",
+            st == DG_FINDING ? "#fadbd8"
+            : st == DG_OK    ? "#e9f7ef"
+                             : "#f4f6f6",
             dg_check_names[c]);
     escape(f, line);
     fputs("</td></tr>\n", f);
@@ -296,8 +297,7 @@ int dg_write_html(FILE *f, const dg_model *m, const dg_report *r,
         "gcmon diagnose</h1>\n<p>",
         f);
   escape(f, input);
-  fprintf(f,
-          ": %zu samples over %s. <b style=\"color:%s\">%s</b></p>\n",
+  fprintf(f, ": %zu samples over %s. <b style=\"color:%s\">%s</b></p>\n",
           r->samples, dur, r->findings ? "#c0392b" : "#1e8449",
           r->findings ? "Findings" : "Healthy");
   if (r->findings)

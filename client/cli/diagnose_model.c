@@ -164,15 +164,28 @@ void dg_model_restart(dg_model *m) {
   m->have_raw_t = false;
 }
 
+/* Room for one more element in *arr (n used of *cap, size bytes each). */
+static int room_for_one(void **arr, size_t n, size_t *cap, size_t size) {
+  size_t want = *cap ? *cap * 2 : 64;
+  void *a;
+
+  if (n < *cap)
+    return 0;
+  a = realloc(*arr, want * size);
+  if (a == NULL)
+    return GCMON_ENOMEM;
+  *arr = a;
+  *cap = want;
+  return 0;
+}
+
 int dg_model_add_collection(dg_model *m, double uptime_s, double pause_us) {
-  if (m->ncoll == m->collcap) {
-    size_t cap = m->collcap ? m->collcap * 2 : 256;
-    dg_collection *c = realloc(m->coll, cap * sizeof *c);
-    if (c == NULL)
-      return GCMON_ENOMEM;
-    m->coll = c;
-    m->collcap = cap;
-  }
+  void *arr = m->coll;
+  int rc = room_for_one(&arr, m->ncoll, &m->collcap, sizeof *m->coll);
+
+  m->coll = arr;
+  if (rc != 0)
+    return rc;
   m->coll[m->ncoll].t = uptime_s + m->t_offset;
   m->coll[m->ncoll].pause_us = pause_us;
   m->ncoll++;
@@ -190,13 +203,12 @@ int dg_model_alarm(dg_model *m, double uptime_s, unsigned alarm, bool raised) {
       }
     return 0;
   }
-  if (m->nalarm == m->alarmcap) {
-    size_t cap = m->alarmcap ? m->alarmcap * 2 : 16;
-    dg_alarm_span *a = realloc(m->alarm, cap * sizeof *a);
-    if (a == NULL)
-      return GCMON_ENOMEM;
-    m->alarm = a;
-    m->alarmcap = cap;
+  {
+    void *arr = m->alarm;
+    int rc = room_for_one(&arr, m->nalarm, &m->alarmcap, sizeof *m->alarm);
+    m->alarm = arr;
+    if (rc != 0)
+      return rc;
   }
   m->alarm[m->nalarm++] = (dg_alarm_span){t, DG_NAN, alarm};
   return 0;
@@ -247,7 +259,7 @@ static const name_col fixed_names[] = {
 };
 
 static const char *const field_names[] = {
-    "total", "used", "free", "largest_free", "min_free", "max_used",
+    "total",           "used", "free", "largest_free", "min_free", "max_used",
     "min_largest_free"};
 
 /* "sys_mmz.used", "watermarks.gc.min_free", "gc.min_free" ... */
@@ -275,9 +287,9 @@ static int column_of(const char *name) {
 
 static void put_pool(dg_row *r, int col, double v) {
   int p = (col - C_POOL) / 8, f = (col - C_POOL) % 8;
-  double *slot[] = {&r->pool[p].total,       &r->pool[p].used,
-                    &r->pool[p].free,        &r->pool[p].largest,
-                    &r->pool[p].wm_min_free, &r->pool[p].wm_max_used,
+  double *slot[] = {&r->pool[p].total,         &r->pool[p].used,
+                    &r->pool[p].free,          &r->pool[p].largest,
+                    &r->pool[p].wm_min_free,   &r->pool[p].wm_max_used,
                     &r->pool[p].wm_min_largest};
   *slot[f] = v;
 }
@@ -302,8 +314,8 @@ static int parse_number(const char *p, double *out) {
 /* One data line; *kind: 's' sample, 'c' collection, 'a' alarm, 'r' restart,
  * 0 anything else. Returns -1 when malformed. */
 static int parse_line(char *line, const int *map, int ncols, dg_row *r,
-                      char *kind, double *pause, double *start,
-                      double *alarm, double *raised) {
+                      char *kind, double *pause, double *start, double *alarm,
+                      double *raised) {
   char *p = line;
 
   dg_row_clear(r);
@@ -442,8 +454,7 @@ int dg_model_load_csv(dg_model *m, FILE *f, char *err, size_t errlen) {
       continue;
     rc = add_line(m, line, map, ncols);
     if (rc == GCMON_EPARSE) {
-      snprintf(err, errlen, "line %zu: not a number where one belongs",
-               lineno);
+      snprintf(err, errlen, "line %zu: not a number where one belongs", lineno);
       return rc;
     }
     if (rc != 0) {

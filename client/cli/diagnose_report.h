@@ -8,8 +8,13 @@
 
 #include <stdio.h>
 
-enum { DG_CHECK_LEAK = 0, DG_CHECK_FRAG, DG_CHECK_SPIKES, DG_CHECK_PAUSES,
-       DG_CHECKS };
+enum {
+  DG_CHECK_LEAK = 0,
+  DG_CHECK_FRAG,
+  DG_CHECK_SPIKES,
+  DG_CHECK_PAUSES,
+  DG_CHECKS
+};
 
 /* "gc heap", "sys_heap (kernel heap)", ... */
 extern const char *const dg_pool_labels[DG_POOLS];

@@ -192,11 +192,11 @@ static void judge_frag(const points *pt, double span, dg_frag *fr) {
   fr->largest_end = fl.intercept + fl.slope * x[k - 1];
   fr->free_change = mean_f > 0 ? ff.slope * span / mean_f : 0;
   fall = mean_l > 0 ? -fl.hi * span / mean_l : 0;
-  fr->state = fabs(fr->free_change) <= FRAG_FLAT &&
-                      (fi.lo * span >= FRAG_INDEX_RISE ||
-                       fall >= FRAG_LARGEST_FALL)
-                  ? DG_FINDING
-                  : DG_OK;
+  fr->state =
+      fabs(fr->free_change) <= FRAG_FLAT &&
+              (fi.lo * span >= FRAG_INDEX_RISE || fall >= FRAG_LARGEST_FALL)
+          ? DG_FINDING
+          : DG_OK;
   free(idx);
 }
 
@@ -243,8 +243,8 @@ static void judge_spikes(const dg_model *m, int p, dg_spikes *s) {
     s->count++;
     s->deepest = fmax(s->deepest, d);
   }
-  s->state = s->count >= (wm ? 1u : (size_t)SPIKE_MIN_COUNT) ? DG_FINDING
-                                                             : DG_OK;
+  s->state =
+      s->count >= (wm ? 1u : (size_t)SPIKE_MIN_COUNT) ? DG_FINDING : DG_OK;
 }
 
 static void judge_pauses(const dg_model *m, double span, dg_pauses *ps) {

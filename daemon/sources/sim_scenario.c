@@ -6,33 +6,33 @@
 #include <stddef.h>
 #include <string.h>
 
-#define KIB GCMON_SIM_KIB
-#define MIB GCMON_SIM_MIB
+#define KIB           GCMON_SIM_KIB
+#define MIB           GCMON_SIM_MIB
 #define BLOCKS(bytes) ((bytes) / GCMON_SIM_BLOCK_BYTES)
 
 #define STEPS_PER_S 100ull
 
 /* mmz-leak: one program iteration (a frame) every 100 ms leaks 4 KiB. */
-#define MMZ_ITER_STEPS 10ull
-#define MMZ_LEAK_BYTES (4 * KIB)
+#define MMZ_ITER_STEPS    10ull
+#define MMZ_LEAK_BYTES    (4 * KIB)
 /* page-leak: the script runs again every 2 s. */
-#define PAGE_RUN_STEPS 200ull
+#define PAGE_RUN_STEPS    200ull
 /* pause-heavy: gc.collect() at the end of every 50 ms frame. */
 #define PAUSE_FRAME_STEPS 5ull
 /* gc-leak restarts the script before the heap is this full (per mille). */
-#define GC_LEAK_CAP_PM 850ull
+#define GC_LEAK_CAP_PM    850ull
 /* fragmentation: holes' share of the free space after a collection, per
  * mille: 250 at start, +35 a second, at most 900. */
-#define FRAG_START_PM 250ull
-#define FRAG_PM_PER_S 35ull
-#define FRAG_MAX_PM   900ull
-#define FRAG_MAX_HOLE BLOCKS(2 * KIB)
+#define FRAG_START_PM     250ull
+#define FRAG_PM_PER_S     35ull
+#define FRAG_MAX_PM       900ull
+#define FRAG_MAX_HOLE     BLOCKS(2 * KIB)
 /* spikes: a spike starts at a step with probability 1/SPIKE_ODDS per pool. */
-#define SPIKE_ODDS 50ull
+#define SPIKE_ODDS        50ull
 
-static const char *const names[] = {"steady",        "gc-leak", "mmz-leak",
-                                    "page-leak",     "fragmentation",
-                                    "spikes",        "pause-heavy", NULL};
+static const char *const names[] = {
+    "steady",        "gc-leak", "mmz-leak",    "page-leak",
+    "fragmentation", "spikes",  "pause-heavy", NULL};
 
 const char *const *gcmon__sim_scenario_names(void) {
   return names;

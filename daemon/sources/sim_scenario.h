@@ -67,10 +67,10 @@ typedef enum {
 typedef struct gcmon__sim_scenario {
   gcmon__sim_kind kind;
   uint64_t seed;
-  uint64_t live_target;     /* gc blocks the program keeps reachable */
-  uint64_t leak_per_s;      /* gc-leak: blocks a second; others: bytes */
-  uint64_t mmz_used;        /* MMZ of the pipeline, without leaks */
-  uint64_t osd_bytes;       /* display buffers (user pages follow them) */
+  uint64_t live_target;      /* gc blocks the program keeps reachable */
+  uint64_t leak_per_s;       /* gc-leak: blocks a second; others: bytes */
+  uint64_t mmz_used;         /* MMZ of the pipeline, without leaks */
+  uint64_t osd_bytes;        /* display buffers (user pages follow them) */
   uint64_t seen_collections; /* fragmentation: last collection reshaped */
 } gcmon__sim_scenario;
 

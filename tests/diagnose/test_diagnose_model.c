@@ -102,8 +102,9 @@ TEST(malformed_csv_names_the_line) {
   dg_model m;
   char err[160];
 
-  ASSERT_EQ(GCMON_EPARSE, load(&m, "event,uptime_us,gc.mem_alloc\n"
-                                   "sample,1000,12\nsample,2000,1x2\n",
+  ASSERT_EQ(GCMON_EPARSE, load(&m,
+                               "event,uptime_us,gc.mem_alloc\n"
+                               "sample,1000,12\nsample,2000,1x2\n",
                                err, sizeof err));
   ASSERT_TRUE(strstr(err, "line 3") != NULL);
   dg_model_free(&m);
@@ -138,9 +139,8 @@ static char *insight_csv(void) {
                           i == 100 ? 1 << 20 : 3 << 20, 156 << 20, 100 << 20,
                           wm);
     if (i % 10 == 5)
-      n += (size_t)snprintf(s + n, cap - n,
-                            "collection,%lld,,,,,,,,,,,%d,,\n", t,
-                            i == 105 ? 30000 : 2000 + i);
+      n += (size_t)snprintf(s + n, cap - n, "collection,%lld,,,,,,,,,,,%d,,\n",
+                            t, i == 105 ? 30000 : 2000 + i);
   }
   n += (size_t)snprintf(s + n, cap - n,
                         "alarm,5000000,,,,,,,,,,,,3,1\n"

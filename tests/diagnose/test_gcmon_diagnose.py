@@ -150,6 +150,43 @@ class Diagnose(unittest.TestCase):
         self.assertIn("line 3", p.stderr)
         self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
 
+    def insight_csv(self):
+        """A CSV with the columns and rows protocol 1.1 adds: watermarks,
+        collection records with pauses, an alarm raised and cleared."""
+        path = os.path.join(self.tmp, "insight.csv")
+        with open(path, "w") as f:
+            f.write("event,uptime_us,gc.mem_alloc,gc.mem_free,gc.collections,"
+                    "gc.largest_free,watermarks.gc.min_free,sys_mmz.total,"
+                    "sys_mmz.used,sys_mmz.free,watermarks.sys_mmz.min_free,"
+                    "pause_us,alarm,raised\n")
+            for i in range(300):
+                t = 1000000 + i * 100000
+                wm = (100 << 20) - (8 << 20) if i % 60 == 30 else 100 << 20
+                f.write(f"sample,{t},{1 << 20},{3 << 20},{i // 10},{2 << 20},"
+                        f"{(3 << 20) - 4096},{256 << 20},{156 << 20},"
+                        f"{100 << 20},{wm},,,\n")
+                if i % 10 == 5:
+                    f.write(f"collection,{t},,,,,,,,,,{1500 + i},,\n")
+            f.write("alarm,8000000,,,,,,,,,,,7,1\nalarm,15000000,,,,,,,,,,,7,0\n")
+        return path
+
+    def test_insight_columns_in_a_csv(self):
+        html = os.path.join(self.tmp, "insight.html")
+        p = clitest.run("diagnose", "--csv", self.insight_csv(), "--json",
+                        "--html", html)
+        self.assertEqual(p.returncode, 3, p.stdout + p.stderr)
+        doc = json.loads(p.stdout)
+        self.assertEqual(findings(doc), ["sys_mmz.spikes"])
+        spikes = doc["pools"]["sys_mmz"]["spikes"]
+        self.assertTrue(spikes["from_watermarks"])
+        self.assertEqual(spikes["count"], 5)
+        pauses = doc["pools"]["gc"]["pauses"]
+        self.assertTrue(pauses["pause_known"])
+        self.assertEqual(pauses["max_us"], 1500 + 295)
+        text = open(html, encoding="utf-8").read()
+        self.assertIn("<polygon", text)  # the watermark band
+        self.assertIn("<title>alarm 7</title>", text)
+
     def test_html_report_renders_in_chromium(self):
         chromium = shutil.which("chromium")
         if not chromium:
