@@ -18,6 +18,7 @@
 #include "diagnose.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,17 +60,18 @@ static double at(const double *col, size_t i) {
 /* Close the group [from, to) into point k. */
 static void add_point(const dg_model *m, const dg_pool *pl, points *pt,
                       size_t from, size_t to) {
-  size_t k = pt->n, imin = from;
+  size_t k = pt->n, imin = SIZE_MAX;
   double lf = DG_NAN, fr = DG_NAN;
 
   for (size_t i = from; i < to; i++) {
-    if (pl->used[i] < pl->used[imin])
+    if (!isnan(pl->used[i]) &&
+        (imin == SIZE_MAX || pl->used[i] < pl->used[imin]))
       imin = i;
-    if (!(at(pl->largest, i) <= lf))
-      lf = at(pl->largest, i);
-    if (!(at(pl->free, i) <= fr))
-      fr = at(pl->free, i);
+    lf = fmax(lf, at(pl->largest, i)); /* fmax ignores a NaN */
+    fr = fmax(fr, at(pl->free, i));
   }
+  if (imin == SIZE_MAX)
+    return; /* no value of this pool in the group */
   pt->x[k] = m->t[imin];
   pt->base[k] = pl->used[imin];
   /* Just after a collection the heap is at its least fragmented: take the
