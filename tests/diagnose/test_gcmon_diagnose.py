@@ -131,6 +131,15 @@ class Diagnose(unittest.TestCase):
         per_run = doc["pools"]["sys_page"]["leak"]["bytes_per_run"]
         self.assertTrue(256 * 1024 < per_run < 2048 * 1024, per_run)
 
+    def test_gcmond_refuses_bad_scenario_flags(self):
+        for args in (["--scenario", "nope"], ["--speed", "0"],
+                     ["--source", "linux", "--scenario", "steady"],
+                     ["--source", "linux", "--speed", "4"]):
+            p = subprocess.run(clitest.PREFIX + [clitest.GCMOND] + args,
+                               capture_output=True, text=True, timeout=10)
+            self.assertEqual(p.returncode, 2, (args, p.stderr))
+            self.assertIn("usage: gcmond", p.stderr)
+
     def test_bad_input(self):
         p = clitest.run("diagnose")
         self.assertEqual(p.returncode, 2)
