@@ -11,8 +11,10 @@ import struct
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "client"))
@@ -81,23 +83,54 @@ def near(px, rgb, tol=40):
     return all(abs(a - b) <= tol for a, b in zip(px, rgb))
 
 
-class Diagnose(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="gcmon-diagnose-")
+def live(scenario, *extra):
+    """gcmon diagnose --for FOR on a fresh gcmond running scenario."""
+    d = scenario_daemon(scenario)
+    try:
+        return clitest.run("diagnose", "--for", FOR, *extra,
+                           target=f"tcp://127.0.0.1:{d.port}", timeout=30)
+    finally:
+        d.stop()
 
-    def tearDown(self):
-        shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def live(self, scenario, *extra):
-        d = scenario_daemon(scenario)
-        try:
-            return clitest.run("diagnose", "--for", FOR, *extra,
-                               target=f"tcp://127.0.0.1:{d.port}", timeout=30)
-        finally:
-            d.stop()
+def history_csv(scenario, path):
+    """The history of a gcmond that ran scenario for FOR, as a CSV."""
+    d = scenario_daemon(scenario)
+    try:
+        time.sleep(float(FOR[:-1]))
+        with open(path, "w") as f:
+            subprocess.run(clitest.PREFIX + [clitest.GCMON, "-t",
+                           f"tcp://127.0.0.1:{d.port}", "history", "--csv"],
+                           stdout=f, check=True, timeout=30)
+    finally:
+        d.stop()
+
+
+class Live(unittest.TestCase):
+    """Four boards watched at once (each its own gcmond), so the suite
+    waits FOR once."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="gcmon-diagnose-")
+        cls.html = os.path.join(cls.tmp, "report.html")
+        cls.csv = os.path.join(cls.tmp, "ring.csv")
+        jobs = {
+            "mmz": lambda: live("mmz-leak", "--json"),
+            "steady": lambda: live("steady"),
+            "gc": lambda: live("gc-leak", "--html", cls.html),
+            "page": lambda: history_csv("page-leak", cls.csv),
+        }
+        with ThreadPoolExecutor(len(jobs)) as pool:
+            futures = {k: pool.submit(f) for k, f in jobs.items()}
+            cls.result = {k: f.result() for k, f in futures.items()}
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def test_live_mmz_leak_is_found_and_exits_3(self):
-        p = self.live("mmz-leak", "--json")
+        p = self.result["mmz"]
         self.assertEqual(p.returncode, 3, p.stderr)
         doc = json.loads(p.stdout)
         self.assertEqual(findings(doc), ["sys_mmz.leak"])
@@ -105,31 +138,67 @@ class Diagnose(unittest.TestCase):
         self.assertGreater(doc["pools"]["sys_mmz"]["leak"]["bytes_per_min"], 0)
 
     def test_live_steady_is_healthy_and_exits_0(self):
-        p = self.live("steady")
+        p = self.result["steady"]
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         self.assertIn("healthy", p.stdout)
         self.assertNotIn("LEAK", p.stdout)
 
     def test_history_csv_page_leak_per_run(self):
-        d = scenario_daemon("page-leak")
-        try:
-            import time
-            time.sleep(2.5)
-            csv = os.path.join(self.tmp, "ring.csv")
-            with open(csv, "w") as f:
-                subprocess.run(clitest.PREFIX + [clitest.GCMON, "-t",
-                               f"tcp://127.0.0.1:{d.port}", "history",
-                               "--csv"], stdout=f, check=True, timeout=30)
-        finally:
-            d.stop()
         # A run is 2 s of the board's time: 0.25 s of ours at --speed 8.
-        p = clitest.run("diagnose", "--csv", csv, "--run-period", "250ms",
-                        "--json")
+        p = clitest.run("diagnose", "--csv", self.csv, "--run-period",
+                        "250ms", "--json")
         self.assertEqual(p.returncode, 3, p.stdout + p.stderr)
         doc = json.loads(p.stdout)
         self.assertEqual(findings(doc), ["sys_page.leak"])
         per_run = doc["pools"]["sys_page"]["leak"]["bytes_per_run"]
         self.assertTrue(256 * 1024 < per_run < 2048 * 1024, per_run)
+
+    def test_html_report_renders_in_chromium(self):
+        chromium = shutil.which("chromium")
+        if not chromium:
+            self.skipTest("chromium not installed (scripts/deps.sh)")
+        self.assertEqual(self.result["gc"].returncode, 3,
+                         self.result["gc"].stderr)
+        html = self.html
+        text = open(html, encoding="utf-8").read()
+        self.assertEqual(text.count("<svg"), 4)
+        for banned in ("<script", "http://", "https://", "src="):
+            self.assertNotIn(banned, text.replace(
+                'xmlns="http://www.w3.org/2000/svg"', ""))
+        png = os.path.join(self.tmp, "shot.png")
+        r = subprocess.run(
+            [chromium, "--headless", "--no-sandbox", "--disable-gpu",
+             "--disable-background-networking", "--disable-component-update",
+             "--disable-sync", "--no-first-run",
+             "--user-data-dir=" + os.path.join(self.tmp, "profile"),
+             "--enable-logging=stderr", "--v=0", "--window-size=1000,1500",
+             "--screenshot=" + png, "file://" + html],
+            capture_output=True, text=True, timeout=90)
+        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+        consoles = [l for l in r.stderr.splitlines() if "CONSOLE" in l]
+        self.assertEqual(consoles, [])
+        w, h, rows = read_png(png)
+        self.assertEqual((w, h), (1000, 1500))
+        # The gc chart (the first, top of the page): drawn series pixels.
+        top = rows[120:420]
+        red = sum(near(px, (0xc0, 0x39, 0x2b)) for row in top for px in row)
+        blue = sum(near(px, (0x24, 0x71, 0xa3)) for row in top for px in row)
+        green = sum(near(px, (0x1e, 0x84, 0x49)) for row in top for px in row)
+        self.assertGreater(red, 300)
+        self.assertGreater(blue, 300)
+        self.assertGreater(green, 150)
+        # The finding row is highlighted.
+        pink = sum(near(px, (0xfa, 0xdb, 0xd8), 6) for row in rows
+                   for px in row)
+        self.assertGreater(pink, 2000)
+
+
+class Offline(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="gcmon-diagnose-")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
     def test_gcmond_refuses_bad_scenario_flags(self):
         for args in (["--scenario", "nope"], ["--speed", "0"],
@@ -195,45 +264,6 @@ class Diagnose(unittest.TestCase):
         text = open(html, encoding="utf-8").read()
         self.assertIn("<polygon", text)  # the watermark band
         self.assertIn("<title>alarm 7</title>", text)
-
-    def test_html_report_renders_in_chromium(self):
-        chromium = shutil.which("chromium")
-        if not chromium:
-            self.skipTest("chromium not installed (scripts/deps.sh)")
-        html = os.path.join(self.tmp, "report.html")
-        p = self.live("gc-leak", "--html", html)
-        self.assertEqual(p.returncode, 3, p.stderr)
-        text = open(html, encoding="utf-8").read()
-        self.assertEqual(text.count("<svg"), 4)
-        for banned in ("<script", "http://", "https://", "src="):
-            self.assertNotIn(banned, text.replace(
-                'xmlns="http://www.w3.org/2000/svg"', ""))
-        png = os.path.join(self.tmp, "shot.png")
-        r = subprocess.run(
-            [chromium, "--headless", "--no-sandbox", "--disable-gpu",
-             "--disable-background-networking", "--disable-component-update",
-             "--disable-sync", "--no-first-run",
-             "--user-data-dir=" + os.path.join(self.tmp, "profile"),
-             "--enable-logging=stderr", "--v=0", "--window-size=1000,1500",
-             "--screenshot=" + png, "file://" + html],
-            capture_output=True, text=True, timeout=90)
-        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
-        consoles = [l for l in r.stderr.splitlines() if "CONSOLE" in l]
-        self.assertEqual(consoles, [])
-        w, h, rows = read_png(png)
-        self.assertEqual((w, h), (1000, 1500))
-        # The gc chart (the first, top of the page): drawn series pixels.
-        top = rows[120:420]
-        red = sum(near(px, (0xc0, 0x39, 0x2b)) for row in top for px in row)
-        blue = sum(near(px, (0x24, 0x71, 0xa3)) for row in top for px in row)
-        green = sum(near(px, (0x1e, 0x84, 0x49)) for row in top for px in row)
-        self.assertGreater(red, 300)
-        self.assertGreater(blue, 300)
-        self.assertGreater(green, 150)
-        # The finding row is highlighted.
-        pink = sum(near(px, (0xfa, 0xdb, 0xd8), 6) for row in rows
-                   for px in row)
-        self.assertGreater(pink, 2000)
 
 
 if __name__ == "__main__":
