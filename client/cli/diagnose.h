@@ -94,6 +94,7 @@ typedef struct dg_fit {
   size_t n;
   double slope, intercept; /* per second */
   double se;               /* standard error of the slope */
+  double resid_sd;         /* scatter of the points around the line */
   double lo, hi;           /* slope's confidence interval (DG_CONFIDENCE) */
 } dg_fit;
 

@@ -49,7 +49,8 @@ bool dg_fit_line(const double *x, const double *y, size_t n, dg_fit *out) {
     double e = y[i] - out->intercept - out->slope * x[i];
     sse += e * e;
   }
-  out->se = sqrt(sse / (double)(n - 2) / sxx);
+  out->resid_sd = sqrt(sse / (double)(n - 2));
+  out->se = out->resid_sd / sqrt(sxx);
   t = dg_t999(n - 2);
   out->lo = out->slope - t * out->se;
   out->hi = out->slope + t * out->se;

@@ -4,7 +4,8 @@
  * between two increments of the collection counter) for the gc heap, in
  * each of 5-30 equal time windows for the system pools - fitted by least
  * squares; a leak is a slope whose 99.9% lower confidence bound is above
- * both 0.05% of the pool a minute and 16 KiB over the series.
+ * 0.05% of the pool a minute and whose growth over the series (at that
+ * bound) is at least 16 KiB and at least the scatter of the baseline.
  * Fragmentation: at each cycle start (or window), index = 1 - largest/free;
  * a finding when free is flat (fitted change within 5%) and the index rose
  * by at least 0.10 or largest-free fell by at least 20% (lower bounds).
@@ -150,7 +151,10 @@ static void judge_leak(const dg_model *m, const dg_options *o, double total,
     if (last > first)
       l->per_run = f.slope * span / (last - first + 1);
   }
-  l->state = f.lo > 0 && f.lo * span >= LEAK_MIN_GROWTH && f.lo >= floor_rate
+  /* Growth (at its lower bound) must also clear the baseline's own scatter:
+   * a drift smaller than the noise is not worth a finding. */
+  l->state = f.lo > 0 && f.lo * span >= LEAK_MIN_GROWTH &&
+                     f.lo * span >= f.resid_sd && f.lo >= floor_rate
                  ? DG_FINDING
                  : DG_OK;
 }

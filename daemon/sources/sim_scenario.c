@@ -28,7 +28,7 @@
 #define FRAG_MAX_PM       900ull
 #define FRAG_MAX_HOLE     BLOCKS(2 * KIB)
 /* spikes: a spike starts at a step with probability 1/SPIKE_ODDS per pool. */
-#define SPIKE_ODDS        50ull
+#define SPIKE_ODDS        30ull
 
 static const char *const names[] = {
     "steady",        "gc-leak", "mmz-leak",    "page-leak",

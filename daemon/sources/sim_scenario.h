@@ -12,7 +12,7 @@
  *                  collection more of the free space is holes (largest free
  *                  block falls, free stays flat)
  *   spikes         2-8 MiB MMZ and 256-1024 KiB kernel-heap allocations held
- *                  for one 10 ms tick, about twice a second
+ *                  for one 10 ms tick, about three times a second
  *   pause-heavy    2.6-3 MiB of live objects and gc.collect() every 50 ms
  *                  frame (20 collections/s of ~2 ms each)
  *
