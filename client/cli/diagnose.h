@@ -50,7 +50,8 @@ typedef struct dg_alarm_span {
 
 typedef struct dg_model {
   size_t n, cap;
-  double *t;           /* seconds from the first row; restarts continue */
+  double *t;           /* seconds of device uptime; after a daemon restart
+                          the clock continues from the last row */
   double *collections; /* gc collection counter; NULL = unknown */
   double *run;         /* script run number; NULL = unknown */
   dg_pool pool[DG_POOLS];

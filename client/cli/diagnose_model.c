@@ -387,14 +387,21 @@ static int split_header(char *line, int *map, char *err, size_t errlen) {
   int n = 0;
   bool have_uptime = false;
 
-  for (char *tok = strtok(line, ",\r\n"); tok; tok = strtok(NULL, ",\r\n")) {
+  for (char *p = line;; n++) {
+    size_t len = strcspn(p, ",\r\n");
+    char end = p[len];
     if (n == CSV_COLUMNS_MAX) {
       snprintf(err, errlen, "line 1: more than %d columns", CSV_COLUMNS_MAX);
       return -1;
     }
-    map[n] = column_of(tok);
+    p[len] = '\0';
+    map[n] = column_of(p);
     have_uptime |= map[n] == C_UPTIME;
-    n++;
+    if (end != ',') {
+      n++;
+      break;
+    }
+    p += len + 1;
   }
   if (!have_uptime) {
     snprintf(err, errlen,
@@ -404,7 +411,15 @@ static int split_header(char *line, int *map, char *err, size_t errlen) {
   return n;
 }
 
-static int add_line(dg_model *m, char *line, const int *map, int ncols) {
+static bool has_event_column(const int *map, int ncols) {
+  for (int c = 0; c < ncols; c++)
+    if (map[c] == C_EVENT)
+      return true;
+  return false;
+}
+
+static int add_line(dg_model *m, char *line, const int *map, int ncols,
+                    bool has_event) {
   dg_row r;
   char kind;
   double pause, start, alarm, raised;
@@ -415,7 +430,7 @@ static int add_line(dg_model *m, char *line, const int *map, int ncols) {
   switch (kind) {
   case 's':
   case 0: /* a CSV without an event column is all samples */
-    if (kind == 0 && map[0] == C_EVENT) {
+    if (kind == 0 && has_event) {
       m->skipped_rows++;
       return 0;
     }
@@ -439,6 +454,7 @@ int dg_model_load_csv(dg_model *m, FILE *f, char *err, size_t errlen) {
   int map[CSV_COLUMNS_MAX];
   int ncols;
   size_t lineno = 1;
+  bool has_event;
 
   if (fgets(line, sizeof line, f) == NULL) {
     snprintf(err, errlen, "empty file");
@@ -447,12 +463,18 @@ int dg_model_load_csv(dg_model *m, FILE *f, char *err, size_t errlen) {
   ncols = split_header(line, map, err, errlen);
   if (ncols < 0)
     return GCMON_EPARSE;
+  has_event = has_event_column(map, ncols);
   while (fgets(line, sizeof line, f) != NULL) {
     int rc;
     lineno++;
+    if (strchr(line, '\n') == NULL && !feof(f)) {
+      snprintf(err, errlen, "line %zu: longer than %d bytes", lineno,
+               CSV_LINE_MAX - 1);
+      return GCMON_EPARSE;
+    }
     if (line[0] == '\n' || line[0] == '\0')
       continue;
-    rc = add_line(m, line, map, ncols);
+    rc = add_line(m, line, map, ncols, has_event);
     if (rc == GCMON_EPARSE) {
       snprintf(err, errlen, "line %zu: not a number where one belongs", lineno);
       return rc;

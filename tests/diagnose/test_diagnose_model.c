@@ -113,6 +113,29 @@ TEST(malformed_csv_names_the_line) {
   dg_model_free(&m);
   ASSERT_EQ(GCMON_EPARSE, load(&m, "", err, sizeof err));
   dg_model_free(&m);
+  {
+    char *big = malloc(10000);
+    ASSERT_TRUE(big != NULL);
+    strcpy(big, "uptime_us,gc.mem_alloc\n1,");
+    memset(big + strlen(big), '7', 6000);
+    strcpy(big + strlen("uptime_us,gc.mem_alloc\n1,") + 6000, "\n");
+    ASSERT_EQ(GCMON_EPARSE, load(&m, big, err, sizeof err));
+    ASSERT_TRUE(strstr(err, "line 2: longer") != NULL);
+    free(big);
+    dg_model_free(&m);
+  }
+}
+
+/* Empty header names keep their place: columns stay aligned. */
+TEST(empty_header_fields_keep_columns_aligned) {
+  dg_model m;
+  char err[160];
+
+  ASSERT_EQ(0, load(&m, "x,,uptime_us,,sys_heap.used\n9,9,1000000,9,42\n", err,
+                    sizeof err));
+  ASSERT_EQ(1, m.n);
+  ASSERT_TRUE(m.t[0] == 1.0 && m.pool[DG_SYS_HEAP].used[0] == 42);
+  dg_model_free(&m);
 }
 
 /* What protocol 1.1 adds: watermarks per sample, collection records with
@@ -188,5 +211,6 @@ TEST(insight_columns_feed_spikes_pauses_runs_and_alarms) {
   X(quantiles_by_selection)                                                    \
   X(record_csv_with_gap_and_restart_rows)                                      \
   X(malformed_csv_names_the_line)                                              \
+  X(empty_header_fields_keep_columns_aligned)                                  \
   X(insight_columns_feed_spikes_pauses_runs_and_alarms)
 #include "gcmon_test_main.h"
