@@ -63,12 +63,15 @@ static void add_point(const dg_model *m, const dg_pool *pl, points *pt,
                       size_t from, size_t to) {
   size_t k = pt->n, imin = SIZE_MAX;
   double lf = DG_NAN, fr = DG_NAN;
+  /* A pool whose samples carry no largest-free block may have it from
+   * its watermarks (the lowest over each interval). */
+  const double *largest = pl->largest ? pl->largest : pl->wm_min_largest;
 
   for (size_t i = from; i < to; i++) {
     if (!isnan(pl->used[i]) &&
         (imin == SIZE_MAX || pl->used[i] < pl->used[imin]))
       imin = i;
-    lf = fmax(lf, at(pl->largest, i)); /* fmax ignores a NaN */
+    lf = fmax(lf, at(largest, i)); /* fmax ignores a NaN */
     fr = fmax(fr, at(pl->free, i));
   }
   if (imin == SIZE_MAX)
@@ -78,7 +81,7 @@ static void add_point(const dg_model *m, const dg_pool *pl, points *pt,
   /* Just after a collection the heap is at its least fragmented: take the
    * first row of a cycle, the best of a window. */
   pt->free[k] = pt->cycles ? at(pl->free, from) : fr;
-  pt->largest[k] = pt->cycles ? at(pl->largest, from) : lf;
+  pt->largest[k] = pt->cycles ? at(largest, from) : lf;
   pt->n++;
 }
 

@@ -205,6 +205,30 @@ TEST(insight_columns_feed_spikes_pauses_runs_and_alarms) {
   dg_model_free(&m);
 }
 
+/* A system pool has no largest-free block in its samples; its watermarks'
+ * lowest largest-free falling while free stays flat is fragmentation. */
+TEST(watermark_largest_free_shows_system_pool_fragmentation) {
+  size_t cap = 1 << 16, n = 0;
+  char *csv = malloc(cap), err[160];
+  dg_model m;
+  dg_report r;
+
+  ASSERT_TRUE(csv != NULL);
+  n += (size_t)snprintf(csv, cap,
+                        "uptime_us,sys_page.total,sys_page.used,sys_page.free,"
+                        "watermarks.sys_page.min_largest_free\n");
+  for (int i = 0; i < 200; i++)
+    n += (size_t)snprintf(csv + n, cap - n, "%d,%d,%d,%d,%d\n",
+                          1000000 + i * 100000, 200 << 20, 100 << 20, 100 << 20,
+                          (64 << 20) - i * (256 << 10));
+  ASSERT_EQ(0, load(&m, csv, err, sizeof err));
+  free(csv);
+  dg_diagnose(&m, NULL, &r);
+  ASSERT_EQ(DG_FINDING, r.pool[DG_SYS_PAGE].frag.state);
+  ASSERT_EQ(DG_OK, r.pool[DG_SYS_PAGE].leak.state);
+  dg_model_free(&m);
+}
+
 #define GCMON_TESTS(X)                                                         \
   X(fit_of_an_exact_line_has_no_error)                                         \
   X(t_quantiles_and_bound_width)                                               \
@@ -212,5 +236,6 @@ TEST(insight_columns_feed_spikes_pauses_runs_and_alarms) {
   X(record_csv_with_gap_and_restart_rows)                                      \
   X(malformed_csv_names_the_line)                                              \
   X(empty_header_fields_keep_columns_aligned)                                  \
-  X(insight_columns_feed_spikes_pauses_runs_and_alarms)
+  X(insight_columns_feed_spikes_pauses_runs_and_alarms)                        \
+  X(watermark_largest_free_shows_system_pool_fragmentation)
 #include "gcmon_test_main.h"
