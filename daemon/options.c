@@ -6,6 +6,7 @@
 
 #include "agent.h"
 #include "gcmon_duration.h"
+#include "sim_scenario.h"
 #include "source.h"
 #include "tcp.h"
 #include "uart.h"
@@ -57,6 +58,9 @@ static void print_help(FILE *f) {
           "  --require-mac        refuse the token in clear: remote control "
           "only\n                       by challenge-response (protocol 1.1)\n"
           "  --seed N             sim: workload seed               [random]\n"
+          "  --scenario NAME      sim: steady, gc-leak, mmz-leak, page-leak,\n"
+          "                       fragmentation, spikes, pause-heavy [none]\n"
+          "  --speed N            sim: simulated seconds per second     [1]\n"
           "  --meminfo PATH       linux: meminfo file        [/proc/meminfo]\n"
           "  --misc-dev PATH      k230: misc device      [/dev/canmv_misc]\n"
           "  --media-mem PATH     k230: MMZ stats file   [/proc/media-mem]\n"
@@ -135,6 +139,8 @@ enum {
   OPT_TOKEN_FILE,
   OPT_REQUIRE_MAC,
   OPT_SEED,
+  OPT_SCENARIO,
+  OPT_SPEED,
   OPT_MEMINFO,
   OPT_MISC_DEV,
   OPT_MEDIA_MEM,
@@ -155,6 +161,8 @@ static const struct option long_options[] = {
     {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
     {"require-mac", no_argument, NULL, OPT_REQUIRE_MAC},
     {"seed", required_argument, NULL, OPT_SEED},
+    {"scenario", required_argument, NULL, OPT_SCENARIO},
+    {"speed", required_argument, NULL, OPT_SPEED},
     {"meminfo", required_argument, NULL, OPT_MEMINFO},
     {"misc-dev", required_argument, NULL, OPT_MISC_DEV},
     {"media-mem", required_argument, NULL, OPT_MEDIA_MEM},
@@ -182,6 +190,7 @@ gcmond_options_result gcmond_options_parse(gcmond_options *o, int argc,
       .max_sessions = GCMON_DEFAULT_MAX_SESSIONS,
       .queue_events = GCMON_DEFAULT_QUEUE_EVENTS,
       .run_file = RUN_FILE_DEFAULT,
+      .speed = 1,
   };
   opterr = 0;
   optind = 1;
@@ -244,6 +253,18 @@ gcmond_options_result gcmond_options_parse(gcmond_options *o, int argc,
       o->seed = v;
       o->seed_set = true;
       break;
+    case OPT_SCENARIO:
+      if (gcmon__sim_scenario_kind(optarg) <= 0)
+        return usage("unknown --scenario '%s' (steady, gc-leak, mmz-leak, "
+                     "page-leak, fragmentation, spikes, pause-heavy)",
+                     optarg);
+      o->scenario = optarg;
+      break;
+    case OPT_SPEED:
+      if (parse_u64(optarg, 1, 100000, &v))
+        return usage("--speed '%s': a factor, 1 to 100000", optarg);
+      o->speed = (uint32_t)v;
+      break;
     case OPT_MEMINFO:
       o->meminfo_path = optarg;
       break;
@@ -289,6 +310,8 @@ gcmond_options_result gcmond_options_parse(gcmond_options *o, int argc,
   if (o->require_mac && !o->token_file)
     return usage("%s", "--require-mac needs --token-file (the token the "
                        "challenge-response proves)");
+  if ((o->scenario || o->speed != 1) && strcmp(o->source, "sim") != 0)
+    return usage("%s", "--scenario and --speed are for --source sim");
   if (!o->listen && !o->uart)
     return usage("%s", "nothing to serve: --listen none needs --uart");
   return GCMOND_OPTIONS_RUN;
