@@ -133,6 +133,7 @@ int main(int argc, char **argv) {
 
   scfg.name = opt.source;
   scfg.seed = opt.seed_set ? opt.seed : random_u64();
+  scfg.workload = opt.workload;
   scfg.meminfo_path = opt.meminfo_path;
   scfg.misc_dev_path = opt.misc_dev_path;
   scfg.media_mem_path = opt.media_mem_path;
@@ -153,6 +154,7 @@ int main(int argc, char **argv) {
   cfg.agent.history_capacity = opt.history;
   cfg.agent.max_sessions = opt.max_sessions;
   cfg.agent.queue_events = opt.queue_events;
+  cfg.agent.max_lag_ms = opt.max_lag_ms;
   cfg.agent.run_id = random_u64();
   cfg.agent.daemon_name = "gcmond " GCMON_VERSION;
   cfg.agent.log = log_to_stderr;

@@ -39,6 +39,8 @@ static void print_help(FILE *f) {
           "  --queue N            events a slow client may lag     [%u]\n"
           "  --token-file FILE    control token for remote peers (mode 600)\n"
           "  --seed N             sim: workload seed               [random]\n"
+          "  --workload NAME      sim: default | heavy             [default]\n"
+          "  --max-lag MS         UART: live events at most this late [%u]\n"
           "  --meminfo PATH       linux: meminfo file        [/proc/meminfo]\n"
           "  --misc-dev PATH      k230: misc device      [/dev/canmv_misc]\n"
           "  --media-mem PATH     k230: MMZ stats file   [/proc/media-mem]\n"
@@ -49,7 +51,7 @@ static void print_help(FILE *f) {
           "  -h, --help           print this help and exit\n",
           GCMON_MIN_INTERVAL_MS, GCMON_DEFAULT_INTERVAL_MS,
           GCMON_DEFAULT_HISTORY, GCMON_DEFAULT_MAX_SESSIONS,
-          GCMON_DEFAULT_QUEUE_EVENTS);
+          GCMON_DEFAULT_QUEUE_EVENTS, GCMON_DEFAULT_MAX_LAG_MS);
 }
 
 static gcmond_options_result usage(const char *fmt, ...)
@@ -112,6 +114,8 @@ enum {
   OPT_QUEUE,
   OPT_TOKEN_FILE,
   OPT_SEED,
+  OPT_WORKLOAD,
+  OPT_MAX_LAG,
   OPT_MEMINFO,
   OPT_MISC_DEV,
   OPT_MEDIA_MEM,
@@ -129,6 +133,8 @@ static const struct option long_options[] = {
     {"queue", required_argument, NULL, OPT_QUEUE},
     {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
     {"seed", required_argument, NULL, OPT_SEED},
+    {"workload", required_argument, NULL, OPT_WORKLOAD},
+    {"max-lag", required_argument, NULL, OPT_MAX_LAG},
     {"meminfo", required_argument, NULL, OPT_MEMINFO},
     {"misc-dev", required_argument, NULL, OPT_MISC_DEV},
     {"media-mem", required_argument, NULL, OPT_MEDIA_MEM},
@@ -152,6 +158,7 @@ gcmond_options_result gcmond_options_parse(gcmond_options *o, int argc,
       .history = GCMON_DEFAULT_HISTORY,
       .max_sessions = GCMON_DEFAULT_MAX_SESSIONS,
       .queue_events = GCMON_DEFAULT_QUEUE_EVENTS,
+      .max_lag_ms = GCMON_DEFAULT_MAX_LAG_MS,
   };
   opterr = 0;
   optind = 1;
@@ -207,6 +214,16 @@ gcmond_options_result gcmond_options_parse(gcmond_options *o, int argc,
         return usage("--seed '%s': an unsigned integer", optarg);
       o->seed = v;
       o->seed_set = true;
+      break;
+    case OPT_WORKLOAD:
+      if (strcmp(optarg, "default") != 0 && strcmp(optarg, "heavy") != 0)
+        return usage("--workload '%s': default or heavy", optarg);
+      o->workload = optarg;
+      break;
+    case OPT_MAX_LAG:
+      if (parse_u64(optarg, 10, 3600u * 1000u, &v))
+        return usage("--max-lag '%s': milliseconds, 10 to 3600000", optarg);
+      o->max_lag_ms = (uint32_t)v;
       break;
     case OPT_MEMINFO:
       o->meminfo_path = optarg;

@@ -17,6 +17,8 @@ typedef struct gcmond_options {
   const char *token_file;
   uint64_t seed;
   bool seed_set;
+  const char *workload;  /* sim: NULL = default */
+  uint32_t max_lag_ms;   /* UART: bound on a live event's lateness */
   const char *meminfo_path;
   const char *misc_dev_path;
   const char *media_mem_path;

@@ -78,6 +78,7 @@ static void call_hello(gcmon_session *s, const gcmon_v1_Request *req,
   r->control = s->control;
   r->max_subscriptions = a->cfg.max_subscriptions;
   r->max_sessions = a->cfg.max_sessions;
+  gcmon__compact_hello(s, h, r);
   if (h->token.size > 0 && !s->control)
     gcmon__set_status(resp, gcmon_v1_Status_Code_OK,
                       "token not accepted: read-only session");
@@ -221,6 +222,7 @@ static void call_subscribe(gcmon_session *s, const gcmon_v1_Request *req,
     slot->catching_up = slot->next_seq < next;
     slot->replay_events = (next - slot->next_seq + every - 1) / every;
   }
+  gcmon__compact_subscribed(s, slot, sr);
   resp->which_result = gcmon_v1_Response_subscribed_tag;
   resp->result.subscribed.subscription = slot->id;
   resp->result.subscribed.interval_ms = every * min;
@@ -266,6 +268,10 @@ static void call_get_history(gcmon_session *s, const gcmon_v1_Request *req,
   r->oldest_seq = oldest;
   if (seq == 0)
     seq = 1;
+  if (hr->compact && s->compact) {
+    r->next_seq = gcmon__compact_history(s, seq, hr->max_count, r);
+    return;
+  }
   /* Samples go in while the whole Packet still fits one frame: nanopb's
    * worst case for four samples no longer does since MemInfo.peak_used
    * (gcmon_pb_limits.h); real values always let four in. */
@@ -300,6 +306,7 @@ static const call_row calls[] = {
     {gcmon_v1_Request_subscribe_tag, "subscribe", false, call_subscribe},
     {gcmon_v1_Request_unsubscribe_tag, "unsubscribe", false, call_unsubscribe},
     {gcmon_v1_Request_get_history_tag, "get_history", false, call_get_history},
+    {gcmon_v1_Request_keyframe_tag, "keyframe", false, gcmon__call_keyframe},
 };
 
 void gcmon__dispatch_request(gcmon_session *s, const gcmon_v1_Request *req,

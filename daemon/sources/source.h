@@ -77,6 +77,7 @@ typedef struct gcmon_source_config {
   const char *name; /* which source; NULL means "sim" */
   uint64_t seed;    /* sim: workload seed (same seed + same read times =
                        same readings) */
+  const char *workload; /* sim: "default" (NULL) or "heavy" */
   const char *meminfo_path;   /* linux: default /proc/meminfo */
   const char *misc_dev_path;  /* k230: default /dev/canmv_misc */
   const char *media_mem_path; /* k230: default /proc/media-mem */

@@ -17,6 +17,7 @@ typedef struct gcmon_mem_info {
   uint64_t total;
   uint64_t used;
   uint64_t free;
+  uint64_t peak_used; /* highest used since boot; 0 = unknown (1.1) */
 } gcmon_mem_info;
 
 /* MicroPython's gc heap. */
