@@ -348,10 +348,14 @@ int gcmon_compact_batch_add(const gcmon_compact_encoder *e,
 
   if (b->count > 0 && s->seq != b->first_seq + (uint64_t)b->count * e->stride)
     return GCMON_ENOSPC;
-  key_needed = !e->have_key || e->force_key ||
-               b->since_key >= e->keyframe_every || !sample_to_t(s, k, now);
-  if (b->count == 0 && !key_needed && s->seq <= e->key_sample.seq)
-    key_needed = true; /* the reference must come before the sample */
+  /* A batch opens with a keyframe when none was sent, one was asked for,
+   * or keyframe_every samples have gone since the last; any sample the
+   * current key cannot carry (units, pools present) needs one too. */
+  key_needed = !sample_to_t(s, k, now);
+  if (b->count == 0)
+    key_needed = key_needed || !e->have_key || e->force_key ||
+                 b->since_key >= e->keyframe_every ||
+                 s->seq <= e->key_sample.seq;
   if (key_needed && b->count > 0)
     return GCMON_ENOSPC;
 
