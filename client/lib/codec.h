@@ -10,6 +10,7 @@
 #define GCMON_CLIENT_CODEC_H
 
 #include "gcmon/client.h"
+#include "gcmon_compact.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -23,6 +24,8 @@ typedef struct gcmon__wire_request {
       const char *client;
       const uint8_t *token;
       size_t token_len;
+      bool compact;                /* ask for the compact stream (1.1) */
+      uint32_t compact_latency_ms; /* 0 = the daemon's default */
     } hello;
     int64_t threshold_bytes;
     bool enabled;
@@ -34,6 +37,7 @@ typedef struct gcmon__wire_request {
     struct {
       uint64_t from_seq;
       uint32_t max_count;
+      bool compact; /* answer with History.batch (1.1) */
     } history;
   } u;
 } gcmon__wire_request;
@@ -68,6 +72,12 @@ typedef struct gcmon__incoming {
   } u;                   /* response result, or the event's sample */
   uint32_t subscription; /* event */
   bool has_sample;       /* event: body was a sample */
+  /* A SampleBatch (1.1): an event's body, or a History's samples. */
+  bool has_batch;
+  uint64_t batch_first_seq;
+  uint32_t batch_count;
+  size_t batch_len;
+  uint8_t batch[GCMON_COMPACT_DATA_MAX];
 } gcmon__incoming;
 
 /* Encode r as one frame into out (cap >= GCMON_FRAME_WIRE_MAX). Returns the

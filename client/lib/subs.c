@@ -115,6 +115,8 @@ static void on_subscribed(gcmon__call *call, gcmon_reply *reply) {
   s->granted_ms = g->interval_ms;
   gcmon__liveness_event(c);
   s->expect_seq = g->first_seq;
+  gcmon_compact_decoder_init(&s->compact); /* a new stream: a new keyframe */
+  s->keyframe_asked = 0;
   finish_wait(s, 0);
   ev.type = GCMON_EVENT_SUBSCRIBED;
   ev.subscribed = *g;

@@ -294,11 +294,57 @@ TEST(compact_edge_values_round_trip) {
   free(all);
 }
 
+/* With GCMON_COMPACT_CORPUS set to a directory, writes the seed corpus of
+ * tests/fuzz/fuzz_compact_decoder: pairs of real batches (a keyframe batch
+ * and the delta batch after it) from each workload, in the target's input
+ * format. Otherwise does nothing. */
+static size_t put_uvarint(uint8_t *p, uint64_t v) {
+  size_t n = 0;
+  do {
+    p[n++] = (uint8_t)((v & 0x7F) | (v > 0x7F ? 0x80 : 0));
+    v >>= 7;
+  } while (v);
+  return n;
+}
+
+TEST(compact_write_fuzz_seeds) {
+  const char *dir = getenv("GCMON_COMPACT_CORPUS");
+  if (!dir)
+    return;
+  for (int kind = 0; kind < 3; kind++) {
+    gcmon_sample *all = collect((trace_kind)kind, 400);
+    gcmon_compact_encoder enc;
+    uint8_t buf[GCMON_COMPACT_DATA_MAX], out[2 * (GCMON_COMPACT_DATA_MAX + 24)];
+    size_t len = 0;
+    uint64_t seq = 1 + 200;
+    char path[512];
+    FILE *f;
+    gcmon_compact_encoder_init(&enc, 1, TRACE_PERIOD_US, 0);
+    for (int b = 0; b < 2; b++) {
+      gcmon_compact_batch batch;
+      seq = build(&enc, &batch, buf, all, 400, seq, b ? 30 : 8);
+      gcmon_compact_batch_commit(&enc, &batch);
+      len += put_uvarint(out + len, batch.first_seq);
+      len += put_uvarint(out + len, batch.count);
+      out[len++] = (uint8_t)(batch.len > 255 ? 255 : batch.len);
+      memcpy(out + len, buf, batch.len > 255 ? 255 : batch.len);
+      len += batch.len > 255 ? 255 : batch.len;
+    }
+    snprintf(path, sizeof path, "%s/%s-key-then-delta", dir, trace_names[kind]);
+    f = fopen(path, "wb");
+    ASSERT_TRUE(f != NULL);
+    ASSERT_EQ(len, fwrite(out, 1, len, f));
+    fclose(f);
+    free(all);
+  }
+}
+
 #define GCMON_TESTS(X)                                                         \
   X(compact_round_trip_100k_sim_default)                                       \
   X(compact_round_trip_100k_sim_heavy)                                         \
   X(compact_round_trip_100k_micropython)                                       \
   X(compact_lost_batches_named_exactly_then_resync)                            \
   X(compact_reconnect_with_from_seq_is_seamless)                               \
-  X(compact_edge_values_round_trip)
+  X(compact_edge_values_round_trip)                                            \
+  X(compact_write_fuzz_seeds)
 #include "gcmon_test_main.h"

@@ -415,7 +415,7 @@ TEST(media_mem_parser_takes_either_format_and_nothing_else) {
   };
 
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    gcmon_mem_info m = {7, 7, 7};
+    gcmon_mem_info m = {7, 7, 7, 0};
     int rc =
         gcmon__k230_parse_media_mem(cases[i].text, strlen(cases[i].text), &m);
     if (rc != cases[i].rc)
