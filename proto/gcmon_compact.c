@@ -257,6 +257,18 @@ void gcmon_compact_encoder_init(gcmon_compact_encoder *e, uint32_t stride,
     e->unit_cap[g] = GCMON_COMPACT_UNIT_CAP;
 }
 
+static void choose_key(const gcmon_compact_encoder *e, const gcmon_sample *s,
+                       gcmon_compact_key *k);
+
+void gcmon_compact_encoder_learn(gcmon_compact_encoder *e,
+                                 const gcmon_sample *s) {
+  gcmon_compact_key k;
+  choose_key(e, s, &k);
+  for (unsigned g = 0; g < GCMON_COMPACT_GROUPS; g++)
+    if ((k.presence >> g) & 1)
+      e->unit_cap[g] = k.units[g];
+}
+
 void gcmon_compact_encoder_force_key(gcmon_compact_encoder *e) {
   e->force_key = true;
 }

@@ -99,6 +99,13 @@ typedef struct gcmon_compact_decoder {
 void gcmon_compact_encoder_init(gcmon_compact_encoder *e, uint32_t stride,
                                 uint64_t period_us, uint32_t keyframe_every);
 
+/* Let s narrow the units later keyframes declare to what s needs, so that
+ * samples like it do not force a keyframe each (one sample's sizes may be
+ * multiples of a coarser unit by chance). Call with recent samples before
+ * the first batch. */
+void gcmon_compact_encoder_learn(gcmon_compact_encoder *e,
+                                 const gcmon_sample *s);
+
 /* The next batch opens with a keyframe (asked for, or after a gap). */
 void gcmon_compact_encoder_force_key(gcmon_compact_encoder *e);
 

@@ -109,6 +109,10 @@ void emit_info(writer *w, const gcmon_info *i) {
     w_u64(w, "max_subscriptions", i->max_subscriptions);
   if (i->max_sessions)
     w_u64(w, "max_sessions", i->max_sessions);
+  if (i->minor) {
+    w_u64(w, "minor", i->minor);
+    w_bool(w, "compact", i->compact);
+  }
   w->ops->end(w);
 }
 

@@ -50,6 +50,8 @@ static const label_row labels[] = {
     {"control", "control allowed", "control", 0},
     {"max_subscriptions", "max subscriptions", "max_subs", 0},
     {"max_sessions", "max sessions", "max_sessions", 0},
+    {"minor", "protocol minor", "minor", 0},
+    {"compact", "compact stream", "compact", 0},
     {"freed_bytes", "freed", "freed", 0},
     {"duration_us", "duration", "duration", 0},
     {"oldest_seq", "oldest retained seq", "oldest", 0},

@@ -15,6 +15,8 @@
 /* Bounds on what a client may ask for. */
 #define MAX_LATENCY_MS      10000u
 #define MAX_KEYFRAME_EVERY  4096u
+/* Samples whose sizes set a stream's units before its first keyframe. */
+#define LEARN_SAMPLES       64u
 
 void gcmon__compact_hello(gcmon_session *s, const gcmon_v1_HelloRequest *h,
                           gcmon_v1_HelloResponse *r) {
@@ -44,11 +46,20 @@ void gcmon__compact_hello(gcmon_session *s, const gcmon_v1_HelloRequest *h,
 
 void gcmon__compact_subscribed(gcmon_session *s, gcmon__subscription *sub,
                                const gcmon_v1_SubscribeRequest *sr) {
+  const gcmon__history *h = &s->agent->history;
   sub->compact = s->compact && !sr->watermarks;
-  if (sub->compact)
-    gcmon_compact_encoder_init(&sub->enc, sub->every,
-                               (uint64_t)s->agent->cfg.interval_ms * 1000u,
-                               s->compact_keyframe_every);
+  if (!sub->compact)
+    return;
+  gcmon_compact_encoder_init(&sub->enc, sub->every,
+                             (uint64_t)s->agent->cfg.interval_ms * 1000u,
+                             s->compact_keyframe_every);
+  /* Units from recent samples (see gcmon_compact_encoder_learn). */
+  for (uint64_t q = h->newest; q > 0 && q + LEARN_SAMPLES > h->newest; q--) {
+    const gcmon_sample *sample = gcmon__history_get(h, q);
+    if (!sample)
+      break;
+    gcmon_compact_encoder_learn(&sub->enc, sample);
+  }
 }
 
 void gcmon__call_keyframe(gcmon_session *s, const gcmon_v1_Request *req,
@@ -81,6 +92,9 @@ uint64_t gcmon__compact_history(gcmon_session *s, uint64_t seq,
   gcmon_compact_encoder_init(&enc, 1,
                              (uint64_t)s->agent->cfg.interval_ms * 1000u,
                              UINT32_MAX);
+  for (uint64_t q = seq; q < seq + LEARN_SAMPLES; q++)
+    if ((sample = gcmon__history_get(h, q)) != NULL)
+      gcmon_compact_encoder_learn(&enc, sample);
   gcmon_compact_batch_begin(&enc, &b, r->batch.data.bytes,
                             sizeof r->batch.data.bytes);
   while ((max_count == 0 || b.count < max_count) &&
