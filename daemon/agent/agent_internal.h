@@ -41,6 +41,8 @@ struct gcmon_session {
   void *data;
   uint32_t link_bytes_per_s;                 /* 0 = no time bound */
   size_t (*link_backlog)(gcmon_session *s); /* may be NULL */
+  uint64_t link_est_bytes; /* written, not yet on the wire at link speed */
+  uint64_t link_est_us;    /* agent clock of that estimate */
 
   /* The compact stream, when hello asked for it (compact.c). */
   bool compact;
@@ -135,6 +137,8 @@ uint64_t gcmon__compact_extra_lag(const gcmon_session *s,
 uint64_t gcmon__lag_oldest_allowed(gcmon_session *s);
 /* False while the link already holds as many bytes as the bound allows. */
 bool gcmon__lag_may_fill(gcmon_session *s);
+/* n bytes were handed to the transport. */
+void gcmon__lag_sent(gcmon_session *s, size_t n);
 /* The longest compact latency a session may be granted. */
 uint32_t gcmon__lag_latency_cap_ms(const gcmon_session *s);
 

@@ -13,16 +13,44 @@
  *     no longer arrive within max_lag_ms: one older than max_lag_ms less
  *     the time the bytes already queued will take.
  *
- * So a sample reaches the wire at most max_lag_ms after it was taken. */
+ * So a sample reaches the wire at most max_lag_ms after it was taken.
+ *
+ * What the device still holds is the larger of what the transport reports
+ * (TIOCOUTQ) and an estimate from the link's speed: bytes handed over,
+ * less what the line has carried since at bytes_per_s. The estimate is
+ * what works where the driver does not say (a pty answers TIOCOUTQ with 0
+ * while its buffer holds seconds of data). */
 #include "agent_internal.h"
 
 static uint32_t max_lag_ms(const gcmon_agent *a) {
   return a->cfg.max_lag_ms ? a->cfg.max_lag_ms : GCMON_DEFAULT_MAX_LAG_MS;
 }
 
+/* The estimate, drained to now. */
+static uint64_t estimate(gcmon_session *s) {
+  gcmon_agent *a = s->agent;
+  uint64_t now = a->cfg.now_us(a->cfg.clock_data);
+  uint64_t carried;
+  if (now > s->link_est_us) {
+    carried = (now - s->link_est_us) * s->link_bytes_per_s / 1000000u;
+    if (carried > 0 || s->link_est_bytes == 0) {
+      s->link_est_bytes =
+          carried >= s->link_est_bytes ? 0 : s->link_est_bytes - carried;
+      s->link_est_us = now;
+    }
+  }
+  return s->link_est_bytes;
+}
+
+void gcmon__lag_sent(gcmon_session *s, size_t n) {
+  if (s->link_bytes_per_s)
+    s->link_est_bytes = estimate(s) + n;
+}
+
 static uint64_t backlog_bytes(gcmon_session *s) {
-  return (uint64_t)(s->out_tail - s->out_head) +
-         (s->link_backlog ? s->link_backlog(s) : 0);
+  uint64_t driver = s->link_backlog ? s->link_backlog(s) : 0;
+  uint64_t est = estimate(s);
+  return (uint64_t)(s->out_tail - s->out_head) + (driver > est ? driver : est);
 }
 
 uint64_t gcmon__lag_oldest_allowed(gcmon_session *s) {

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -119,9 +120,30 @@ static void on_conn_end(gcmon__conn *c, int status) {
   uv_close((uv_handle_t *)&u->pipe, on_closed);
 }
 
+/* Bytes written to the device that have not left it yet (the driver's
+ * output queue), so the agent can bound how late a live event arrives
+ * (daemon/agent/lag.c). 0 where TIOCOUTQ does not exist. */
+static size_t driver_backlog(gcmon_session *s) {
+  gcmon__conn *c = gcmon_session_data(s);
+  uv_os_fd_t fd;
+  int queued = 0;
+#ifdef TIOCOUTQ
+  if (uv_fileno((const uv_handle_t *)c->stream, &fd) == 0 &&
+      ioctl(fd, TIOCOUTQ, &queued) == 0 && queued > 0)
+    return (size_t)queued;
+#else
+  (void)c;
+  (void)fd;
+#endif
+  return 0;
+}
+
 /* Open the device and start a session on it: 0, -errno, ATTACH_NO_SLOT. */
 static int attach(gcmon_uart *u) {
-  gcmon_session_config how = {.trusted = true, .uart = true};
+  gcmon_session_config how = {.trusted = true,
+                              .uart = true,
+                              .link_bytes_per_s = u->baud / 10u, /* 8N1 */
+                              .link_backlog = driver_backlog};
   char peer[300];
   int fd = open_raw(u->path, u->baud);
   if (fd < 0)
