@@ -50,7 +50,8 @@ def v1_history(c, first, last):
         if not h.samples:
             break
         for s in h.samples:
-            out[s.seq] = s
+            if s.seq <= last:
+                out[s.seq] = s
         nxt = h.next_seq
     return out
 
