@@ -172,6 +172,35 @@ class CompactStream(unittest.TestCase):
         self.assertEqual(sub.subscribed.subscription, p.event.subscription)
 
 
+class WorkedExample(unittest.TestCase):
+    """docs/protocol.md's example decodes to the samples it describes."""
+
+    def test_spec_example(self):
+        data = bytes.fromhex(
+            "00030190 4e0506 80b6dc05 d6dc03 aa9b0c aa9b0c 8d8b09 03 f3f416"
+            "0101 00 808020 8080808002 070e100f 211168".replace(" ", ""))
+        state = {}
+        got = compactwire.decode(state, 1000, 3, data)
+        got += compactwire.decode(state, 1003, 1, bytes.fromhex("032702121168"))
+        want = [(1000, 12000000, 976224, 3201696, 9528128),
+                (1001, 12010007, 976480, 3201440, 9528128),
+                (1002, 12019998, 976480, 3201440, 9531456),
+                (1003, 12030001, 976512, 3201408, 9531456)]
+        for s, (seq, up, alloc, largest, used) in zip(got, want):
+            self.assertEqual((seq, up, alloc, largest, largest, used,
+                              33554432 - used),
+                             (s.seq, s.uptime_us, s.gc.mem_alloc,
+                              s.gc.largest_free, s.gc.mem_free,
+                              s.sys_heap.used, s.sys_heap.free))
+            self.assertEqual((-1, True, 3, 536870912, 33554432, 0),
+                             (s.gc.threshold, s.gc.enabled, s.gc.collections,
+                              s.sys_total, s.sys_heap.total,
+                              s.sys_heap.peak_used))
+            self.assertFalse(s.HasField("sys_page") or s.HasField("sys_mmz"))
+        with self.assertRaises(compactwire.KeyframeMissing):
+            compactwire.decode({}, 1003, 1, bytes.fromhex("032702121168"))
+
+
 @unittest.skipUnless(GCMON, "GCMON (the CLI) not given")
 class CompactCli(unittest.TestCase):
     def test_history_over_serial_same_rows_compact_or_not(self):

@@ -49,7 +49,8 @@ static void expect_same(const gcmon_sample *want_raw, const gcmon_sample *got) {
 /* ---- a sender and a receiver over a lossy "link" ---------------------- */
 
 typedef struct {
-  const gcmon_sample *all; /* all[seq - 1] */
+  const gcmon_sample *all; /* all[seq - first] */
+  uint64_t first;          /* 0 means 1 */
   uint64_t decoded;
   uint64_t expect;         /* next seq due */
   uint64_t reported_lost;  /* seqs named in gaps */
@@ -66,7 +67,7 @@ static void on_sample(void *ctx, const gcmon_sample *s) {
   }
   if (s->seq > r->expect)
     r->gaps++;
-  expect_same(&r->all[s->seq - 1], s);
+  expect_same(&r->all[s->seq - (r->first ? r->first : 1)], s);
   r->expect = s->seq + 1;
   r->decoded++;
 }
@@ -294,6 +295,64 @@ TEST(compact_edge_values_round_trip) {
   free(all);
 }
 
+/* docs/protocol.md's worked example, byte for byte. */
+static void example_sample(gcmon_sample *s, uint64_t seq, uint64_t up,
+                           int64_t alloc, int64_t largest, uint64_t heap_used) {
+  memset(s, 0, sizeof *s);
+  s->seq = seq;
+  s->uptime_us = up;
+  s->has_gc = true;
+  s->gc.mem_alloc = alloc;
+  s->gc.mem_free = largest;
+  s->gc.threshold = -1;
+  s->gc.enabled = true;
+  s->gc.collections = 3;
+  s->gc.largest_free = largest;
+  s->sys_total = 536870912;
+  s->has_sys_heap = true;
+  s->sys_heap.total = 33554432;
+  s->sys_heap.used = heap_used;
+  s->sys_heap.free = 33554432 - heap_used;
+}
+
+TEST(compact_worked_example_of_the_spec) {
+  static const uint8_t batch1[] = {
+      0x00, 0x03, 0x01, 0x90, 0x4e, 0x05, 0x06, 0x80, 0xb6, 0xdc, 0x05, 0xd6,
+      0xdc, 0x03, 0xaa, 0x9b, 0x0c, 0xaa, 0x9b, 0x0c, 0x8d, 0x8b, 0x09, 0x03,
+      0xf3, 0xf4, 0x16, 0x01, 0x01, 0x00, 0x80, 0x80, 0x20, 0x80, 0x80, 0x80,
+      0x80, 0x02, 0x07, 0x0e, 0x10, 0x0f, 0x21, 0x11, 0x68};
+  static const uint8_t batch2[] = {0x03, 0x27, 0x02, 0x12, 0x11, 0x68};
+  gcmon_sample all[4];
+  static uint8_t lost[1010];
+  receiver r = {.all = all, .first = 1000, .expect = 1000, .lost_mark = lost};
+  gcmon_compact_encoder enc;
+  gcmon_compact_decoder dec;
+  gcmon_compact_batch b;
+  uint8_t buf[GCMON_COMPACT_DATA_MAX];
+
+  example_sample(&all[0], 1000, 12000000, 976224, 3201696, 9528128);
+  example_sample(&all[1], 1001, 12010007, 976480, 3201440, 9528128);
+  example_sample(&all[2], 1002, 12019998, 976480, 3201440, 9531456);
+  example_sample(&all[3], 1003, 12030001, 976512, 3201408, 9531456);
+  gcmon_compact_encoder_init(&enc, 1, 10000, 64);
+  gcmon_compact_decoder_init(&dec);
+  gcmon_compact_batch_begin(&enc, &b, buf, sizeof buf);
+  for (int i = 0; i < 3; i++)
+    ASSERT_EQ(0, gcmon_compact_batch_add(&enc, &b, &all[i]));
+  ASSERT_EQ(sizeof batch1, b.len);
+  ASSERT_EQ(0, memcmp(batch1, buf, sizeof batch1));
+  gcmon_compact_batch_commit(&enc, &b);
+  ASSERT_EQ(3, gcmon_compact_decode(&dec, 1000, 3, batch1, sizeof batch1,
+                                    on_sample, &r));
+  gcmon_compact_batch_begin(&enc, &b, buf, sizeof buf);
+  ASSERT_EQ(0, gcmon_compact_batch_add(&enc, &b, &all[3]));
+  ASSERT_EQ(sizeof batch2, b.len);
+  ASSERT_EQ(0, memcmp(batch2, buf, sizeof batch2));
+  ASSERT_EQ(1, gcmon_compact_decode(&dec, 1003, 1, batch2, sizeof batch2,
+                                    on_sample, &r));
+  ASSERT_EQ_U64(4, r.decoded);
+}
+
 /* With GCMON_COMPACT_CORPUS set to a directory, writes the seed corpus of
  * tests/fuzz/fuzz_compact_decoder: pairs of real batches (a keyframe batch
  * and the delta batch after it) from each workload, in the target's input
@@ -346,5 +405,6 @@ TEST(compact_write_fuzz_seeds) {
   X(compact_lost_batches_named_exactly_then_resync)                            \
   X(compact_reconnect_with_from_seq_is_seamless)                               \
   X(compact_edge_values_round_trip)                                            \
+  X(compact_worked_example_of_the_spec)                                        \
   X(compact_write_fuzz_seeds)
 #include "gcmon_test_main.h"
