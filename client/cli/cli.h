@@ -92,7 +92,7 @@ void cli_error(const cli_ctx *x, const char *fmt, ...)
 /* A writer for x->format on out; stream: records arrive one by one. */
 writer *cli_writer(const cli_ctx *x, FILE *out, bool stream);
 
-/* emit.c: the protocol's structs through a writer, with PROTOCOL.md's
+/* emit.c: the protocol's structs through a writer, with docs/protocol.md's
  * field names. */
 void emit_sample_fields(writer *w, const gcmon_sample *s);
 void emit_sample(writer *w, const gcmon_sample *s);

@@ -1,4 +1,4 @@
-/* The protocol's structures as writer records, with PROTOCOL.md's field
+/* The protocol's structures as writer records, with docs/protocol.md's field
  * names and nesting (Sample, GcInfo, MemInfo, HelloResponse, ...), so the
  * JSON and CSV outputs are the wire contract spelled as text. Absent
  * optional groups (no gc heap, unknown sys_*) are left out. */

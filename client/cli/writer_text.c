@@ -6,7 +6,7 @@
  *     are table rows under one header line.
  * A row whose "event" field is not "sample" (a gap, a restart) is printed
  * as a marked note line instead of a row. The labels live in one table
- * here, keyed by PROTOCOL.md field paths. */
+ * here, keyed by docs/protocol.md field paths. */
 #include "units.h"
 #include "writer.h"
 

@@ -10,8 +10,8 @@
  * An event that skips seqs (a frame the line damaged, a cut that did not
  * hang up, or the daemon's queue for a slow reader overflowing) does not
  * give them up: the stream is resubscribed in place from the first missing
- * seq, so the daemon replays what its history still holds (PROTOCOL.md
- * section 3) and the caller's run stays contiguous. Only when
+ * seq, so the daemon replays what its history still holds
+ * (docs/protocol.md) and the caller's run stays contiguous. Only when
  * Subscribed.first_seq is beyond the from_seq asked for does a GAP event
  * name the seqs that will never come. Duplicates (seq not above the last
  * delivered) are dropped, so the caller's seq run only ever increases.

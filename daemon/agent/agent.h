@@ -2,8 +2,9 @@
  * receives and the bytes it sends, with no I/O of its own.
  *
  * It owns the sessions (hello first, control permission, pipelined requests
- * answered in order), the dispatch of every PROTOCOL.md call, subscriptions,
- * the history ring the sampler fills, and each session's bounded output.
+ * answered in order), the dispatch of every call of docs/protocol.md,
+ * subscriptions, the history ring the sampler fills, and each session's
+ * bounded output.
  * Transports (TCP, UART, a test's memory buffer) and the sampler (a libuv
  * timer, or a test calling gcmon_agent_tick) are thin adapters around it:
  *

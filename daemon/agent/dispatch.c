@@ -1,4 +1,4 @@
-/* Request dispatch: one row per PROTOCOL.md call, with the session rules
+/* Request dispatch: one row per docs/protocol.md call, with the session rules
  * (hello first, control permission) checked from the row, not re-coded in
  * each handler. Handlers fill the Response's result; a handler's status is
  * set with gcmon__set_status and a failed call carries no result. */

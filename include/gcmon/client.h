@@ -255,7 +255,7 @@ typedef enum gcmon_call {
   GCMON_CALL_KEYFRAME /* 1.1; issued by the client itself after a loss */
 } gcmon_call;
 
-/* Name of a call as in PROTOCOL.md ("get_sample"). */
+/* Name of a call as in docs/protocol.md ("get_sample"). */
 GCMON_EXPORT const char *gcmon_call_name(gcmon_call call);
 
 /* One request. hello, subscribe and unsubscribe are issued by the client
