@@ -18,8 +18,9 @@
  * When the daemon granted the compact stream, answers carry one
  * self-contained SampleBatch (a keyframe, then deltas) instead of four
  * full samples: tens of samples per frame. The first answer (as many as
- * fit) sets the step; later requests ask for max_count = 7/8 of it, so
- * nearly every answer holds exactly what the pipeline assumed. */
+ * fit) sets the step; later requests ask for max_count = half of it, so
+ * that nearly every answer holds exactly what the pipeline assumed even
+ * when later samples change more (and encode longer) than the first. */
 #define _POSIX_C_SOURCE 200809L /* libuv's headers need POSIX types */
 #include "client_internal.h"
 
@@ -115,8 +116,8 @@ static void process(fetch *f, const tag *t, const gcmon_history *h,
   if (!f->learned) {
     f->learned = true;
     f->step = count ? count : 1;
-    if (in && f->step > 8)
-      f->step = f->step * 7 / 8;
+    if (in && f->step > 1)
+      f->step /= 2; /* samples vary in size: leave room */
     f->next_req = h->next_seq;
     if (h->count && !in) {
       f->estimated = true;

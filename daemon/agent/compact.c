@@ -17,6 +17,8 @@
 #define MAX_KEYFRAME_EVERY  4096u
 /* Samples whose sizes set a stream's units before its first keyframe. */
 #define LEARN_SAMPLES       64u
+/* Samples one compact history answer can hold at most (1 byte each). */
+#define HISTORY_LEARN       GCMON_COMPACT_DATA_MAX
 
 void gcmon__compact_hello(gcmon_session *s, const gcmon_v1_HelloRequest *h,
                           gcmon_v1_HelloResponse *r) {
@@ -92,9 +94,14 @@ uint64_t gcmon__compact_history(gcmon_session *s, uint64_t seq,
   gcmon_compact_encoder_init(&enc, 1,
                              (uint64_t)s->agent->cfg.interval_ms * 1000u,
                              UINT32_MAX);
-  for (uint64_t q = seq; q < seq + LEARN_SAMPLES; q++)
-    if ((sample = gcmon__history_get(h, q)) != NULL)
-      gcmon_compact_encoder_learn(&enc, sample);
+  /* Units every sample that may go in allow: a batch cut short by a
+   * sample that needs a finer unit would break the client's pipeline. */
+  for (uint64_t q = seq; q < seq + (max_count ? max_count : HISTORY_LEARN);
+       q++) {
+    if ((sample = gcmon__history_get(h, q)) == NULL)
+      break;
+    gcmon_compact_encoder_learn(&enc, sample);
+  }
   gcmon_compact_batch_begin(&enc, &b, r->batch.data.bytes,
                             sizeof r->batch.data.bytes);
   while ((max_count == 0 || b.count < max_count) &&
