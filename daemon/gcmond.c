@@ -156,6 +156,7 @@ int main(int argc, char **argv) {
   cfg.agent.queue_events = opt.queue_events;
   cfg.agent.max_lag_ms = opt.max_lag_ms;
   cfg.agent.run_id = random_u64();
+  cfg.agent.require_mac = opt.require_mac;
   cfg.agent.daemon_name = "gcmond " GCMON_VERSION;
   cfg.agent.log = log_to_stderr;
   cfg.agent.log_data = &log;

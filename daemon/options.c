@@ -5,6 +5,7 @@
 #include "options.h"
 
 #include "agent.h"
+#include "gcmon_duration.h"
 #include "source.h"
 #include "tcp.h"
 #include "uart.h"
@@ -33,11 +34,13 @@ static void print_help(FILE *f) {
           "[0.0.0.0:7230]\n"
           "  --uart DEV           also serve on this serial device [off]\n"
           "  --baud N             UART speed                       [115200]\n"
-          "  --interval MS        sampling period, >= %u            [%u]\n"
+          "  --interval DUR       sampling period, >= %u ms  [%u ms]\n"
           "  --history N          samples kept in history          [%u]\n"
           "  --max-sessions N     clients at once, UART included   [%u]\n"
           "  --queue N            events a slow client may lag     [%u]\n"
           "  --token-file FILE    control token for remote peers (mode 600)\n"
+          "  --require-mac        refuse the token in clear: remote control "
+          "only\n                       by challenge-response (protocol 1.1)\n"
           "  --seed N             sim: workload seed               [random]\n"
           "  --workload NAME      sim: default | heavy             [default]\n"
           "  --max-lag MS         UART: live events at most this late [%u]\n"
@@ -113,6 +116,7 @@ enum {
   OPT_MAX_SESSIONS,
   OPT_QUEUE,
   OPT_TOKEN_FILE,
+  OPT_REQUIRE_MAC,
   OPT_SEED,
   OPT_WORKLOAD,
   OPT_MAX_LAG,
@@ -132,6 +136,7 @@ static const struct option long_options[] = {
     {"max-sessions", required_argument, NULL, OPT_MAX_SESSIONS},
     {"queue", required_argument, NULL, OPT_QUEUE},
     {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
+    {"require-mac", no_argument, NULL, OPT_REQUIRE_MAC},
     {"seed", required_argument, NULL, OPT_SEED},
     {"workload", required_argument, NULL, OPT_WORKLOAD},
     {"max-lag", required_argument, NULL, OPT_MAX_LAG},
@@ -148,6 +153,7 @@ static const struct option long_options[] = {
 gcmond_options_result gcmond_options_parse(gcmond_options *o, int argc,
                                            char **argv) {
   uint64_t v;
+  uint32_t ms;
   int c;
 
   *o = (gcmond_options){
@@ -186,10 +192,12 @@ gcmond_options_result gcmond_options_parse(gcmond_options *o, int argc,
       o->baud = (unsigned)v;
       break;
     case OPT_INTERVAL:
-      if (parse_u64(optarg, GCMON_MIN_INTERVAL_MS,
-                    GCMON_MAX_SUBSCRIPTION_INTERVAL_MS, &v))
-        return usage("--interval '%s': milliseconds, at least 10", optarg);
-      o->interval_ms = (uint32_t)v;
+      if (gcmon_parse_duration_ms(optarg, &ms) != 0 ||
+          ms < GCMON_MIN_INTERVAL_MS || ms > GCMON_MAX_SUBSCRIPTION_INTERVAL_MS)
+        return usage("--interval '%s': a duration of at least %u ms (250, "
+                     "250ms, 1s)",
+                     optarg, GCMON_MIN_INTERVAL_MS);
+      o->interval_ms = ms;
       break;
     case OPT_HISTORY:
       if (parse_u64(optarg, 1, 10u * 1000u * 1000u, &v))
@@ -208,6 +216,9 @@ gcmond_options_result gcmond_options_parse(gcmond_options *o, int argc,
       break;
     case OPT_TOKEN_FILE:
       o->token_file = optarg;
+      break;
+    case OPT_REQUIRE_MAC:
+      o->require_mac = true;
       break;
     case OPT_SEED:
       if (parse_u64(optarg, 0, UINT64_MAX, &v))
@@ -255,6 +266,9 @@ gcmond_options_result gcmond_options_parse(gcmond_options *o, int argc,
   }
   if (optind < argc)
     return usage("unexpected argument '%s'", argv[optind]);
+  if (o->require_mac && !o->token_file)
+    return usage("%s", "--require-mac needs --token-file (the token the "
+                       "challenge-response proves)");
   if (!o->listen && !o->uart)
     return usage("%s", "nothing to serve: --listen none needs --uart");
   return GCMOND_OPTIONS_RUN;

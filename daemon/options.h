@@ -15,6 +15,7 @@ typedef struct gcmond_options {
   uint32_t max_sessions;
   uint32_t queue_events;
   const char *token_file;
+  bool require_mac; /* refuse the cleartext token: challenge-response only */
   uint64_t seed;
   bool seed_set;
   const char *workload;  /* sim: NULL = default */

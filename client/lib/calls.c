@@ -26,8 +26,6 @@ const char *gcmon_call_name(gcmon_call call) {
     return "unsubscribe";
   case GCMON_CALL_GET_HISTORY:
     return "get_history";
-  case GCMON_CALL_KEYFRAME:
-    return "keyframe";
   }
   return "unknown";
 }

@@ -37,6 +37,7 @@ static int copy_options(gcmon_client *c, const gcmon_client_options *o) {
   c->compact_opt = o->compact;
   c->compact_latency_ms = o->compact_latency_ms;
   c->reconnect = o->reconnect;
+  c->require_mac = o->require_mac;
   c->on_state = o->on_state;
   c->data = o->data;
   return 0;

@@ -47,7 +47,7 @@ static void ask_keyframe(gcmon_client *c, gcmon_subscription *s) {
   gcmon__call *call;
   if (c->state != GCMON_STATE_READY || s->keyframe_asked == s->daemon_id)
     return; /* once per stream until a keyframe arrives */
-  call = gcmon__call_new(c, GCMON_CALL_KEYFRAME, 0, on_keyframe_done, NULL);
+  call = gcmon__call_new(c, GCMON__CALL_KEYFRAME, 0, on_keyframe_done, NULL);
   if (!call)
     return;
   call->req.u.subscription = s->daemon_id;

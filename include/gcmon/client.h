@@ -173,6 +173,11 @@ typedef struct gcmon_client_options {
   unsigned backoff_max_ms; /* delay cap (doubling); 0 = 5000 */
   gcmon_state_cb on_state; /* may be NULL */
   void *data;              /* yours; see gcmon_client_data() */
+  /* Never send the token in clear: it is only ever proved by
+   * challenge-response (a daemon that speaks protocol 1.1). A v1 daemon
+   * then gives a read-only session. Without it, a v1 daemon is sent the
+   * token in hello, as v1 clients do; a 1.1 daemon never is. */
+  bool require_mac;
   /* The compact sample stream (protocol 1.1; docs/protocol.md): samples
    * travel as keyframes and small deltas, several per frame, and are
    * decoded back into the same gcmon_sample structs, bit for bit.
@@ -251,8 +256,7 @@ typedef enum gcmon_call {
   GCMON_CALL_SET_ENABLED,
   GCMON_CALL_SUBSCRIBE,
   GCMON_CALL_UNSUBSCRIBE,
-  GCMON_CALL_GET_HISTORY,
-  GCMON_CALL_KEYFRAME /* 1.1; issued by the client itself after a loss */
+  GCMON_CALL_GET_HISTORY
 } gcmon_call;
 
 /* Name of a call as in docs/protocol.md ("get_sample"). */
