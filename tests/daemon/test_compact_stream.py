@@ -233,6 +233,18 @@ class CompactCli(unittest.TestCase):
                 capture_output=True, text=True, timeout=30, check=True)
             self.assertTrue(json.loads(info.stdout)["compact"])
 
+    def test_tcp_asks_only_when_told(self):
+        d = w.Daemon(GCMOND, "--interval", "100", prefix=PREFIX)
+        self.addCleanup(d.stop)
+        for opt, want in (("", False), ("?compact=1", True),
+                          ("?compact=0", False)):
+            out = subprocess.run(
+                PREFIX + [GCMON, "-t", f"tcp://127.0.0.1:{d.port}{opt}",
+                          "info", "--json"],
+                capture_output=True, text=True, timeout=30, check=True)
+            self.assertEqual(want, json.loads(out.stdout).get("compact",
+                                                              False), opt)
+
 
 if __name__ == "__main__":
     GCMOND, PREFIX = w.daemon_command_from_env()
