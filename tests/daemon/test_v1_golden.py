@@ -3,10 +3,13 @@
 tests/daemon/golden/v1_session.bin is what the agent sent to a client whose
 hello carried no 1.1 field, recorded from the v1 code before protocol 1.1
 (v1_session.c says how). This test runs the same script on today's agent and
-requires the same bytes, then decodes every frame with a decoder that protoc
-generates here from the v1 schema (golden/gcmon_v1.proto, the schema as it
-was), field by field: every Packet must parse, carry no field v1 does not
-know, and print the same as the recording's text (golden/v1_session.txt).
+requires the same frames, then decodes every frame with a decoder that
+protoc generates here from the v1 schema (golden/gcmon_v1.proto, the schema
+as it was), field by field: every Packet must parse and print the same as
+the recording's text (golden/v1_session.txt). A frame may differ from the
+recording only by fields v1 does not know (new optional fields, such as
+MemInfo.peak_used from a source that reports it), which v1 decoders skip:
+without them it must be the recorded bytes.
 
 Usage: test_v1_golden.py --session BIN --protoc PROTOC [--record]
 """
