@@ -89,6 +89,8 @@ uint64_t gcmon__compact_history(gcmon_session *s, uint64_t seq,
   gcmon_compact_encoder enc;
   gcmon_compact_batch b;
   const gcmon_sample *sample;
+  uint32_t span = max_count && max_count < HISTORY_LEARN ? max_count
+                                                         : HISTORY_LEARN;
 
   /* One self-contained batch: it opens with a keyframe, and no other. */
   gcmon_compact_encoder_init(&enc, 1,
@@ -96,8 +98,7 @@ uint64_t gcmon__compact_history(gcmon_session *s, uint64_t seq,
                              UINT32_MAX);
   /* Units every sample that may go in allow: a batch cut short by a
    * sample that needs a finer unit would break the client's pipeline. */
-  for (uint64_t q = seq; q < seq + (max_count ? max_count : HISTORY_LEARN);
-       q++) {
+  for (uint64_t q = seq; q < seq + span; q++) {
     if ((sample = gcmon__history_get(h, q)) == NULL)
       break;
     gcmon_compact_encoder_learn(&enc, sample);
