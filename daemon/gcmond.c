@@ -134,6 +134,8 @@ int main(int argc, char **argv) {
   scfg.name = opt.source;
   scfg.seed = opt.seed_set ? opt.seed : random_u64();
   scfg.workload = opt.workload;
+  scfg.scenario = opt.scenario;
+  scfg.speed = opt.speed;
   scfg.meminfo_path = opt.meminfo_path;
   scfg.misc_dev_path = opt.misc_dev_path;
   scfg.media_mem_path = opt.media_mem_path;

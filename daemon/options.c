@@ -6,6 +6,7 @@
 
 #include "agent.h"
 #include "gcmon_duration.h"
+#include "sim_scenario.h"
 #include "source.h"
 #include "tcp.h"
 #include "uart.h"
@@ -44,6 +45,9 @@ static void print_help(FILE *f) {
           "  --seed N             sim: workload seed               [random]\n"
           "  --workload NAME      sim: default | heavy             [default]\n"
           "  --max-lag MS         UART: live events at most this late [%u]\n"
+          "  --scenario NAME      sim: steady, gc-leak, mmz-leak, page-leak,\n"
+          "                       fragmentation, spikes, pause-heavy [none]\n"
+          "  --speed N            sim: simulated seconds per second     [1]\n"
           "  --meminfo PATH       linux: meminfo file        [/proc/meminfo]\n"
           "  --misc-dev PATH      k230: misc device      [/dev/canmv_misc]\n"
           "  --media-mem PATH     k230: MMZ stats file   [/proc/media-mem]\n"
@@ -120,6 +124,8 @@ enum {
   OPT_SEED,
   OPT_WORKLOAD,
   OPT_MAX_LAG,
+  OPT_SCENARIO,
+  OPT_SPEED,
   OPT_MEMINFO,
   OPT_MISC_DEV,
   OPT_MEDIA_MEM,
@@ -140,6 +146,8 @@ static const struct option long_options[] = {
     {"seed", required_argument, NULL, OPT_SEED},
     {"workload", required_argument, NULL, OPT_WORKLOAD},
     {"max-lag", required_argument, NULL, OPT_MAX_LAG},
+    {"scenario", required_argument, NULL, OPT_SCENARIO},
+    {"speed", required_argument, NULL, OPT_SPEED},
     {"meminfo", required_argument, NULL, OPT_MEMINFO},
     {"misc-dev", required_argument, NULL, OPT_MISC_DEV},
     {"media-mem", required_argument, NULL, OPT_MEDIA_MEM},
@@ -165,6 +173,7 @@ gcmond_options_result gcmond_options_parse(gcmond_options *o, int argc,
       .max_sessions = GCMON_DEFAULT_MAX_SESSIONS,
       .queue_events = GCMON_DEFAULT_QUEUE_EVENTS,
       .max_lag_ms = GCMON_DEFAULT_MAX_LAG_MS,
+      .speed = 1,
   };
   opterr = 0;
   optind = 1;
@@ -236,6 +245,18 @@ gcmond_options_result gcmond_options_parse(gcmond_options *o, int argc,
         return usage("--max-lag '%s': milliseconds, 10 to 3600000", optarg);
       o->max_lag_ms = (uint32_t)v;
       break;
+    case OPT_SCENARIO:
+      if (gcmon__sim_scenario_kind(optarg) <= 0)
+        return usage("unknown --scenario '%s' (steady, gc-leak, mmz-leak, "
+                     "page-leak, fragmentation, spikes, pause-heavy)",
+                     optarg);
+      o->scenario = optarg;
+      break;
+    case OPT_SPEED:
+      if (parse_u64(optarg, 1, 100000, &v))
+        return usage("--speed '%s': a factor, 1 to 100000", optarg);
+      o->speed = (uint32_t)v;
+      break;
     case OPT_MEMINFO:
       o->meminfo_path = optarg;
       break;
@@ -269,6 +290,8 @@ gcmond_options_result gcmond_options_parse(gcmond_options *o, int argc,
   if (o->require_mac && !o->token_file)
     return usage("%s", "--require-mac needs --token-file (the token the "
                        "challenge-response proves)");
+  if ((o->scenario || o->speed != 1) && strcmp(o->source, "sim") != 0)
+    return usage("%s", "--scenario and --speed are for --source sim");
   if (!o->listen && !o->uart)
     return usage("%s", "nothing to serve: --listen none needs --uart");
   return GCMOND_OPTIONS_RUN;

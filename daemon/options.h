@@ -20,6 +20,8 @@ typedef struct gcmond_options {
   bool seed_set;
   const char *workload;  /* sim: NULL = default */
   uint32_t max_lag_ms;   /* UART: bound on a live event's lateness */
+  const char *scenario; /* sim: --scenario NAME, NULL = default workload */
+  uint32_t speed;       /* sim: --speed N, 1 = real time */
   const char *meminfo_path;
   const char *misc_dev_path;
   const char *media_mem_path;

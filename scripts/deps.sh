@@ -19,6 +19,7 @@ base=(
   socat tmux procps iproute2                 # ptys, terminals, netns in tests
   jq bash                                    # JSON as users read it; completion
   prometheus                                 # a real scraper for export tests
+  chromium                                   # renders diagnose --html in tests
 )
 extra=(
   clang libclang-rt-14-dev valgrind          # sanitizers, fuzzing, leak checks

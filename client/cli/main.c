@@ -38,6 +38,10 @@ enum {
   OPT_MAX_TARGETS,
   OPT_IDLE_EXPIRY,
   OPT_WIDE,
+  OPT_FOR,
+  OPT_IN_CSV,
+  OPT_HTML,
+  OPT_RUN_PERIOD,
 };
 
 #define DEFAULT_LISTEN      "127.0.0.1:9230"
@@ -115,6 +119,13 @@ static size_t build_options(const cli_command *cmd, struct option *o) {
                              OPT_MAX_TARGETS};
     o[n++] = (struct option){"idle-expiry", required_argument, NULL,
                              OPT_IDLE_EXPIRY};
+  }
+  if (cmd && (cmd->options & CLI_OPT_DIAGNOSE)) {
+    o[n++] = (struct option){"for", required_argument, NULL, OPT_FOR};
+    o[n++] = (struct option){"csv", required_argument, NULL, OPT_IN_CSV};
+    o[n++] = (struct option){"html", required_argument, NULL, OPT_HTML};
+    o[n++] = (struct option){"run-period", required_argument, NULL,
+                             OPT_RUN_PERIOD};
   }
   o[n] = (struct option){NULL, 0, NULL, 0};
   return n;
@@ -225,6 +236,20 @@ static int apply_option(cli_ctx *x, const cli_command *cmd, int opt,
     if (gcmon_parse_duration_ms(optarg, &x->idle_ms) != 0)
       return cli_usage_error(x, "--idle-expiry: '%s' is not a duration %s",
                              optarg, DURATION_EXAMPLES);
+    return -1;
+  case OPT_FOR:
+  case OPT_RUN_PERIOD:
+    if (gcmon_parse_duration_ms(optarg, opt == OPT_FOR ? &x->for_ms
+                                                      : &x->run_period_ms) != 0)
+      return cli_usage_error(x, "%s: '%s' is not a duration %s",
+                             opt == OPT_FOR ? "--for" : "--run-period", optarg,
+                             DURATION_EXAMPLES);
+    return -1;
+  case OPT_IN_CSV:
+    x->in_csv = optarg;
+    return -1;
+  case OPT_HTML:
+    x->html_path = optarg;
     return -1;
   default:
     return bad_option(x, opt, argv_opt);
