@@ -166,6 +166,7 @@ int main(int argc, char **argv) {
 
   scfg.name = opt.source;
   scfg.seed = opt.seed_set ? opt.seed : random_u64();
+  scfg.workload = opt.workload;
   scfg.scenario = opt.scenario;
   scfg.speed = opt.speed;
   scfg.meminfo_path = opt.meminfo_path;
@@ -188,6 +189,7 @@ int main(int argc, char **argv) {
   cfg.agent.history_capacity = opt.history;
   cfg.agent.max_sessions = opt.max_sessions;
   cfg.agent.queue_events = opt.queue_events;
+  cfg.agent.max_lag_ms = opt.max_lag_ms;
   cfg.agent.run_id = random_u64();
   cfg.agent.require_mac = opt.require_mac;
   cfg.agent.daemon_name = "gcmond " GCMON_VERSION;

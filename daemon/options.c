@@ -58,6 +58,8 @@ static void print_help(FILE *f) {
           "  --require-mac        refuse the token in clear: remote control "
           "only\n                       by challenge-response (protocol 1.1)\n"
           "  --seed N             sim: workload seed               [random]\n"
+          "  --workload NAME      sim: default | heavy             [default]\n"
+          "  --max-lag MS         UART: live events at most this late [%u]\n"
           "  --scenario NAME      sim: steady, gc-leak, mmz-leak, page-leak,\n"
           "                       fragmentation, spikes, pause-heavy [none]\n"
           "  --speed N            sim: simulated seconds per second     [1]\n"
@@ -75,7 +77,7 @@ static void print_help(FILE *f) {
           "  -h, --help           print this help and exit\n",
           GCMON_MIN_INTERVAL_MS, GCMON_DEFAULT_INTERVAL_MS,
           GCMON_DEFAULT_HISTORY, GCMON_DEFAULT_MAX_SESSIONS,
-          GCMON_DEFAULT_QUEUE_EVENTS);
+          GCMON_DEFAULT_QUEUE_EVENTS, GCMON_DEFAULT_MAX_LAG_MS);
 }
 
 static gcmond_options_result usage(const char *fmt, ...)
@@ -139,6 +141,8 @@ enum {
   OPT_TOKEN_FILE,
   OPT_REQUIRE_MAC,
   OPT_SEED,
+  OPT_WORKLOAD,
+  OPT_MAX_LAG,
   OPT_SCENARIO,
   OPT_SPEED,
   OPT_MEMINFO,
@@ -161,6 +165,8 @@ static const struct option long_options[] = {
     {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
     {"require-mac", no_argument, NULL, OPT_REQUIRE_MAC},
     {"seed", required_argument, NULL, OPT_SEED},
+    {"workload", required_argument, NULL, OPT_WORKLOAD},
+    {"max-lag", required_argument, NULL, OPT_MAX_LAG},
     {"scenario", required_argument, NULL, OPT_SCENARIO},
     {"speed", required_argument, NULL, OPT_SPEED},
     {"meminfo", required_argument, NULL, OPT_MEMINFO},
@@ -190,6 +196,7 @@ gcmond_options_result gcmond_options_parse(gcmond_options *o, int argc,
       .max_sessions = GCMON_DEFAULT_MAX_SESSIONS,
       .queue_events = GCMON_DEFAULT_QUEUE_EVENTS,
       .run_file = RUN_FILE_DEFAULT,
+      .max_lag_ms = GCMON_DEFAULT_MAX_LAG_MS,
       .speed = 1,
   };
   opterr = 0;
@@ -252,6 +259,16 @@ gcmond_options_result gcmond_options_parse(gcmond_options *o, int argc,
         return usage("--seed '%s': an unsigned integer", optarg);
       o->seed = v;
       o->seed_set = true;
+      break;
+    case OPT_WORKLOAD:
+      if (strcmp(optarg, "default") != 0 && strcmp(optarg, "heavy") != 0)
+        return usage("--workload '%s': default or heavy", optarg);
+      o->workload = optarg;
+      break;
+    case OPT_MAX_LAG:
+      if (parse_u64(optarg, 10, 3600u * 1000u, &v))
+        return usage("--max-lag '%s': milliseconds, 10 to 3600000", optarg);
+      o->max_lag_ms = (uint32_t)v;
       break;
     case OPT_SCENARIO:
       if (gcmon__sim_scenario_kind(optarg) <= 0)

@@ -23,6 +23,8 @@ typedef struct gcmond_options {
   bool require_mac; /* refuse the cleartext token: challenge-response only */
   uint64_t seed;
   bool seed_set;
+  const char *workload;  /* sim: NULL = default */
+  uint32_t max_lag_ms;   /* UART: bound on a live event's lateness */
   const char *scenario; /* sim: --scenario NAME, NULL = default workload */
   uint32_t speed;       /* sim: --speed N, 1 = real time */
   const char *meminfo_path;

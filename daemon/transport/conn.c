@@ -142,7 +142,9 @@ int gcmon__conn_start(gcmon__conn *c, gcmon_agent *agent, uv_stream_t *stream,
                               .uart = how->uart,
                               .peer = how->peer,
                               .wake = on_wake,
-                              .data = c};
+                              .data = c,
+                              .link_bytes_per_s = how->link_bytes_per_s,
+                              .link_backlog = how->link_backlog};
   int err = gcmon_agent_open_session(agent, &cfg, &c->session);
   if (err)
     return err;

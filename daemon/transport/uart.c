@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #ifdef GCMON_PLATFORM_RTSMART
@@ -187,9 +188,31 @@ static void on_conn_end(gcmon__conn *c, int status) {
   uv_close((uv_handle_t *)&u->pipe, on_closed);
 }
 
+/* Bytes written to the device that have not left it yet (the driver's
+ * output queue), so the agent can bound how late a live event arrives
+ * (daemon/agent/lag.c). 0 where TIOCOUTQ does not exist, and on RT-Smart,
+ * whose UART driver answers no tty ioctl (the estimate from --baud serves
+ * there). */
+static size_t driver_backlog(gcmon_session *s) {
+#if defined(TIOCOUTQ) && !defined(GCMON_PLATFORM_RTSMART)
+  gcmon__conn *c = gcmon_session_data(s);
+  uv_os_fd_t fd;
+  int queued = 0;
+  if (uv_fileno((const uv_handle_t *)c->stream, &fd) == 0 &&
+      ioctl(fd, TIOCOUTQ, &queued) == 0 && queued > 0)
+    return (size_t)queued;
+#else
+  (void)s;
+#endif
+  return 0;
+}
+
 /* Open the device and start a session on it: 0, -errno, ATTACH_NO_SLOT. */
 static int attach(gcmon_uart *u) {
-  gcmon_session_config how = {.trusted = true, .uart = true};
+  gcmon_session_config how = {.trusted = true,
+                              .uart = true,
+                              .link_bytes_per_s = u->baud / 10u, /* 8N1 */
+                              .link_backlog = driver_backlog};
   char peer[300];
   int fd = open_raw(u);
   if (fd < 0)
