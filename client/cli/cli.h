@@ -105,6 +105,15 @@ void emit_link_stats(writer *w, const gcmon_link_stats *s);
 /* CSV columns of a series stream (record, history). */
 extern const char *const emit_series_columns[];
 
+/* emit_insight.c: memory insight (protocol 1.1). */
+void emit_alarm(writer *w, uint64_t run_id, const gcmon_alarm_event *e);
+void emit_alarm_rule(writer *w, const gcmon_alarm_rule *r);
+void emit_alarm_state(writer *w, const gcmon_alarm_state *st);
+/* A live stream that also carries alarm events (watch, record). */
+int cli_subscribe_with_alarms(gcmon_client *c, uint32_t interval_ms,
+                              gcmon_event_cb cb, void *data,
+                              gcmon_subscription **out);
+
 /* Commands (cmd_*.c). */
 int cmd_info(cli_ctx *x);
 int cmd_stat(cli_ctx *x);

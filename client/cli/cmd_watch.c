@@ -164,8 +164,13 @@ static void on_event(gcmon_subscription *s, const gcmon_event *ev, void *data) {
     cli_fail(v->x, v->c, "subscribe", ev->err);
     stop_watch(v, CLI_EXIT_FAILURE);
     break;
+  case GCMON_EVENT_ALARM: /* line mode: a line of its own */
+    if (!v->screen)
+      emit_alarm(v->w, gcmon_client_info(v->c)->run_id, ev->alarm);
+    break;
   case GCMON_EVENT_GAP:
   case GCMON_EVENT_LINK_DOWN:
+  case GCMON_EVENT_COLLECTION:
     break;
   }
 }
@@ -177,8 +182,8 @@ static void on_state(gcmon_client *c, gcmon_state st, int err, void *data) {
   switch (st) {
   case GCMON_STATE_READY:
     v->state = "connected";
-    if (!v->sub && gcmon_subscribe_async(c, v->x->interval_ms, 0, on_event, v,
-                                         &v->sub) != 0) {
+    if (!v->sub && cli_subscribe_with_alarms(c, v->x->interval_ms, on_event,
+                                             v, &v->sub) != 0) {
       cli_fail(v->x, c, "subscribe", GCMON_ENOMEM);
       stop_watch(v, CLI_EXIT_FAILURE);
       return;

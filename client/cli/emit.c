@@ -27,6 +27,9 @@ const char *const emit_series_columns[] = {"event",
                                            "first",
                                            "last",
                                            "prev_run_id",
+                                           "alarm",
+                                           "raised",
+                                           "value",
                                            NULL};
 
 static void emit_mem(writer *w, const char *key, const gcmon_mem_info *m) {

@@ -97,6 +97,9 @@ static void on_event(gcmon_subscription *s, const gcmon_event *ev, void *data) {
     u.error = why;
     k->resubscribe = true;
     break;
+  case GCMON_EVENT_COLLECTION: /* not asked for */
+  case GCMON_EVENT_ALARM:
+    break;
   case GCMON_EVENT_GAP:
   case GCMON_EVENT_RESTART:
   case GCMON_EVENT_LINK_DOWN:

@@ -26,6 +26,16 @@ const char *gcmon_call_name(gcmon_call call) {
     return "unsubscribe";
   case GCMON_CALL_GET_HISTORY:
     return "get_history";
+  case GCMON_CALL_GET_WATERMARKS:
+    return "get_watermarks";
+  case GCMON_CALL_GET_COLLECTIONS:
+    return "get_collections";
+  case GCMON_CALL_ADD_ALARM:
+    return "add_alarm";
+  case GCMON_CALL_REMOVE_ALARM:
+    return "remove_alarm";
+  case GCMON_CALL_LIST_ALARMS:
+    return "list_alarms";
   }
   return "unknown";
 }
@@ -75,6 +85,11 @@ int gcmon_call_async(gcmon_client *c, const gcmon_request *req,
   case GCMON_CALL_SET_THRESHOLD:
   case GCMON_CALL_SET_ENABLED:
   case GCMON_CALL_GET_HISTORY:
+  case GCMON_CALL_GET_WATERMARKS:
+  case GCMON_CALL_GET_COLLECTIONS:
+  case GCMON_CALL_ADD_ALARM:
+  case GCMON_CALL_REMOVE_ALARM:
+  case GCMON_CALL_LIST_ALARMS:
     break;
   default: /* hello, subscribe, unsubscribe have their own functions */
     return GCMON_EINVAL;
@@ -93,6 +108,19 @@ int gcmon_call_async(gcmon_client *c, const gcmon_request *req,
   case GCMON_CALL_GET_HISTORY:
     call->req.u.history.from_seq = req->u.history.from_seq;
     call->req.u.history.max_count = req->u.history.max_count;
+    break;
+  case GCMON_CALL_GET_WATERMARKS:
+    call->req.u.reset_watermarks = req->u.reset_watermarks;
+    break;
+  case GCMON_CALL_GET_COLLECTIONS:
+    call->req.u.collections.from_number = req->u.collections.from_number;
+    call->req.u.collections.max_count = req->u.collections.max_count;
+    break;
+  case GCMON_CALL_ADD_ALARM:
+    call->req.u.alarm = req->u.alarm;
+    break;
+  case GCMON_CALL_REMOVE_ALARM:
+    call->req.u.alarm_id = req->u.alarm_id;
     break;
   default:
     break;

@@ -39,6 +39,7 @@ struct gcmon_subscription {
   gcmon_event_cb cb;
   void *data;
   uint32_t interval_ms; /* as asked */
+  bool want_watermarks, want_collections, want_alarms; /* 1.1, as asked */
   uint64_t from_seq;    /* as asked, for the first subscribe */
   gcmon__sub_state state;
   bool closed;            /* unsubscribed: freed at the next safe point */
@@ -141,6 +142,7 @@ void gcmon__subs_session_ended(gcmon_client *c, int err);
 void gcmon__subs_forget_ids(gcmon_client *c);
 void gcmon__subs_resume(gcmon_client *c, bool restarted, uint64_t prev_run);
 void gcmon__subs_on_event(gcmon_client *c, uint32_t id, const gcmon_sample *s);
+void gcmon__subs_on_record(gcmon_client *c, const gcmon__incoming *in);
 void gcmon__subs_sweep(gcmon_client *c);
 void gcmon__subs_free_all(gcmon_client *c);
 

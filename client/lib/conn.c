@@ -79,6 +79,18 @@ static void answer(gcmon__conn *c, gcmon__call *call) {
       case GCMON__RESULT_HISTORY:
         reply.u.history = in->u.history;
         break;
+      case GCMON__RESULT_WATERMARKS:
+        reply.u.watermarks = in->u.watermarks;
+        break;
+      case GCMON__RESULT_COLLECTIONS:
+        reply.u.collections = in->u.collections;
+        break;
+      case GCMON__RESULT_ALARM:
+        reply.u.alarm = in->u.alarm;
+        break;
+      case GCMON__RESULT_ALARMS:
+        reply.u.alarms = in->u.alarms;
+        break;
       case GCMON__RESULT_NONE:
         break;
       }
@@ -125,6 +137,8 @@ static void on_payload(gcmon__conn *c, const uint8_t *p, size_t n) {
   case GCMON__IN_EVENT:
     if (c->in.has_sample)
       c->ops->on_event(c->ctx, c->in.subscription, &c->in.u.sample);
+    else if ((c->in.has_collection || c->in.has_alarm) && c->ops->on_record)
+      c->ops->on_record(c->ctx, &c->in);
     break;
   case GCMON__IN_IGNORED:
     gcmon_frame_decoder_reject(&c->dec);

@@ -22,6 +22,10 @@ typedef struct gcmon__conn_ops {
   int (*write)(void *ctx, const uint8_t *bytes, size_t n);
   void (*on_event)(void *ctx, uint32_t subscription, const gcmon_sample *s);
   void (*on_refusal)(void *ctx, const gcmon_status *status);
+  /* 1.1: an Event whose body is a collection record or an alarm event
+   * (may be NULL). A sample Event's watermarks are in c->in while
+   * on_event runs. */
+  void (*on_record)(void *ctx, const gcmon__incoming *in);
 } gcmon__conn_ops;
 
 typedef struct gcmon__conn {

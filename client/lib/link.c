@@ -67,8 +67,12 @@ static void link_refusal(void *ctx, const gcmon_status *st) {
   gcmon__link_lost(c, err ? err : GCMON_EPROTO, NULL);
 }
 
+static void link_record(void *ctx, const gcmon__incoming *in) {
+  gcmon__subs_on_record(ctx, in);
+}
+
 const gcmon__conn_ops gcmon__link_conn_ops = {link_write, link_event,
-                                              link_refusal};
+                                              link_refusal, link_record};
 
 static void on_link_open(gcmon__transport *t, int err) {
   gcmon_client *c = t->data;

@@ -42,6 +42,12 @@ size_t gcmon__codec_encode_event(uint32_t subscription, const uint8_t *sample,
                                  size_t sample_len, uint8_t *payload,
                                  size_t cap);
 
+/* The same with Event.watermarks (1.1) after the sample. */
+size_t gcmon__codec_encode_event_wm(uint32_t subscription,
+                                    const uint8_t *sample, size_t sample_len,
+                                    const gcmon_v1_Watermarks *wm,
+                                    uint8_t *payload, size_t cap);
+
 /* Find Packet.request.id in a payload that failed to decode as a whole, so
  * a malformed request can still be answered. False when there is none. */
 bool gcmon__codec_peek_request_id(const uint8_t *payload, size_t len,

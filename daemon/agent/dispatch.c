@@ -68,6 +68,7 @@ static void call_hello(gcmon_session *s, const gcmon_v1_Request *req,
 
   resp->which_result = gcmon_v1_Response_hello_tag;
   r->version = GCMON_PROTOCOL_VERSION;
+  snprintf(s->client, sizeof s->client, "%s", h->client);
   snprintf(r->daemon, sizeof r->daemon, "%s", a->daemon_name);
   snprintf(r->source, sizeof r->source, "%s", a->cfg.source->ops->name);
   snprintf(r->device_id, sizeof r->device_id, "%s", a->cfg.source->device_id);
@@ -113,6 +114,8 @@ static void call_collect(gcmon_session *s, const gcmon_v1_Request *req,
   gcmon_v1_CollectResult *r = &resp->result.collect;
   int64_t freed = 0;
   uint64_t duration = 0;
+  uint64_t start = a->cfg.now_us(a->cfg.clock_data);
+  gcmon_sample after;
   int err;
 
   (void)req;
@@ -120,14 +123,18 @@ static void call_collect(gcmon_session *s, const gcmon_v1_Request *req,
     source_failed(s, resp, GCMON_EUNAVAIL, "collect");
     return;
   }
-  err = src->ops->collect(src, a->cfg.now_us(a->cfg.clock_data), &freed,
-                          &duration);
+  err = src->ops->collect(src, start, &freed, &duration);
   if (err) {
     source_failed(s, resp, err, "collect");
     return;
   }
-  if (!read_into(s, resp, &r->after))
+  err = gcmon__agent_read_now(a, 0, &after);
+  if (err) {
+    source_failed(s, resp, err, "read");
     return;
+  }
+  gcmon__codec_sample_to_pb(&after, &r->after);
+  gcmon__insight_remote_collect(a, start, freed, duration, &after);
   r->has_after = true;
   r->freed_bytes = freed;
   r->duration_us = duration;
@@ -208,7 +215,6 @@ static void call_subscribe(gcmon_session *s, const gcmon_v1_Request *req,
     return;
   }
   every = sr->interval_ms <= min ? 1 : (sr->interval_ms + min - 1) / min;
-  slot->id = s->next_sub_id++;
   slot->every = every;
   if (sr->from_seq == 0) {
     slot->next_seq = next;
@@ -221,6 +227,11 @@ static void call_subscribe(gcmon_session *s, const gcmon_v1_Request *req,
     slot->catching_up = slot->next_seq < next;
     slot->replay_events = (next - slot->next_seq + every - 1) / every;
   }
+  if (!gcmon__insight_subscribe(s, slot, sr, resp)) {
+    *slot = (gcmon__subscription){0};
+    return;
+  }
+  slot->id = s->next_sub_id++;
   resp->which_result = gcmon_v1_Response_subscribed_tag;
   resp->result.subscribed.subscription = slot->id;
   resp->result.subscribed.interval_ms = every * min;
@@ -300,6 +311,15 @@ static const call_row calls[] = {
     {gcmon_v1_Request_subscribe_tag, "subscribe", false, call_subscribe},
     {gcmon_v1_Request_unsubscribe_tag, "unsubscribe", false, call_unsubscribe},
     {gcmon_v1_Request_get_history_tag, "get_history", false, call_get_history},
+    {gcmon_v1_Request_get_watermarks_tag, "get_watermarks", false,
+     gcmon__call_get_watermarks}, /* with reset: control (see below) */
+    {gcmon_v1_Request_get_collections_tag, "get_collections", false,
+     gcmon__call_get_collections},
+    {gcmon_v1_Request_add_alarm_tag, "add_alarm", true, gcmon__call_add_alarm},
+    {gcmon_v1_Request_remove_alarm_tag, "remove_alarm", true,
+     gcmon__call_remove_alarm},
+    {gcmon_v1_Request_list_alarms_tag, "list_alarms", false,
+     gcmon__call_list_alarms},
 };
 
 void gcmon__dispatch_request(gcmon_session *s, const gcmon_v1_Request *req,
@@ -321,7 +341,8 @@ void gcmon__dispatch_request(gcmon_session *s, const gcmon_v1_Request *req,
   } else if (!s->hello_done && row->tag != gcmon_v1_Request_hello_tag) {
     gcmon__set_status(resp, gcmon_v1_Status_Code_FAILED_PRECONDITION,
                       "%s before hello: send hello first", row->name);
-  } else if (row->needs_control && !s->control) {
+  } else if ((row->needs_control || gcmon__insight_needs_control(req)) &&
+             !s->control) {
     gcmon__set_status(resp, gcmon_v1_Status_Code_PERMISSION_DENIED,
                       "%s needs control: this peer must send the daemon's "
                       "token in hello",

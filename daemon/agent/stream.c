@@ -53,31 +53,32 @@ void gcmon__stream_bound_lag(gcmon_session *s) {
   }
 }
 
+/* A sample due, or a 1.1 record (insight_stream.c) waiting. */
+static bool sub_pending(const gcmon_session *s, const gcmon__subscription *sub) {
+  return sub->id && (sub->next_seq <= s->agent->history.newest ||
+                     gcmon__insight_has_records(s, sub));
+}
+
 static gcmon__subscription *most_behind(gcmon_session *s) {
   gcmon__subscription *best = NULL;
-  uint64_t newest = s->agent->history.newest;
   for (uint32_t i = 0; i < s->agent->cfg.max_subscriptions; i++) {
     gcmon__subscription *sub = &s->subs[i];
-    if (sub->id && sub->next_seq <= newest &&
-        (!best || sub->next_seq < best->next_seq))
+    if (sub_pending(s, sub) && (!best || sub->next_seq < best->next_seq))
       best = sub;
   }
   return best;
 }
 
 bool gcmon__stream_has_pending(const gcmon_session *s) {
-  uint64_t newest = s->agent->history.newest;
   for (uint32_t i = 0; i < s->agent->cfg.max_subscriptions; i++)
-    if (s->subs[i].id && s->subs[i].next_seq <= newest)
+    if (sub_pending(s, &s->subs[i]))
       return true;
   return false;
 }
 
-/* Room one event needs, plus one worst-case response kept free. */
-/* A sample Event inside a Packet: the Sample's bound, the Event's
- * subscription (1 + 5) and the two tags and lengths (3 each). */
-#define EVENT_WIRE_MAX GCMON_FRAME_WIRE_SIZE(gcmon_v1_Sample_size + 12u)
-#define FILL_RESERVE   (GCMON_FRAME_WIRE_MAX + EVENT_WIRE_MAX)
+/* Room one event needs (gcmon__insight_event_room: a sample Event inside
+ * a Packet, with its watermarks when asked), plus one worst-case response
+ * kept free. */
 
 void gcmon__stream_fill(gcmon_session *s) {
   gcmon_agent *a = s->agent;
@@ -86,11 +87,17 @@ void gcmon__stream_fill(gcmon_session *s) {
   if (!s->hello_done)
     return;
   gcmon__stream_bound_lag(s);
-  while (gcmon__session_out_free(s) >= FILL_RESERVE &&
-         (sub = most_behind(s)) != NULL) {
-    const gcmon_sample *sample = gcmon__history_get(&a->history, sub->next_seq);
+  while ((sub = most_behind(s)) != NULL &&
+         gcmon__session_out_free(s) >=
+             GCMON_FRAME_WIRE_MAX + gcmon__insight_event_room(sub)) {
+    const gcmon_sample *sample;
     uint64_t seq = sub->next_seq;
     size_t n;
+    if (!gcmon__insight_send_records(s, sub))
+      break;
+    if (seq > a->history.newest)
+      continue; /* only records were waiting */
+    sample = gcmon__history_get(&a->history, seq);
     sub->next_seq += sub->every;
     if (!sample) /* left the ring since bound_lag: cannot happen in one call */
       continue;
@@ -99,12 +106,12 @@ void gcmon__stream_fill(gcmon_session *s) {
                                                        sizeof a->event_sample);
       a->event_seq = seq;
     }
-    n = gcmon__codec_encode_event(sub->id, a->event_sample, a->event_sample_len,
-                                  a->payload, sizeof a->payload);
+    n = gcmon__insight_sample_event(s, sub, seq);
     if (!gcmon__session_send_payload(s, a->payload, n)) {
       sub->next_seq = seq; /* retry when there is room */
       break;
     }
+    gcmon__insight_sample_sent(sub, seq);
     a->stats.events_sent++;
     if (sub->next_seq > a->history.newest)
       sub->catching_up = false; /* from here on it is a live stream */

@@ -51,6 +51,7 @@ target_sources(usermod_gcmon INTERFACE
   "${GCMON_ROOT}/proto/gcmon_frame.c"
   "${GCMON_ROOT}/proto/gcmon_crc32.c"
   "${GCMON_ROOT}/proto/gcmon_error.c"
+  "${GCMON_ROOT}/proto/gcmon_insight_names.c"
   "${GCMON_ROOT}/proto/gcmon_pb_limits.c"
   "${GCMON_GEN}/gcmon.pb.c")
 target_include_directories(usermod_gcmon INTERFACE

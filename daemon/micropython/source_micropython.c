@@ -147,9 +147,12 @@ static void mp_close(gcmon_source *src) {
   free(src);
 }
 
-static const gcmon_source_ops mp_ops = {"micropython",  mp_read,
-                                        mp_collect,     mp_set_threshold,
-                                        mp_set_enabled, mp_close};
+static const gcmon_source_ops mp_ops = {.name = "micropython",
+                                        .read = mp_read,
+                                        .collect = mp_collect,
+                                        .set_threshold = mp_set_threshold,
+                                        .set_enabled = mp_set_enabled,
+                                        .close = mp_close};
 
 int gcmon_mp_source_open(gcmon_source **out, const gcmon_mp_source_config *cfg,
                          char *err, size_t errlen) {

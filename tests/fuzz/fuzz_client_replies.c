@@ -100,7 +100,7 @@ static void on_refusal(void *ctx, const gcmon_status *st) {
   h->refusals++;
 }
 
-static const gcmon__conn_ops ops = {on_write, on_event, on_refusal};
+static const gcmon__conn_ops ops = {on_write, on_event, on_refusal, NULL};
 
 /* The calls of one batch, in the order the corpus was recorded in. */
 static void fill_request(gcmon__wire_request *r, unsigned k) {
