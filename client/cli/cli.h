@@ -118,6 +118,7 @@ int cli_subscribe_with_alarms(gcmon_client *c, uint32_t interval_ms,
 int cmd_info(cli_ctx *x);
 int cmd_stat(cli_ctx *x);
 int cmd_watch(cli_ctx *x);
+int cmd_alarm(cli_ctx *x);
 int cmd_collect(cli_ctx *x);
 int cmd_threshold(cli_ctx *x);
 int cmd_enable(cli_ctx *x);

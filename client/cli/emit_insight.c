@@ -8,7 +8,7 @@ void emit_alarm(writer *w, uint64_t run_id, const gcmon_alarm_event *e) {
   w_str(w, "event", "alarm");
   w_id(w, "run_id", run_id);
   w_u64(w, "alarm", e->alarm);
-  w_str(w, "raised", e->raised ? "raised" : "cleared");
+  w_bool(w, "raised", e->raised);
   w_i64(w, "value", e->value);
   emit_sample_fields(w, &e->sample);
   w->ops->end(w);

@@ -167,7 +167,7 @@ void gcmon__call_add_alarm(gcmon_session *s, const gcmon_v1_Request *req,
     snprintf(why, sizeof why, "alarm limit %u reached", GCMON_ALARMS_MAX);
   if (err) {
     gcmon__set_status(resp, (gcmon_v1_Status_Code)gcmon_error_to_status(err),
-                      "add_alarm: %s", why);
+                      "%s", why);
     return;
   }
   resp->which_result = gcmon_v1_Response_alarm_tag;
