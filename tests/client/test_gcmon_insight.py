@@ -76,12 +76,14 @@ class Insight(unittest.TestCase):
     def test_record_and_watch_show_alarm_events_with_their_sample(self):
         rec = t.start("record", "--json", "-", target=self.target)
         watch = t.start("watch", "--json", target=self.target)
-        time.sleep(0.6)  # both streaming: alarm events are live only
+        # alarm events are live only: add the rule once both stream
+        firsts = [rec.stdout.readline(), watch.stdout.readline()]
         self.gcmon("alarm", "add", "sys_mmz.used", "above", "1M")
         time.sleep(0.4)
         _, rec_out, _ = t.interrupt(rec)
         _, watch_out, _ = t.interrupt(watch)
-        for out in (rec_out, watch_out):
+        for first, out in zip(firsts, (rec_out, watch_out)):
+            out = first + out
             rows = [json.loads(line) for line in out.splitlines()]
             alarms = [r for r in rows if r.get("event") == "alarm"]
             self.assertEqual(1, len(alarms), out[:400])  # raised once
