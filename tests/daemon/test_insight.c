@@ -84,7 +84,8 @@ static script *script_new(const gcmon_source_ops *ops) {
                                  .largest_free = 2 * MIB};
   }
   s->next.has_sys_mmz = true;
-  s->next.sys_mmz = (gcmon_mem_info){256 * MIB, 64 * MIB, 192 * MIB};
+  s->next.sys_mmz = (gcmon_mem_info){.total = 256 * MIB, .used = 64 * MIB,
+                                     .free = 192 * MIB};
   return s;
 }
 
