@@ -128,7 +128,7 @@ void gcmon__insight_tick(gcmon_agent *a, const gcmon_sample *s);
  * that followed it. */
 void gcmon__insight_remote_collect(gcmon_agent *a, uint64_t start_us,
                                    int64_t freed, uint64_t duration_us,
-                                   const gcmon_sample *after);
+                                   const gcmon_v1_Sample *after);
 /* True when this call needs control: collect-like calls, and
  * get_watermarks with reset. */
 bool gcmon__insight_needs_control(const gcmon_v1_Request *req);
@@ -145,11 +145,9 @@ void gcmon__call_list_alarms(gcmon_session *s, const gcmon_v1_Request *req,
                              gcmon_v1_Response *resp);
 
 /* insight_stream.c: what a subscription carries besides samples. */
-/* Take subscribe's 1.1 flags into a new slot; false (status set) when the
- * source cannot provide what was asked. */
-bool gcmon__insight_subscribe(gcmon_session *s, gcmon__subscription *sub,
-                              const gcmon_v1_SubscribeRequest *sr,
-                              gcmon_v1_Response *resp);
+/* Take subscribe's 1.1 flags into a new slot. */
+void gcmon__insight_subscribe(gcmon_session *s, gcmon__subscription *sub,
+                              const gcmon_v1_SubscribeRequest *sr);
 /* Records (collections, alarm events) waiting for sub. */
 bool gcmon__insight_has_records(const gcmon_session *s,
                                 const gcmon__subscription *sub);

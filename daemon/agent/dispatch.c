@@ -115,7 +115,6 @@ static void call_collect(gcmon_session *s, const gcmon_v1_Request *req,
   int64_t freed = 0;
   uint64_t duration = 0;
   uint64_t start = a->cfg.now_us(a->cfg.clock_data);
-  gcmon_sample after;
   int err;
 
   (void)req;
@@ -128,13 +127,9 @@ static void call_collect(gcmon_session *s, const gcmon_v1_Request *req,
     source_failed(s, resp, err, "collect");
     return;
   }
-  err = gcmon__agent_read_now(a, 0, &after);
-  if (err) {
-    source_failed(s, resp, err, "read");
+  if (!read_into(s, resp, &r->after))
     return;
-  }
-  gcmon__codec_sample_to_pb(&after, &r->after);
-  gcmon__insight_remote_collect(a, start, freed, duration, &after);
+  gcmon__insight_remote_collect(a, start, freed, duration, &r->after);
   r->has_after = true;
   r->freed_bytes = freed;
   r->duration_us = duration;
@@ -215,6 +210,7 @@ static void call_subscribe(gcmon_session *s, const gcmon_v1_Request *req,
     return;
   }
   every = sr->interval_ms <= min ? 1 : (sr->interval_ms + min - 1) / min;
+  slot->id = s->next_sub_id++;
   slot->every = every;
   if (sr->from_seq == 0) {
     slot->next_seq = next;
@@ -227,11 +223,7 @@ static void call_subscribe(gcmon_session *s, const gcmon_v1_Request *req,
     slot->catching_up = slot->next_seq < next;
     slot->replay_events = (next - slot->next_seq + every - 1) / every;
   }
-  if (!gcmon__insight_subscribe(s, slot, sr, resp)) {
-    *slot = (gcmon__subscription){0};
-    return;
-  }
-  slot->id = s->next_sub_id++;
+  gcmon__insight_subscribe(s, slot, sr);
   resp->which_result = gcmon_v1_Response_subscribed_tag;
   resp->result.subscribed.subscription = slot->id;
   resp->result.subscribed.interval_ms = every * min;

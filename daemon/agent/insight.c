@@ -73,7 +73,7 @@ void gcmon__insight_tick(gcmon_agent *a, const gcmon_sample *s) {
 
 void gcmon__insight_remote_collect(gcmon_agent *a, uint64_t start_us,
                                    int64_t freed, uint64_t duration_us,
-                                   const gcmon_sample *after) {
+                                   const gcmon_v1_Sample *after) {
   gcmon_collection r = {
       .cause = GCMON_COLLECTION_REMOTE,
       .start_uptime_us = start_us,

@@ -25,18 +25,13 @@
 #define RECORD_WIRE_MAX GCMON_FRAME_WIRE_SIZE(gcmon_v1_AlarmEvent_size + 16u)
 #define WATERMARKS_WIRE_EXTRA (2u * (gcmon_v1_Watermarks_size + 4u))
 
-bool gcmon__insight_subscribe(gcmon_session *s, gcmon__subscription *sub,
-                              const gcmon_v1_SubscribeRequest *sr,
-                              gcmon_v1_Response *resp) {
+/* Every flag is granted on every source: a source with no gc heap has no
+ * collections to stream (get_collections says UNAVAILABLE), so one
+ * subscription can ask for everything on any board. */
+void gcmon__insight_subscribe(gcmon_session *s, gcmon__subscription *sub,
+                              const gcmon_v1_SubscribeRequest *sr) {
   gcmon_agent *a = s->agent;
-  gcmon_source *src = a->cfg.source;
 
-  if (sr->collections && !src->ops->collect && !src->ops->take_collections) {
-    gcmon__set_status(resp, gcmon_v1_Status_Code_UNAVAILABLE,
-                      "collections: not available on source '%s'",
-                      src->ops->name);
-    return false;
-  }
   sub->want_watermarks = sr->watermarks;
   sub->want_collections = sr->collections;
   sub->want_alarms = sr->alarms;
@@ -44,7 +39,6 @@ bool gcmon__insight_subscribe(gcmon_session *s, gcmon__subscription *sub,
   gcmon__wm_clear(&sub->wm_evicted);
   sub->next_collection = a->collections.next_number;
   sub->next_alarm_event = a->alarms.next_event;
-  return true;
 }
 
 /* Move a ring cursor up to the ring's oldest, counting what it lost. */
