@@ -89,6 +89,13 @@ struct gcmon_agent {
   uint64_t wm_window_start_us;
   gcmon__collections collections;
   gcmon__alarms alarms;
+  /* The last collection record and alarm event encoded for subscribers,
+   * reused by every other subscription that sends it (insight_stream.c);
+   * number 0 = none. */
+  uint64_t coll_number, alarm_number;
+  size_t coll_len, alarm_len;
+  uint8_t coll_bytes[gcmon_v1_CollectionRecord_size];
+  uint8_t alarm_bytes[gcmon_v1_AlarmEvent_size];
 };
 
 /* Read the source now into out, whose seq is set first: the series number

@@ -58,11 +58,36 @@ bool gcmon__insight_has_records(const gcmon_session *s,
          (sub->want_alarms && sub->next_alarm_event < a->alarms.next_event);
 }
 
-static void begin_event(gcmon_agent *a, uint32_t id, pb_size_t body) {
-  a->tx = (gcmon_v1_Packet)gcmon_v1_Packet_init_zero;
-  a->tx.which_kind = gcmon_v1_Packet_event_tag;
-  a->tx.kind.event.subscription = id;
-  a->tx.kind.event.which_body = body;
+/* The bytes of record `number` of `kind` (1 collection, 2 alarm event),
+ * encoded once and reused by every subscriber after the first (an
+ * AlarmEvent carries a whole Sample). NULL when it does not encode. */
+static const uint8_t *record_bytes(gcmon_agent *a, int kind, uint64_t number,
+                                   size_t *len) {
+  uint64_t *cached = kind == 1 ? &a->coll_number : &a->alarm_number;
+  size_t *cached_len = kind == 1 ? &a->coll_len : &a->alarm_len;
+  uint8_t *buf = kind == 1 ? a->coll_bytes : a->alarm_bytes;
+  pb_ostream_t os = pb_ostream_from_buffer(
+      buf, kind == 1 ? sizeof a->coll_bytes : sizeof a->alarm_bytes);
+  bool ok;
+
+  if (*cached != number) {
+    if (kind == 1) {
+      gcmon_v1_CollectionRecord r;
+      gcmon__coll_to_pb(gcmon__coll_get(&a->collections, number), &r);
+      ok = pb_encode(&os, gcmon_v1_CollectionRecord_fields, &r);
+    } else {
+      const gcmon__alarm_event *e = gcmon__alarms_event(&a->alarms, number);
+      os.bytes_written = gcmon__codec_encode_alarm_event(
+          e->alarm, e->raised, e->value, &e->sample, buf, sizeof a->alarm_bytes);
+      ok = os.bytes_written > 0;
+    }
+    if (!ok)
+      return NULL;
+    *cached = number;
+    *cached_len = os.bytes_written;
+  }
+  *len = *cached_len;
+  return buf;
 }
 
 /* Which record goes next, if its tick is due: the collection or the alarm
@@ -97,26 +122,22 @@ bool gcmon__insight_send_records(gcmon_session *s, gcmon__subscription *sub) {
   int kind;
 
   while ((kind = next_record(s, sub, due)) != 0) {
+    uint64_t *cursor =
+        kind == 1 ? &sub->next_collection : &sub->next_alarm_event;
+    size_t len = 0, n = 0;
+    const uint8_t *body;
     if (gcmon__session_out_free(s) < GCMON_FRAME_WIRE_MAX + RECORD_WIRE_MAX)
       return false;
-    if (kind == 1) {
-      begin_event(a, sub->id, gcmon_v1_Event_collection_tag);
-      gcmon__coll_to_pb(gcmon__coll_get(&a->collections, sub->next_collection),
-                        &a->tx.kind.event.body.collection);
-      sub->next_collection++;
-    } else {
-      const gcmon__alarm_event *e =
-          gcmon__alarms_event(&a->alarms, sub->next_alarm_event);
-      gcmon_v1_AlarmEvent *ae = &a->tx.kind.event.body.alarm;
-      begin_event(a, sub->id, gcmon_v1_Event_alarm_tag);
-      ae->alarm = e->alarm;
-      ae->raised = e->raised;
-      ae->value = e->value;
-      ae->has_sample = true;
-      gcmon__codec_sample_to_pb(&e->sample, &ae->sample);
-      sub->next_alarm_event++;
-    }
-    if (gcmon__session_send_packet(s))
+    body = record_bytes(a, kind, *cursor, &len);
+    if (body)
+      n = gcmon__codec_encode_event_body(sub->id,
+                                         kind == 1
+                                             ? gcmon_v1_Event_collection_tag
+                                             : gcmon_v1_Event_alarm_tag,
+                                         body, len, a->payload,
+                                         sizeof a->payload);
+    (*cursor)++;
+    if (gcmon__session_send_payload(s, a->payload, n))
       a->stats.events_sent++;
   }
   return true;

@@ -10,6 +10,7 @@
 #include "alloc_count.h"
 #include "gcmon_test.h"
 
+#include <pb_encode.h>
 #include <stdlib.h>
 
 #define KIB 1024
@@ -535,6 +536,40 @@ TEST(a_source_without_a_gc_heap_answers_unavailable) {
   driver_close(&d);
 }
 
+TEST(alarm_and_record_events_are_the_bytes_nanopb_encodes) {
+  script *src = script_new(&script_ops);
+  gcmon_v1_Packet pkt = gcmon_v1_Packet_init_zero;
+  uint8_t want[GCMON_MAX_PAYLOAD], body[GCMON_MAX_PAYLOAD],
+      got[GCMON_MAX_PAYLOAD];
+  pb_ostream_t os = pb_ostream_from_buffer(want, sizeof want);
+  int64_t values[] = {0, -5, 123456789};
+  for (int i = 0; i < 3; i++) {
+    gcmon_v1_AlarmEvent *ae = &pkt.kind.event.body.alarm;
+    size_t blen, n;
+    src->next.seq = 77;
+    src->next.uptime_us = 123456;
+    pkt = (gcmon_v1_Packet)gcmon_v1_Packet_init_zero;
+    pkt.which_kind = gcmon_v1_Packet_event_tag;
+    pkt.kind.event.subscription = (uint32_t)i + 1;
+    pkt.kind.event.which_body = gcmon_v1_Event_alarm_tag;
+    ae->alarm = (uint32_t)i;
+    ae->raised = i == 1;
+    ae->value = values[i];
+    ae->has_sample = true;
+    gcmon__codec_sample_to_pb(&src->next, &ae->sample);
+    os = pb_ostream_from_buffer(want, sizeof want);
+    ASSERT_TRUE(pb_encode(&os, gcmon_v1_Packet_fields, &pkt));
+    blen = gcmon__codec_encode_alarm_event((uint32_t)i, i == 1, values[i],
+                                           &src->next, body, sizeof body);
+    n = gcmon__codec_encode_event_body((uint32_t)i + 1,
+                                       gcmon_v1_Event_alarm_tag, body, blen,
+                                       got, sizeof got);
+    ASSERT_EQ(os.bytes_written, n);
+    ASSERT_TRUE(memcmp(want, got, n) == 0);
+  }
+  free(src);
+}
+
 TEST(insight_allocates_nothing_after_init) {
   gcmon_agent_config cfg;
   driver d;
@@ -571,5 +606,6 @@ TEST(insight_allocates_nothing_after_init) {
   X(alarm_rules_are_bounded_and_checked)                                       \
   X(collections_of_every_cause_are_recorded_streamed_and_readable)             \
   X(a_source_without_a_gc_heap_answers_unavailable)                            \
+  X(alarm_and_record_events_are_the_bytes_nanopb_encodes)                      \
   X(insight_allocates_nothing_after_init)
 #include "gcmon_test_main.h"
