@@ -19,7 +19,8 @@
  *   collection check       gcmon__coll_tick alone
  *
  * Each row times --repeats passes of --ticks operations at a 10 ms sampler
- * and keeps the median.
+ * and keeps the median; the rows take turns pass by pass, so a busy spell
+ * of the machine falls on all of them alike.
  *
  *     bench_insight [--ticks N] [--repeats N] [--quick]
  */
@@ -231,8 +232,9 @@ static double time_row(ctx *x, int row, long n) {
 int main(int argc, char **argv) {
   long ticks = 20000, repeats = 31;
   double ns[ROWS], events_per_k = 0, records_per_k = 0;
-  double *t;
-  ctx x;
+  double *t[ROWS];
+  static ctx x[ROWS];
+  int rc = 1, opened = 0;
 
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -251,34 +253,34 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
-  t = calloc((size_t)repeats, sizeof *t);
-  if (!t)
-    return 1;
   for (int row = 0; row < ROWS; row++) {
-    if (open_row(&x, row) != 0) {
+    t[row] = calloc((size_t)repeats, sizeof *t[row]);
+    if (!t[row] || open_row(&x[row], row) != 0) {
       fprintf(stderr, "bench_insight: cannot set up '%s'\n", row_names[row]);
-      free(t);
-      return 1;
+      free(t[row]);
+      goto out;
     }
-    for (long r = 0; r < repeats; r++)
-      if ((t[r] = time_row(&x, row, ticks)) < 0) {
+    opened++;
+  }
+  for (long r = 0; r < repeats; r++)
+    for (int row = 0; row < ROWS; row++)
+      if ((t[row][r] = time_row(&x[row], row, ticks)) < 0) {
         fprintf(stderr, "bench_insight: '%s' failed\n", row_names[row]);
-        close_row(&x);
-        free(t);
-        return 1;
+        goto out;
       }
-    ns[row] = bench_median(t, (size_t)repeats);
+  for (int row = 0; row < ROWS; row++) {
+    ns[row] = bench_median(t[row], (size_t)repeats);
     if (row == ROW_TICK_STREAMS || row == ROW_TICK_V1_STREAMS) {
       double per_k = 1000.0 *
-                     (double)gcmon_agent_get_stats(x.agent)->events_sent /
+                     (double)gcmon_agent_get_stats(x[row].agent)->events_sent /
                      (double)(ticks * repeats);
       if (row == ROW_TICK_STREAMS)
-        records_per_k = per_k - events_per_k;
+        records_per_k = per_k;
       else
         events_per_k = per_k;
     }
-    close_row(&x);
   }
+  records_per_k -= events_per_k;
   printf("| per sampler tick | ns | ÷ plain sampler |\n|---|--:|--:|\n");
   for (int row = 0; row < ROWS; row++)
     printf("| %s | %.0f | %.2f× |\n", row_names[row], ns[row],
@@ -302,6 +304,11 @@ int main(int argc, char **argv) {
              ? (ns[ROW_TICK_STREAMS] - ns[ROW_TICK_V1_STREAMS]) /
                    records_per_k
              : 0.0);
-  free(t);
-  return 0;
+  rc = 0;
+out:
+  for (int row = 0; row < opened; row++) {
+    close_row(&x[row]);
+    free(t[row]);
+  }
+  return rc;
 }

@@ -38,6 +38,7 @@ typedef struct {
   const char *state;
   bool dirty;
   bool stopping;
+  char alarm[128]; /* the latest alarm event, as the screen shows it */
   int rc;
 } watch;
 
@@ -107,6 +108,7 @@ static void draw(watch *v) {
   m.nspark = v->nspark;
   m.raw_bytes = v->x->raw_bytes;
   m.utf8 = v->term.utf8;
+  m.alarm = v->alarm[0] ? v->alarm : NULL;
   term_size(&v->term, &cols, &rows);
   screen_draw(stdout, &m, cols, rows - 1);
   v->dirty = false;
@@ -164,9 +166,15 @@ static void on_event(gcmon_subscription *s, const gcmon_event *ev, void *data) {
     cli_fail(v->x, v->c, "subscribe", ev->err);
     stop_watch(v, CLI_EXIT_FAILURE);
     break;
-  case GCMON_EVENT_ALARM: /* line mode: a line of its own */
+  case GCMON_EVENT_ALARM: /* a line of its own, or the screen's alarm line */
     if (!v->screen)
       emit_alarm(v->w, gcmon_client_info(v->c)->run_id, ev->alarm);
+    snprintf(v->alarm, sizeof v->alarm, "alarm %u %s at seq %llu (value %lld)",
+             (unsigned)ev->alarm->alarm,
+             ev->alarm->raised ? "RAISED" : "cleared",
+             (unsigned long long)ev->alarm->sample.seq,
+             (long long)ev->alarm->value);
+    v->dirty = true;
     break;
   case GCMON_EVENT_GAP:
   case GCMON_EVENT_LINK_DOWN:

@@ -356,6 +356,8 @@ void screen_draw(FILE *f, const screen_model *m, int cols, int rows) {
   line(f, cols, &row, rows, "%s", "");
   link_lines(f, m, cols, &row, rows);
   line(f, cols, &row, rows, "%s", "");
+  if (m->alarm)
+    line(f, cols, &row, rows, "%s", m->alarm);
   line(f, cols, &row, rows, "%s", "q quit");
   fputs("\033[J", f);
   fflush(f);

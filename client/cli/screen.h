@@ -21,6 +21,7 @@ typedef struct screen_model {
   int nspark;
   bool raw_bytes;
   bool utf8;
+  const char *alarm; /* the latest alarm raise/clear, one line; NULL: none */
 } screen_model;
 
 /* Draw m over the whole screen of cols x rows, in place. */
