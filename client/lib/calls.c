@@ -133,10 +133,7 @@ int gcmon_call_async(gcmon_client *c, const gcmon_request *req,
 
 /* ---- blocking wrappers ------------------------------------------------- */
 
-typedef struct {
-  bool done;
-  gcmon_reply reply;
-} waiter;
+typedef gcmon__waiter waiter;
 
 static void on_sync_reply(gcmon_client *c, const gcmon_reply *reply,
                           void *data) {
@@ -146,9 +143,8 @@ static void on_sync_reply(gcmon_client *c, const gcmon_reply *reply,
   w->done = true;
 }
 
-/* Run req to completion; *w holds the reply. */
-static int call_sync(gcmon_client *c, const gcmon_request *req,
-                     unsigned timeout_ms, waiter *w) {
+int gcmon__call_sync(gcmon_client *c, const gcmon_request *req,
+                     unsigned timeout_ms, gcmon__waiter *w) {
   int err = gcmon__check_sync(c);
   if (err != 0)
     return err;
@@ -163,7 +159,7 @@ static int call_sync(gcmon_client *c, const gcmon_request *req,
 int gcmon_get_sample(gcmon_client *c, gcmon_sample *out, unsigned timeout_ms) {
   gcmon_request req = {.call = GCMON_CALL_GET_SAMPLE};
   waiter w;
-  int err = call_sync(c, &req, timeout_ms, &w);
+  int err = gcmon__call_sync(c, &req, timeout_ms, &w);
   if (err == 0 && out)
     *out = w.reply.u.sample;
   return err;
@@ -173,7 +169,7 @@ int gcmon_collect(gcmon_client *c, gcmon_collect_result *out,
                   unsigned timeout_ms) {
   gcmon_request req = {.call = GCMON_CALL_COLLECT};
   waiter w;
-  int err = call_sync(c, &req, timeout_ms, &w);
+  int err = gcmon__call_sync(c, &req, timeout_ms, &w);
   if (err == 0 && out)
     *out = w.reply.u.collect;
   return err;
@@ -185,7 +181,7 @@ int gcmon_set_threshold(gcmon_client *c, int64_t bytes, gcmon_sample *after,
   waiter w;
   int err;
   req.u.threshold_bytes = bytes;
-  err = call_sync(c, &req, timeout_ms, &w);
+  err = gcmon__call_sync(c, &req, timeout_ms, &w);
   if (err == 0 && after)
     *after = w.reply.u.sample;
   return err;
@@ -197,7 +193,7 @@ int gcmon_set_enabled(gcmon_client *c, bool enabled, gcmon_sample *after,
   waiter w;
   int err;
   req.u.enabled = enabled;
-  err = call_sync(c, &req, timeout_ms, &w);
+  err = gcmon__call_sync(c, &req, timeout_ms, &w);
   if (err == 0 && after)
     *after = w.reply.u.sample;
   return err;
@@ -212,7 +208,7 @@ int gcmon_get_history(gcmon_client *c, uint64_t from_seq, uint32_t max_count,
     return GCMON_ENOMEM;
   req.u.history.from_seq = from_seq;
   req.u.history.max_count = max_count;
-  err = call_sync(c, &req, timeout_ms, w);
+  err = gcmon__call_sync(c, &req, timeout_ms, w);
   if (err == 0 && out)
     *out = w->reply.u.history;
   free(w);

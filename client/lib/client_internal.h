@@ -134,6 +134,15 @@ void gcmon__set_errmsg(gcmon_client *c, const char *fmt, ...)
 void gcmon__maybe_free(gcmon_client *c);
 
 /* calls.c */
+/* A blocking call's reply (large: allocate it when it holds a History). */
+typedef struct gcmon__waiter {
+  bool done;
+  gcmon_reply reply;
+} gcmon__waiter;
+/* Run req to completion on the private loop; w->reply holds the answer.
+ * Returns its err. */
+int gcmon__call_sync(gcmon_client *c, const gcmon_request *req,
+                     unsigned timeout_ms, gcmon__waiter *w);
 /* Record a finished call's status and, on failure, a message. */
 void gcmon__note_reply(gcmon_client *c, const gcmon_reply *reply);
 

@@ -1,46 +1,21 @@
 /* The memory-insight calls (protocol 1.1): blocking wrappers over
- * gcmon_call_async, as calls.c does for the v1 calls. */
+ * gcmon_call_async (gcmon__call_sync, calls.c), as for the v1 calls. A
+ * reply is allocated: an AlarmList or Collections is large for a stack. */
 #define _POSIX_C_SOURCE 200809L /* libuv's headers need POSIX types */
 #include "client_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-  bool done;
-  gcmon_reply reply;
-} waiter;
-
-static void on_reply(gcmon_client *c, const gcmon_reply *reply, void *data) {
-  waiter *w = data;
-  (void)c;
-  w->reply = *reply;
-  w->done = true;
-}
-
-/* Run req to completion; *w (heap: a reply is large) holds the reply. */
-static int call_sync(gcmon_client *c, const gcmon_request *req,
-                     unsigned timeout_ms, waiter *w) {
-  int err = gcmon__check_sync(c);
-  if (err != 0)
-    return err;
-  w->done = false;
-  err = gcmon_call_async(c, req, timeout_ms, on_reply, w);
-  if (err != 0)
-    return err;
-  gcmon__wait(c, &w->done, 0);
-  return w->reply.err;
-}
-
 int gcmon_get_watermarks(gcmon_client *c, bool reset,
                          gcmon_watermark_window *out, unsigned timeout_ms) {
   gcmon_request req = {.call = GCMON_CALL_GET_WATERMARKS};
-  waiter *w = malloc(sizeof *w);
+  gcmon__waiter *w = malloc(sizeof *w);
   int err;
   if (!w)
     return GCMON_ENOMEM;
   req.u.reset_watermarks = reset;
-  err = call_sync(c, &req, timeout_ms, w);
+  err = gcmon__call_sync(c, &req, timeout_ms, w);
   if (err == 0 && out)
     *out = w->reply.u.watermarks;
   free(w);
@@ -51,13 +26,13 @@ int gcmon_get_collections(gcmon_client *c, uint64_t from_number,
                           uint32_t max_count, gcmon_collections *out,
                           unsigned timeout_ms) {
   gcmon_request req = {.call = GCMON_CALL_GET_COLLECTIONS};
-  waiter *w = malloc(sizeof *w);
+  gcmon__waiter *w = malloc(sizeof *w);
   int err;
   if (!w)
     return GCMON_ENOMEM;
   req.u.collections.from_number = from_number;
   req.u.collections.max_count = max_count;
-  err = call_sync(c, &req, timeout_ms, w);
+  err = gcmon__call_sync(c, &req, timeout_ms, w);
   if (err == 0 && out)
     *out = w->reply.u.collections;
   free(w);
@@ -67,7 +42,7 @@ int gcmon_get_collections(gcmon_client *c, uint64_t from_number,
 int gcmon_add_alarm(gcmon_client *c, const gcmon_alarm_rule *rule,
                     gcmon_alarm_rule *installed, unsigned timeout_ms) {
   gcmon_request req = {.call = GCMON_CALL_ADD_ALARM};
-  waiter *w;
+  gcmon__waiter *w;
   int err;
   if (!rule)
     return GCMON_EINVAL;
@@ -75,7 +50,7 @@ int gcmon_add_alarm(gcmon_client *c, const gcmon_alarm_rule *rule,
   if (!w)
     return GCMON_ENOMEM;
   req.u.alarm = *rule;
-  err = call_sync(c, &req, timeout_ms, w);
+  err = gcmon__call_sync(c, &req, timeout_ms, w);
   if (err == 0 && installed)
     *installed = w->reply.u.alarm;
   free(w);
@@ -84,12 +59,12 @@ int gcmon_add_alarm(gcmon_client *c, const gcmon_alarm_rule *rule,
 
 int gcmon_remove_alarm(gcmon_client *c, uint32_t id, unsigned timeout_ms) {
   gcmon_request req = {.call = GCMON_CALL_REMOVE_ALARM};
-  waiter *w = malloc(sizeof *w);
+  gcmon__waiter *w = malloc(sizeof *w);
   int err;
   if (!w)
     return GCMON_ENOMEM;
   req.u.alarm_id = id;
-  err = call_sync(c, &req, timeout_ms, w);
+  err = gcmon__call_sync(c, &req, timeout_ms, w);
   free(w);
   return err;
 }
@@ -97,11 +72,11 @@ int gcmon_remove_alarm(gcmon_client *c, uint32_t id, unsigned timeout_ms) {
 int gcmon_list_alarms(gcmon_client *c, gcmon_alarm_list *out,
                       unsigned timeout_ms) {
   gcmon_request req = {.call = GCMON_CALL_LIST_ALARMS};
-  waiter *w = malloc(sizeof *w);
+  gcmon__waiter *w = malloc(sizeof *w);
   int err;
   if (!w)
     return GCMON_ENOMEM;
-  err = call_sync(c, &req, timeout_ms, w);
+  err = gcmon__call_sync(c, &req, timeout_ms, w);
   if (err == 0 && out)
     *out = w->reply.u.alarms;
   free(w);

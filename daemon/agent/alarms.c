@@ -1,5 +1,6 @@
 /* Alarm rules and their events (see alarms.h). */
 #include "alarms.h"
+#include "numbered_ring.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -184,20 +185,14 @@ void gcmon__alarms_tick(gcmon__alarms *a, const gcmon_sample *s) {
 }
 
 uint64_t gcmon__alarms_oldest_event(const gcmon__alarms *a) {
-  uint64_t newest = a->next_event - 1;
-  if (newest == 0)
-    return 0;
-  return newest >= GCMON__ALARM_EVENT_RING
-             ? newest - GCMON__ALARM_EVENT_RING + 1
-             : 1;
+  return gcmon__ring_oldest(a->next_event, GCMON__ALARM_EVENT_RING);
 }
 
 const gcmon__alarm_event *gcmon__alarms_event(const gcmon__alarms *a,
                                               uint64_t number) {
-  uint64_t oldest = gcmon__alarms_oldest_event(a);
-  if (oldest == 0 || number < oldest || number >= a->next_event)
-    return NULL;
-  return &a->ring[number % GCMON__ALARM_EVENT_RING];
+  return gcmon__ring_has(a->next_event, GCMON__ALARM_EVENT_RING, number)
+             ? &a->ring[number % GCMON__ALARM_EVENT_RING]
+             : NULL;
 }
 
 void gcmon__alarm_rule_to_pb(const gcmon_alarm_rule *r,

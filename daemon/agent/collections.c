@@ -1,5 +1,6 @@
 /* The collection ring (see collections.h). */
 #include "collections.h"
+#include "numbered_ring.h"
 
 #include <string.h>
 
@@ -52,19 +53,14 @@ void gcmon__coll_tick(gcmon__collections *c, const gcmon_sample *s,
 }
 
 uint64_t gcmon__coll_oldest(const gcmon__collections *c) {
-  uint64_t newest = c->next_number - 1;
-  if (newest == 0)
-    return 0;
-  return newest >= GCMON__COLLECTION_RING ? newest - GCMON__COLLECTION_RING + 1
-                                          : 1;
+  return gcmon__ring_oldest(c->next_number, GCMON__COLLECTION_RING);
 }
 
 const gcmon_collection *gcmon__coll_get(const gcmon__collections *c,
                                         uint64_t number) {
-  uint64_t oldest = gcmon__coll_oldest(c);
-  if (oldest == 0 || number < oldest || number >= c->next_number)
-    return NULL;
-  return &c->ring[number % GCMON__COLLECTION_RING];
+  return gcmon__ring_has(c->next_number, GCMON__COLLECTION_RING, number)
+             ? &c->ring[number % GCMON__COLLECTION_RING]
+             : NULL;
 }
 
 void gcmon__coll_to_pb(const gcmon_collection *r,
