@@ -4,6 +4,8 @@ gcmond, rules that stay after gcmon exits, alarm events in `record` and
 protobuf, tests/daemon/gcmonwire.py) sees them on the wire.
 """
 import json
+import os
+import subprocess
 import time
 import unittest
 
@@ -91,6 +93,35 @@ class Insight(unittest.TestCase):
             self.assertEqual(True, a["raised"])
             self.assertGreater(a["value"], 1 << 20)
             self.assertEqual(a["value"], a["sys_mmz"]["used"])
+
+    def test_the_library_calls_and_events_match_the_daemon(self):
+        p = subprocess.run(t.PREFIX + [os.environ["GCMON_INSIGHT_PROBE"],
+                                       self.target],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(0, p.returncode, p.stderr + p.stdout)
+        rows = [line.split() for line in p.stdout.splitlines()]
+        by = {}
+        for r in rows:
+            by.setdefault(r[0], []).append(r[1:])
+        freed, duration = by["collect"][0]
+        remote = [r for r in by["record"] if r[1] == "remote"]
+        self.assertEqual([[duration, freed]], [r[2:] for r in remote])
+        P = t.pb()
+        independent = self.independent().call(
+            get_collections=P.GetCollectionsRequest()).collections.records
+        self.assertEqual([r[0] for r in by["record"]],
+                         [str(x.number) for x in independent][:len(
+                             by["record"])])
+        frm, to, _ = by["window"][0]
+        self.assertLessEqual(int(frm), int(to))
+        alarm_id, owner = by["alarm"][0]
+        self.assertRegex(owner, r"^probe@tcp:127\.0\.0\.1:\d+$")
+        self.assertIn(["alarm", alarm_id, "1"], by["event"])
+        self.assertEqual([[alarm_id, "1"]], by["listed"])
+        for seq, wfrom, wto, min_free, mem_free in by["sample"][1:]:
+            self.assertEqual(seq, wto)
+            self.assertEqual(5, int(wto) - int(wfrom) + 1)  # 100 ms / 20 ms
+            self.assertLessEqual(int(min_free), int(mem_free))
 
     def test_watermarks_collections_on_the_wire(self):
         P = t.pb()
