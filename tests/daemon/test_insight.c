@@ -9,91 +9,11 @@
 #include "agent_driver.h"
 #include "alloc_count.h"
 #include "gcmon_test.h"
+#include "script_source.h"
 
 #include <pb_encode.h>
 #include <stdlib.h>
 
-#define KIB 1024
-#define MIB (1024 * 1024)
-
-/* ---- the scripted source ---------------------------------------------- */
-
-typedef struct {
-  gcmon_source base;
-  gcmon_sample next; /* what the next read returns (seq, uptime set) */
-  gcmon_source_collection pending[8];
-  size_t n_pending;
-  int64_t collect_frees; /* a remote collect frees this much */
-} script;
-
-static int script_read(gcmon_source *src, uint64_t now_us, gcmon_sample *out) {
-  script *s = (script *)src;
-  uint64_t seq = out->seq;
-  *out = s->next;
-  out->seq = seq;
-  out->uptime_us = now_us;
-  return 0;
-}
-
-static int script_collect(gcmon_source *src, uint64_t now_us, int64_t *freed,
-                          uint64_t *duration_us) {
-  script *s = (script *)src;
-  (void)now_us;
-  s->next.gc.mem_alloc -= s->collect_frees;
-  s->next.gc.mem_free += s->collect_frees;
-  s->next.gc.collections++;
-  *freed = s->collect_frees;
-  *duration_us = 1800;
-  return 0;
-}
-
-static size_t script_take(gcmon_source *src, gcmon_source_collection *out,
-                          size_t max) {
-  script *s = (script *)src;
-  size_t n = s->n_pending < max ? s->n_pending : max;
-  memcpy(out, s->pending, n * sizeof *out);
-  s->n_pending = 0;
-  return n;
-}
-
-static void script_close(gcmon_source *src) {
-  free(src);
-}
-
-static const gcmon_source_ops script_ops = {
-    .name = "script",
-    .read = script_read,
-    .collect = script_collect,
-    .close = script_close,
-    .take_collections = script_take,
-    .unexplained_cause = GCMON_COLLECTION_AUTOMATIC};
-
-/* A sys-only source, as linux and k230 are. */
-static const gcmon_source_ops sys_only_ops = {
-    .name = "sysonly", .read = script_read, .close = script_close};
-
-static script *script_new(const gcmon_source_ops *ops) {
-  script *s = calloc(1, sizeof *s);
-  s->base.ops = ops;
-  s->base.impl = s;
-  if (ops == &script_ops) {
-    s->next.has_gc = true;
-    s->next.gc = (gcmon_gc_info){.mem_alloc = 1 * MIB,
-                                 .mem_free = 3 * MIB,
-                                 .threshold = -1,
-                                 .enabled = true,
-                                 .largest_free = 2 * MIB};
-  }
-  s->next.has_sys_mmz = true;
-  s->next.sys_mmz = (gcmon_mem_info){.total = 256 * MIB, .used = 64 * MIB,
-                                     .free = 192 * MIB};
-  return s;
-}
-
-static void set_gc_free(script *s, int64_t free) {
-  s->next.gc.mem_alloc = 4 * MIB - free;
-  s->next.gc.mem_free = free;
-}
 
 /* ---- requests ---------------------------------------------------------- */
 
@@ -161,7 +81,7 @@ TEST(every_one_tick_spike_shows_in_a_one_second_subscribers_watermarks) {
   gcmon_agent_config cfg;
   driver d;
   peer p;
-  script *src = script_new(&script_ops);
+  script *src = script_new(true);
   const int spikes = 1000, ticks_per_window = 100; /* 1 s at 10 ms */
   int seen = 0, events = 0, sampled_saw = 0;
   uint32_t rng = 15;
@@ -182,7 +102,7 @@ TEST(every_one_tick_spike_shows_in_a_one_second_subscribers_watermarks) {
     int at = (int)(lcg(&rng) % (uint32_t)(ticks_per_window - 1));
     int64_t depth = 64 * KIB + (int64_t)(lcg(&rng) % (192 * KIB));
     for (int t = 0; t < ticks_per_window; t++) {
-      set_gc_free(src, t == at ? base - depth : base - (int64_t)(t % 7) * 512);
+      script_set_gc_free(src, t == at ? base - depth : base - (int64_t)(t % 7) * 512);
       src->next.sys_mmz.used = 64 * MIB + (t == at ? (uint64_t)depth : 0);
       src->next.sys_mmz.free = 256 * MIB - src->next.sys_mmz.used;
       driver_tick(&d, 10);
@@ -215,7 +135,7 @@ TEST(a_window_longer_than_the_history_still_covers_every_tick) {
   gcmon_agent_config cfg;
   driver d;
   peer p;
-  script *src = script_new(&script_ops);
+  script *src = script_new(true);
   gcmon_agent_config_defaults(&cfg);
   cfg.interval_ms = 10;
   cfg.history_capacity = 16; /* a 1 s window spans 100 ticks */
@@ -226,7 +146,7 @@ TEST(a_window_longer_than_the_history_still_covers_every_tick) {
   driver_tick(&d, 10); /* seq 1: the stream's first event */
   peer_drain(&p, pkts, 4096, 0);
   for (int t = 0; t < 100; t++) {
-    set_gc_free(src, t == 3 ? 1 * MIB : 3 * MIB); /* long gone at delivery */
+    script_set_gc_free(src, t == 3 ? 1 * MIB : 3 * MIB); /* long gone at delivery */
     driver_tick(&d, 10);
   }
   size_t n = peer_drain(&p, pkts, 4096, 0);
@@ -241,7 +161,7 @@ TEST(a_window_longer_than_the_history_still_covers_every_tick) {
 TEST(get_watermarks_reset_needs_control_and_returns_the_closed_window) {
   driver d;
   peer ro, ctl;
-  script *src = script_new(&script_ops);
+  script *src = script_new(true);
   gcmon_v1_Request r = call_of(gcmon_v1_Request_get_watermarks_tag);
   gcmon_v1_Response resp;
   driver_init_source(&d, NULL, &src->base);
@@ -249,9 +169,9 @@ TEST(get_watermarks_reset_needs_control_and_returns_the_closed_window) {
   ASSERT_EQ(0, peer_open(&ctl, &d, true));
   peer_hello(&ro, NULL);
   peer_hello(&ctl, NULL);
-  set_gc_free(src, 1 * MIB);
+  script_set_gc_free(src, 1 * MIB);
   driver_tick(&d, 1000);
-  set_gc_free(src, 3 * MIB);
+  script_set_gc_free(src, 3 * MIB);
   driver_tick(&d, 1000);
 
   peer_call(&ro, &r, &resp); /* reading needs no control */
@@ -291,7 +211,7 @@ TEST(alarms_raise_and_clear_once_per_crossing_under_noise) {
   gcmon_agent_config cfg;
   driver d;
   peer p;
-  script *src = script_new(&script_ops);
+  script *src = script_new(true);
   const int64_t level = 1 * MIB, hyst = 96 * KIB, noise = 64 * KIB;
   gcmon_v1_AlarmEvent ev[64];
   uint64_t crossing[8];
@@ -313,7 +233,7 @@ TEST(alarms_raise_and_clear_once_per_crossing_under_noise) {
     for (int t = 0; t < 200; t++) {
       int64_t centre = phase % 2 ? level - 40 * KIB : level + 400 * KIB;
       int64_t v = centre + (int64_t)(lcg(&rng) % (2 * noise)) - noise;
-      set_gc_free(src, v);
+      script_set_gc_free(src, v);
       driver_tick(&d, 10);
       if (phase % 2 && !crossed && v < level) {
         crossed = true; /* the seq of the tick that crossed */
@@ -340,7 +260,7 @@ TEST(an_alarm_with_a_hold_time_raises_only_once_held_that_long) {
   gcmon_agent_config cfg;
   driver d;
   peer p;
-  script *src = script_new(&script_ops);
+  script *src = script_new(true);
   gcmon_v1_AlarmEvent ev[8];
   gcmon_agent_config_defaults(&cfg);
   cfg.interval_ms = 10;
@@ -349,15 +269,15 @@ TEST(an_alarm_with_a_hold_time_raises_only_once_held_that_long) {
   peer_hello(&p, NULL);
   add_alarm(&p, gc_free_below(1 * MIB, 0, 50));
   subscribe(&p, 0, false, false, true);
-  set_gc_free(src, 2 * MIB);
+  script_set_gc_free(src, 2 * MIB);
   driver_tick(&d, 10); /* seq 1 */
-  set_gc_free(src, 512 * KIB);
+  script_set_gc_free(src, 512 * KIB);
   for (int t = 0; t < 3; t++)
     driver_tick(&d, 10); /* 30 ms below: too short */
-  set_gc_free(src, 2 * MIB);
+  script_set_gc_free(src, 2 * MIB);
   driver_tick(&d, 10);
   ASSERT_EQ(0, alarm_events(peer_drain(&p, pkts, 4096, 0), ev, 8));
-  set_gc_free(src, 512 * KIB);
+  script_set_gc_free(src, 512 * KIB);
   for (int t = 0; t < 10; t++)
     driver_tick(&d, 10); /* seq 6..15; below since seq 6 (+50 ms = seq 11) */
   ASSERT_EQ(1, alarm_events(peer_drain(&p, pkts, 4096, 0), ev, 8));
@@ -370,7 +290,7 @@ TEST(an_alarm_with_a_hold_time_raises_only_once_held_that_long) {
 TEST(alarm_rules_outlive_their_session_and_are_listed_with_their_owner) {
   driver d;
   peer a, b;
-  script *src = script_new(&script_ops);
+  script *src = script_new(true);
   gcmon_v1_Request list = call_of(gcmon_v1_Request_list_alarms_tag);
   gcmon_v1_Request rm = call_of(gcmon_v1_Request_remove_alarm_tag);
   gcmon_v1_Response resp;
@@ -398,7 +318,7 @@ TEST(alarm_rules_outlive_their_session_and_are_listed_with_their_owner) {
   ASSERT_STREQ("ci-rig@test", resp.result.alarms.alarms[0].rule.owner);
   ASSERT_TRUE(!resp.result.alarms.alarms[0].active);
   subscribe(&b, 0, false, false, true);
-  set_gc_free(src, 512 * KIB);
+  script_set_gc_free(src, 512 * KIB);
   driver_tick(&d, 1000);
   ASSERT_EQ(1, alarm_events(peer_drain(&b, pkts, 4096, 0), ev, 8));
   list.id = 0;
@@ -415,7 +335,7 @@ TEST(alarm_rules_outlive_their_session_and_are_listed_with_their_owner) {
 TEST(alarm_rules_are_bounded_and_checked) {
   driver d;
   peer p;
-  script *src = script_new(&script_ops);
+  script *src = script_new(true);
   gcmon_v1_AlarmRule bad;
   driver_init_source(&d, NULL, &src->base);
   ASSERT_EQ(0, peer_open(&p, &d, true));
@@ -452,7 +372,7 @@ static size_t collection_events(size_t n, gcmon_v1_CollectionRecord *out,
 TEST(collections_of_every_cause_are_recorded_streamed_and_readable) {
   driver d;
   peer p, watcher;
-  script *src = script_new(&script_ops);
+  script *src = script_new(true);
   gcmon_v1_Request collect = call_of(gcmon_v1_Request_collect_tag);
   gcmon_v1_Request get = call_of(gcmon_v1_Request_get_collections_tag);
   gcmon_v1_Response resp;
@@ -513,7 +433,7 @@ TEST(collections_of_every_cause_are_recorded_streamed_and_readable) {
 TEST(a_source_without_a_gc_heap_answers_unavailable) {
   driver d;
   peer p;
-  script *src = script_new(&sys_only_ops);
+  script *src = script_new(false);
   gcmon_v1_Request get = call_of(gcmon_v1_Request_get_collections_tag);
   gcmon_v1_Request sub = call_of(gcmon_v1_Request_subscribe_tag);
   gcmon_v1_Request wm = call_of(gcmon_v1_Request_get_watermarks_tag);
@@ -537,7 +457,7 @@ TEST(a_source_without_a_gc_heap_answers_unavailable) {
 }
 
 TEST(alarm_and_record_events_are_the_bytes_nanopb_encodes) {
-  script *src = script_new(&script_ops);
+  script *src = script_new(true);
   gcmon_v1_Packet pkt = gcmon_v1_Packet_init_zero;
   uint8_t want[GCMON_MAX_PAYLOAD], body[GCMON_MAX_PAYLOAD],
       got[GCMON_MAX_PAYLOAD];
@@ -574,7 +494,7 @@ TEST(insight_allocates_nothing_after_init) {
   gcmon_agent_config cfg;
   driver d;
   peer p;
-  script *src = script_new(&script_ops);
+  script *src = script_new(true);
   uint64_t before;
   gcmon_agent_config_defaults(&cfg);
   cfg.interval_ms = 10;
@@ -586,7 +506,7 @@ TEST(insight_allocates_nothing_after_init) {
   subscribe(&p, 100, true, true, true);
   before = gcmon_test_allocations();
   for (int t = 0; t < 500; t++) {
-    set_gc_free(src, t % 50 < 25 ? 1 * MIB : 3 * MIB);
+    script_set_gc_free(src, t % 50 < 25 ? 1 * MIB : 3 * MIB);
     src->next.gc.collections += t % 10 == 0;
     driver_tick(&d, 10);
     peer_drain(&p, pkts, 4096, 0);
