@@ -224,8 +224,8 @@ static double time_row(ctx *x, int row, long n) {
       break;
     }
   }
-  x->sink ^= x->wm.pool[0].min_free ^ x->alarms.next_event ^
-             x->coll.next_number;
+  x->sink ^=
+      x->wm.pool[0].min_free ^ x->alarms.next_event ^ x->coll.next_number;
   return (double)(bench_now_ns() - t0) / (double)n;
 }
 
@@ -301,8 +301,7 @@ int main(int argc, char **argv) {
          events_per_k, records_per_k,
          ns[ROW_TICK_STREAMS] - ns[ROW_TICK_V1_STREAMS],
          records_per_k > 0
-             ? (ns[ROW_TICK_STREAMS] - ns[ROW_TICK_V1_STREAMS]) /
-                   records_per_k
+             ? (ns[ROW_TICK_STREAMS] - ns[ROW_TICK_V1_STREAMS]) / records_per_k
              : 0.0);
   rc = 0;
 out:

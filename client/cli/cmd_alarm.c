@@ -80,8 +80,7 @@ static bool parse_option(const char *arg, gcmon_alarm_rule *r) {
     r->hold_ms = ms;
     return true;
   }
-  if (strncmp(arg, "name=", 5) == 0 &&
-      strlen(eq + 1) <= GCMON_ALARM_NAME_MAX) {
+  if (strncmp(arg, "name=", 5) == 0 && strlen(eq + 1) <= GCMON_ALARM_NAME_MAX) {
     snprintf(r->name, sizeof r->name, "%s", eq + 1);
     return true;
   }
@@ -100,8 +99,8 @@ static int parse_rule(cli_ctx *x, gcmon_alarm_rule *r) {
     return usage(x, "add needs POOL.METRIC below|above LEVEL, got",
                  x->argc > 1 ? x->argv[1] : "");
   if (!parse_target(x->argv[1], r))
-    return usage(x, "not a POOL.METRIC like gc.free or sys_mmz.used:",
-                 x->argv[1]);
+    return usage(x,
+                 "not a POOL.METRIC like gc.free or sys_mmz.used:", x->argv[1]);
   if (!parse_enum(x->argv[2], 2, compare_name, &cmp))
     return usage(x, "not 'below' or 'above':", x->argv[2]);
   r->compare = (gcmon_alarm_compare)cmp;
@@ -113,8 +112,8 @@ static int parse_rule(cli_ctx *x, gcmon_alarm_rule *r) {
                  x->argv[3]);
   for (int i = 4; i < x->argc; i++)
     if (!parse_option(x->argv[i], r))
-      return usage(x, "not hysteresis=SIZE, hold=DURATION or name=TEXT:",
-                   x->argv[i]);
+      return usage(
+          x, "not hysteresis=SIZE, hold=DURATION or name=TEXT:", x->argv[i]);
   return CLI_EXIT_OK;
 }
 
@@ -169,7 +168,8 @@ int cmd_alarm(cli_ctx *x) {
       return rc;
   } else if (strcmp(sub, "rm") == 0) {
     if (x->argc != 2)
-      return usage(x, "rm takes one rule id, got", x->argc > 2 ? x->argv[2] : "");
+      return usage(x, "rm takes one rule id, got",
+                   x->argc > 2 ? x->argv[2] : "");
     id = strtoul(x->argv[1], &end, 10);
     if (*x->argv[1] == '\0' || *end != '\0' || id == 0 || id > UINT32_MAX)
       return usage(x, "not a rule id:", x->argv[1]);

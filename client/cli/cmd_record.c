@@ -90,8 +90,8 @@ static void on_state(gcmon_client *c, gcmon_state st, int err, void *data) {
       cli_error(r->x, "reconnected to %s", r->x->target);
     r->lost = false;
     if (!r->sub) {
-      int e = cli_subscribe_with_alarms(c, r->x->interval_ms, on_event, r,
-                                        &r->sub);
+      int e =
+          cli_subscribe_with_alarms(c, r->x->interval_ms, on_event, r, &r->sub);
       if (e != 0) {
         cli_fail(r->x, c, "subscribe", e);
         shutdown_recorder(r, CLI_EXIT_FAILURE);

@@ -169,11 +169,10 @@ static void on_event(gcmon_subscription *s, const gcmon_event *ev, void *data) {
   case GCMON_EVENT_ALARM: /* a line of its own, or the screen's alarm line */
     if (!v->screen)
       emit_alarm(v->w, gcmon_client_info(v->c)->run_id, ev->alarm);
-    snprintf(v->alarm, sizeof v->alarm, "alarm %u %s at seq %llu (value %lld)",
-             (unsigned)ev->alarm->alarm,
-             ev->alarm->raised ? "RAISED" : "cleared",
-             (unsigned long long)ev->alarm->sample.seq,
-             (long long)ev->alarm->value);
+    snprintf(
+        v->alarm, sizeof v->alarm, "alarm %u %s at seq %llu (value %lld)",
+        (unsigned)ev->alarm->alarm, ev->alarm->raised ? "RAISED" : "cleared",
+        (unsigned long long)ev->alarm->sample.seq, (long long)ev->alarm->value);
     v->dirty = true;
     break;
   case GCMON_EVENT_GAP:
@@ -190,8 +189,8 @@ static void on_state(gcmon_client *c, gcmon_state st, int err, void *data) {
   switch (st) {
   case GCMON_STATE_READY:
     v->state = "connected";
-    if (!v->sub && cli_subscribe_with_alarms(c, v->x->interval_ms, on_event,
-                                             v, &v->sub) != 0) {
+    if (!v->sub && cli_subscribe_with_alarms(c, v->x->interval_ms, on_event, v,
+                                             &v->sub) != 0) {
       cli_fail(v->x, c, "subscribe", GCMON_ENOMEM);
       stop_watch(v, CLI_EXIT_FAILURE);
       return;

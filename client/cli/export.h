@@ -37,7 +37,7 @@
 
 /* Upper bounds of the collection pause histogram, in microseconds. */
 #define EXPORT_PAUSE_BOUNDS_US                                                 \
-  {500, 1000, 2000, 5000, 10000, 20000, 50000, 100000, 250000}
+  { 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000, 250000 }
 #define EXPORT_PAUSE_BUCKETS 9
 
 typedef struct export_insight {

@@ -38,9 +38,9 @@ struct gcmon_subscription {
   gcmon_client *client;
   gcmon_event_cb cb;
   void *data;
-  uint32_t interval_ms; /* as asked */
+  uint32_t interval_ms;                                /* as asked */
   bool want_watermarks, want_collections, want_alarms; /* 1.1, as asked */
-  uint64_t from_seq;    /* as asked, for the first subscribe */
+  uint64_t from_seq; /* as asked, for the first subscribe */
   gcmon__sub_state state;
   bool closed;            /* unsubscribed: freed at the next safe point */
   uint32_t daemon_id;     /* the daemon's id in this session; 0 = none */

@@ -82,14 +82,14 @@ typedef struct gcmon__incoming {
     gcmon_collections collections;
     gcmon_alarm_rule alarm;
     gcmon_alarm_list alarms;
-    gcmon_collection collection; /* event body */
+    gcmon_collection collection;   /* event body */
     gcmon_alarm_event alarm_event; /* event body */
-  } u;                   /* response result, or the event's body */
-  uint32_t subscription; /* event */
-  bool has_sample;       /* event: body was a sample */
-  bool has_collection;   /* event: body was a CollectionRecord */
-  bool has_alarm;        /* event: body was an AlarmEvent */
-  bool has_watermarks;   /* event: Event.watermarks was set */
+  } u;                             /* response result, or the event's body */
+  uint32_t subscription;           /* event */
+  bool has_sample;                 /* event: body was a sample */
+  bool has_collection;             /* event: body was a CollectionRecord */
+  bool has_alarm;                  /* event: body was an AlarmEvent */
+  bool has_watermarks;             /* event: Event.watermarks was set */
   gcmon_watermarks watermarks;
 } gcmon__incoming;
 

@@ -141,8 +141,7 @@ void gcmon__insight_remote_collect(gcmon_agent *a, uint64_t start_us,
 bool gcmon__insight_needs_control(const gcmon_v1_Request *req);
 void gcmon__call_get_watermarks(gcmon_session *s, const gcmon_v1_Request *req,
                                 gcmon_v1_Response *resp);
-void gcmon__call_get_collections(gcmon_session *s,
-                                 const gcmon_v1_Request *req,
+void gcmon__call_get_collections(gcmon_session *s, const gcmon_v1_Request *req,
                                  gcmon_v1_Response *resp);
 void gcmon__call_add_alarm(gcmon_session *s, const gcmon_v1_Request *req,
                            gcmon_v1_Response *resp);

@@ -97,8 +97,8 @@ size_t gcmon__codec_encode_event(uint32_t subscription, const uint8_t *sample,
 size_t gcmon__codec_encode_event_body(uint32_t subscription, pb_size_t body_tag,
                                       const uint8_t *body, size_t body_len,
                                       uint8_t *payload, size_t cap) {
-  return encode_event(subscription, body_tag, body, body_len, NULL, 0,
-                      payload, cap);
+  return encode_event(subscription, body_tag, body, body_len, NULL, 0, payload,
+                      cap);
 }
 
 size_t gcmon__codec_encode_alarm_event(uint32_t alarm, bool raised,
@@ -119,8 +119,7 @@ size_t gcmon__codec_encode_alarm_event(uint32_t alarm, bool raised,
   if (ok && value != 0)
     ok = pb_encode_tag(&os, PB_WT_VARINT, gcmon_v1_AlarmEvent_value_tag) &&
          pb_encode_svarint(&os, value);
-  ok = ok &&
-       pb_encode_tag(&os, PB_WT_STRING, gcmon_v1_AlarmEvent_sample_tag) &&
+  ok = ok && pb_encode_tag(&os, PB_WT_STRING, gcmon_v1_AlarmEvent_sample_tag) &&
        pb_encode_varint(&os, n) && pb_write(&os, sample, n);
   return ok ? os.bytes_written : 0;
 }

@@ -20,11 +20,11 @@
 
 typedef struct gcmon__collections {
   gcmon_collection ring[GCMON__COLLECTION_RING];
-  uint64_t next_number;   /* number the next record takes (from 1) */
-  uint64_t explained;     /* records added since the last tick */
-  bool have_count;        /* counted/prev_* are from a tick */
-  uint64_t counted;       /* gc.collections at the last tick */
-  int64_t prev_alloc;     /* mem_alloc at the last tick */
+  uint64_t next_number; /* number the next record takes (from 1) */
+  uint64_t explained;   /* records added since the last tick */
+  bool have_count;      /* counted/prev_* are from a tick */
+  uint64_t counted;     /* gc.collections at the last tick */
+  int64_t prev_alloc;   /* mem_alloc at the last tick */
 } gcmon__collections;
 
 void gcmon__coll_init(gcmon__collections *c);

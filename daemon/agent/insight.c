@@ -117,8 +117,7 @@ void gcmon__call_get_watermarks(gcmon_session *s, const gcmon_v1_Request *req,
   }
 }
 
-void gcmon__call_get_collections(gcmon_session *s,
-                                 const gcmon_v1_Request *req,
+void gcmon__call_get_collections(gcmon_session *s, const gcmon_v1_Request *req,
                                  gcmon_v1_Response *resp) {
   gcmon_agent *a = s->agent;
   const gcmon_v1_GetCollectionsRequest *cr = &req->call.get_collections;
@@ -140,7 +139,8 @@ void gcmon__call_get_collections(gcmon_session *s,
   r->oldest_number = oldest;
   if (n == 0)
     n = 1;
-  while (r->records_count < max && (rec = gcmon__coll_get(&a->collections, n))) {
+  while (r->records_count < max &&
+         (rec = gcmon__coll_get(&a->collections, n))) {
     gcmon__coll_to_pb(rec, &r->records[r->records_count++]);
     n++;
   }
@@ -158,8 +158,8 @@ void gcmon__call_add_alarm(gcmon_session *s, const gcmon_v1_Request *req,
   rule.id = 0;
   snprintf(rule.owner, sizeof rule.owner, "%.16s@%.22s",
            s->client[0] ? s->client : "?", s->peer);
-  err = gcmon__alarms_check(&rule, gcmon__history_get(&a->history,
-                                                      a->history.newest),
+  err = gcmon__alarms_check(&rule,
+                            gcmon__history_get(&a->history, a->history.newest),
                             why, sizeof why);
   if (!err)
     err = gcmon__alarms_add(&a->alarms, &rule, &installed);

@@ -22,7 +22,7 @@
 #include <pb_encode.h>
 
 /* Event{subscription, body} around the largest 1.1 body, in a Packet. */
-#define RECORD_WIRE_MAX GCMON_FRAME_WIRE_SIZE(gcmon_v1_AlarmEvent_size + 16u)
+#define RECORD_WIRE_MAX       GCMON_FRAME_WIRE_SIZE(gcmon_v1_AlarmEvent_size + 16u)
 #define WATERMARKS_WIRE_EXTRA (2u * (gcmon_v1_Watermarks_size + 4u))
 
 /* Every flag is granted on every source: a source with no gc heap has no
@@ -78,7 +78,8 @@ static const uint8_t *record_bytes(gcmon_agent *a, int kind, uint64_t number,
     } else {
       const gcmon__alarm_event *e = gcmon__alarms_event(&a->alarms, number);
       os.bytes_written = gcmon__codec_encode_alarm_event(
-          e->alarm, e->raised, e->value, &e->sample, buf, sizeof a->alarm_bytes);
+          e->alarm, e->raised, e->value, &e->sample, buf,
+          sizeof a->alarm_bytes);
       ok = os.bytes_written > 0;
     }
     if (!ok)
@@ -103,8 +104,7 @@ static int next_record(gcmon_session *s, gcmon__subscription *sub,
     c = gcmon__coll_get(&a->collections, sub->next_collection);
   }
   if (sub->want_alarms) {
-    catch_up(s, &sub->next_alarm_event,
-             gcmon__alarms_oldest_event(&a->alarms));
+    catch_up(s, &sub->next_alarm_event, gcmon__alarms_oldest_event(&a->alarms));
     e = gcmon__alarms_event(&a->alarms, sub->next_alarm_event);
   }
   if (c && c->seq > due_seq)
@@ -130,12 +130,10 @@ bool gcmon__insight_send_records(gcmon_session *s, gcmon__subscription *sub) {
       return false;
     body = record_bytes(a, kind, *cursor, &len);
     if (body)
-      n = gcmon__codec_encode_event_body(sub->id,
-                                         kind == 1
-                                             ? gcmon_v1_Event_collection_tag
-                                             : gcmon_v1_Event_alarm_tag,
-                                         body, len, a->payload,
-                                         sizeof a->payload);
+      n = gcmon__codec_encode_event_body(
+          sub->id,
+          kind == 1 ? gcmon_v1_Event_collection_tag : gcmon_v1_Event_alarm_tag,
+          body, len, a->payload, sizeof a->payload);
     (*cursor)++;
     if (gcmon__session_send_payload(s, a->payload, n))
       a->stats.events_sent++;

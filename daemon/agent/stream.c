@@ -54,7 +54,8 @@ void gcmon__stream_bound_lag(gcmon_session *s) {
 }
 
 /* A sample due, or a 1.1 record (insight_stream.c) waiting. */
-static bool sub_pending(const gcmon_session *s, const gcmon__subscription *sub) {
+static bool sub_pending(const gcmon_session *s,
+                        const gcmon__subscription *sub) {
   return sub->id && (sub->next_seq <= s->agent->history.newest ||
                      gcmon__insight_has_records(s, sub));
 }

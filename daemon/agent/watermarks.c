@@ -20,7 +20,8 @@ static void fold_pool(gcmon_pool_watermark *p, uint64_t free, uint64_t used,
     p->min_free = free;
   if (used > p->max_used)
     p->max_used = used;
-  if (largest >= 0 && (p->min_largest_free < 0 || largest < p->min_largest_free))
+  if (largest >= 0 &&
+      (p->min_largest_free < 0 || largest < p->min_largest_free))
     p->min_largest_free = largest;
 }
 
@@ -34,11 +35,11 @@ void gcmon__wm_fold(gcmon_watermarks *w, const gcmon_sample *s) {
               s->gc.mem_alloc < 0 ? 0 : (uint64_t)s->gc.mem_alloc,
               s->gc.largest_free);
   if (s->has_sys_heap)
-    fold_pool(&w->pool[GCMON_POOL_SYS_HEAP], s->sys_heap.free,
-              s->sys_heap.used, -1);
+    fold_pool(&w->pool[GCMON_POOL_SYS_HEAP], s->sys_heap.free, s->sys_heap.used,
+              -1);
   if (s->has_sys_page)
-    fold_pool(&w->pool[GCMON_POOL_SYS_PAGE], s->sys_page.free,
-              s->sys_page.used, -1);
+    fold_pool(&w->pool[GCMON_POOL_SYS_PAGE], s->sys_page.free, s->sys_page.used,
+              -1);
   if (s->has_sys_mmz)
     fold_pool(&w->pool[GCMON_POOL_SYS_MMZ], s->sys_mmz.free, s->sys_mmz.used,
               -1);
@@ -71,9 +72,7 @@ void gcmon__wm_to_pb(const gcmon_watermarks *w, gcmon_v1_Watermarks *out) {
   out->from_seq = w->from_seq;
   out->to_seq = w->to_seq;
   pool_to_pb(&w->pool[GCMON_POOL_GC], &out->has_gc, &out->gc);
-  pool_to_pb(&w->pool[GCMON_POOL_SYS_HEAP], &out->has_sys_heap,
-             &out->sys_heap);
-  pool_to_pb(&w->pool[GCMON_POOL_SYS_PAGE], &out->has_sys_page,
-             &out->sys_page);
+  pool_to_pb(&w->pool[GCMON_POOL_SYS_HEAP], &out->has_sys_heap, &out->sys_heap);
+  pool_to_pb(&w->pool[GCMON_POOL_SYS_PAGE], &out->has_sys_page, &out->sys_page);
   pool_to_pb(&w->pool[GCMON_POOL_SYS_MMZ], &out->has_sys_mmz, &out->sys_mmz);
 }

@@ -52,7 +52,7 @@ typedef struct gcmon_mp_request {
   gcmon_mp_collection collections[GCMON_MP_COLLECTIONS_PER_READ];
   unsigned n_collections;
   uint64_t taken_mono_us;
-  unsigned scans;          /* full scans this request did */
+  unsigned scans;                    /* full scans this request did */
   uint64_t scan_us_sum, scan_us_max; /* and what they took */
 } gcmon_mp_request;
 

@@ -71,8 +71,8 @@ static void take_timed(mp_source *m, const gcmon_mp_request *req,
       m->n_pending--;
     }
     dst = &m->pending[m->n_pending++];
-    dst->cause = c->by_program ? GCMON_COLLECTION_PROGRAM
-                               : GCMON_COLLECTION_AUTOMATIC;
+    dst->cause =
+        c->by_program ? GCMON_COLLECTION_PROGRAM : GCMON_COLLECTION_AUTOMATIC;
     dst->start_us = now_us > age ? now_us - age : 0;
     dst->pause_us = c->pause_us;
     dst->alloc_before = (int64_t)c->used_before;

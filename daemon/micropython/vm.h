@@ -42,10 +42,10 @@ typedef struct gcmon_mp_reading {
 
 /* One collection the VM saw happen and timed (not the module's own). */
 typedef struct gcmon_mp_collection {
-  bool by_program;      /* gc.collect() from Python; false: the allocator */
+  bool by_program;        /* gc.collect() from Python; false: the allocator */
   uint64_t start_mono_us; /* CLOCK_MONOTONIC when it started */
-  uint64_t pause_us;    /* how long it held the heap */
-  uint64_t used_before; /* gc.mem_alloc() before and after */
+  uint64_t pause_us;      /* how long it held the heap */
+  uint64_t used_before;   /* gc.mem_alloc() before and after */
   uint64_t used_after;
 } gcmon_mp_collection;
 

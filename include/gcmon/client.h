@@ -252,9 +252,9 @@ typedef struct gcmon_request {
     int64_t threshold_bytes; /* SET_THRESHOLD; negative disables */
     bool enabled;            /* SET_ENABLED */
     struct {
-      uint64_t from_seq;  /* 0 = oldest retained */
-      uint32_t max_count; /* 0 = as many as fit one frame */
-    } history;            /* GET_HISTORY */
+      uint64_t from_seq;   /* 0 = oldest retained */
+      uint32_t max_count;  /* 0 = as many as fit one frame */
+    } history;             /* GET_HISTORY */
     bool reset_watermarks; /* GET_WATERMARKS: close and restart the window */
     struct {
       uint64_t from_number; /* 0 = oldest retained */

@@ -63,11 +63,11 @@ typedef enum gcmon_collection_cause {
 typedef struct gcmon_collection {
   uint64_t number; /* count since the daemon started, from 1 */
   gcmon_collection_cause cause;
-  uint64_t start_uptime_us; /* device time it started (or was seen) */
-  uint64_t pause_us;        /* 0 = unknown */
-  int64_t alloc_before;     /* mem_alloc before; -1 = unknown */
-  int64_t alloc_after;      /* mem_alloc after; -1 = unknown */
-  int64_t freed_bytes;      /* before - after; -1 = unknown */
+  uint64_t start_uptime_us;   /* device time it started (or was seen) */
+  uint64_t pause_us;          /* 0 = unknown */
+  int64_t alloc_before;       /* mem_alloc before; -1 = unknown */
+  int64_t alloc_after;        /* mem_alloc after; -1 = unknown */
+  int64_t freed_bytes;        /* before - after; -1 = unknown */
   int64_t largest_free_after; /* -1 = unknown */
   uint64_t seq;               /* series tick at which it was seen */
 } gcmon_collection;
@@ -124,9 +124,9 @@ typedef struct gcmon_alarm_list {
 
 /* A rule raised or cleared. */
 typedef struct gcmon_alarm_event {
-  uint32_t alarm; /* rule id */
-  bool raised;    /* false: cleared */
-  int64_t value;  /* the metric that crossed */
+  uint32_t alarm;      /* rule id */
+  bool raised;         /* false: cleared */
+  int64_t value;       /* the metric that crossed */
   gcmon_sample sample; /* the series sample that caused it */
 } gcmon_alarm_event;
 
@@ -134,7 +134,8 @@ typedef struct gcmon_alarm_event {
 GCMON_EXPORT const char *gcmon_pool_name(gcmon_pool pool);
 GCMON_EXPORT const char *gcmon_alarm_metric_name(gcmon_alarm_metric metric);
 GCMON_EXPORT const char *gcmon_alarm_compare_name(gcmon_alarm_compare compare);
-GCMON_EXPORT const char *gcmon_collection_cause_name(gcmon_collection_cause cause);
+GCMON_EXPORT const char *
+gcmon_collection_cause_name(gcmon_collection_cause cause);
 
 #ifdef __cplusplus
 }

@@ -23,8 +23,7 @@ typedef struct {
   int alarms;
 } seen;
 
-static void on_event(gcmon_subscription *s, const gcmon_event *ev,
-                     void *data) {
+static void on_event(gcmon_subscription *s, const gcmon_event *ev, void *data) {
   seen *v = data;
   const gcmon_watermarks *w = ev->watermarks;
   switch (ev->type) {
@@ -61,9 +60,10 @@ static int fail(gcmon_client *c) {
 
 int main(int argc, char **argv) {
   gcmon_client_options o = {.client_name = "probe"};
-  gcmon_subscribe_options so = {
-      .interval_ms = 100, .watermarks = true, .collections = true,
-      .alarms = true};
+  gcmon_subscribe_options so = {.interval_ms = 100,
+                                .watermarks = true,
+                                .collections = true,
+                                .alarms = true};
   gcmon_alarm_rule rule = {.pool = GCMON_POOL_SYS_MMZ,
                            .metric = GCMON_ALARM_USED,
                            .compare = GCMON_ALARM_ABOVE,

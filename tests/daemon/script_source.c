@@ -38,13 +38,13 @@ static void script_close(gcmon_source *src) {
   free(src);
 }
 
-static const gcmon_source_ops gc_ops = {
-    .name = "script",
-    .read = script_read,
-    .collect = script_collect,
-    .close = script_close,
-    .take_collections = script_take,
-    .unexplained_cause = GCMON_COLLECTION_AUTOMATIC};
+static const gcmon_source_ops gc_ops = {.name = "script",
+                                        .read = script_read,
+                                        .collect = script_collect,
+                                        .close = script_close,
+                                        .take_collections = script_take,
+                                        .unexplained_cause =
+                                            GCMON_COLLECTION_AUTOMATIC};
 
 static const gcmon_source_ops sys_only_ops = {
     .name = "sysonly", .read = script_read, .close = script_close};
@@ -64,8 +64,8 @@ script *script_new(bool with_gc) {
                                  .largest_free = 2 * MIB};
   }
   s->next.has_sys_mmz = true;
-  s->next.sys_mmz = (gcmon_mem_info){
-      .total = 256 * MIB, .used = 64 * MIB, .free = 192 * MIB};
+  s->next.sys_mmz =
+      (gcmon_mem_info){.total = 256 * MIB, .used = 64 * MIB, .free = 192 * MIB};
   return s;
 }
 

@@ -14,7 +14,6 @@
 #include <pb_encode.h>
 #include <stdlib.h>
 
-
 /* ---- requests ---------------------------------------------------------- */
 
 static gcmon_v1_Packet pkts[4096];
@@ -102,7 +101,8 @@ TEST(every_one_tick_spike_shows_in_a_one_second_subscribers_watermarks) {
     int at = (int)(lcg(&rng) % (uint32_t)(ticks_per_window - 1));
     int64_t depth = 64 * KIB + (int64_t)(lcg(&rng) % (192 * KIB));
     for (int t = 0; t < ticks_per_window; t++) {
-      script_set_gc_free(src, t == at ? base - depth : base - (int64_t)(t % 7) * 512);
+      script_set_gc_free(src, t == at ? base - depth
+                                      : base - (int64_t)(t % 7) * 512);
       src->next.sys_mmz.used = 64 * MIB + (t == at ? (uint64_t)depth : 0);
       src->next.sys_mmz.free = 256 * MIB - src->next.sys_mmz.used;
       driver_tick(&d, 10);
@@ -125,8 +125,8 @@ TEST(every_one_tick_spike_shows_in_a_one_second_subscribers_watermarks) {
     }
   }
   ASSERT_EQ(spikes, events);
-  ASSERT_EQ(spikes, seen);    /* 100 %: every spike, at its exact depth */
-  ASSERT_EQ(0, sampled_saw);  /* which the 1 s samples alone never show */
+  ASSERT_EQ(spikes, seen);   /* 100 %: every spike, at its exact depth */
+  ASSERT_EQ(0, sampled_saw); /* which the 1 s samples alone never show */
   peer_close(&p);
   driver_close(&d);
 }
@@ -146,7 +146,8 @@ TEST(a_window_longer_than_the_history_still_covers_every_tick) {
   driver_tick(&d, 10); /* seq 1: the stream's first event */
   peer_drain(&p, pkts, 4096, 0);
   for (int t = 0; t < 100; t++) {
-    script_set_gc_free(src, t == 3 ? 1 * MIB : 3 * MIB); /* long gone at delivery */
+    script_set_gc_free(src,
+                       t == 3 ? 1 * MIB : 3 * MIB); /* long gone at delivery */
     driver_tick(&d, 10);
   }
   size_t n = peer_drain(&p, pkts, 4096, 0);
@@ -386,13 +387,13 @@ TEST(collections_of_every_cause_are_recorded_streamed_and_readable) {
   subscribe(&watcher, 0, false, true, false);
 
   /* The program's gc.collect(), as the source reports it ... */
-  src->pending[src->n_pending++] = (gcmon_source_collection){
-      .cause = GCMON_COLLECTION_PROGRAM,
-      .start_us = 1500000,
-      .pause_us = 2100,
-      .alloc_before = 1 * MIB,
-      .alloc_after = 768 * KIB,
-      .largest_free_after = 3 * MIB};
+  src->pending[src->n_pending++] =
+      (gcmon_source_collection){.cause = GCMON_COLLECTION_PROGRAM,
+                                .start_us = 1500000,
+                                .pause_us = 2100,
+                                .alloc_before = 1 * MIB,
+                                .alloc_after = 768 * KIB,
+                                .largest_free_after = 3 * MIB};
   /* ... and two more the counter shows that nobody explained */
   src->next.gc.collections += 3;
   driver_tick(&d, 1000); /* seq 2 */
@@ -481,9 +482,8 @@ TEST(alarm_and_record_events_are_the_bytes_nanopb_encodes) {
     ASSERT_TRUE(pb_encode(&os, gcmon_v1_Packet_fields, &pkt));
     blen = gcmon__codec_encode_alarm_event((uint32_t)i, i == 1, values[i],
                                            &src->next, body, sizeof body);
-    n = gcmon__codec_encode_event_body((uint32_t)i + 1,
-                                       gcmon_v1_Event_alarm_tag, body, blen,
-                                       got, sizeof got);
+    n = gcmon__codec_encode_event_body(
+        (uint32_t)i + 1, gcmon_v1_Event_alarm_tag, body, blen, got, sizeof got);
     ASSERT_EQ(os.bytes_written, n);
     ASSERT_TRUE(memcmp(want, got, n) == 0);
   }
