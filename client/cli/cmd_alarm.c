@@ -6,6 +6,7 @@
  *   gcmon alarm list
  *   gcmon alarm rm 3 */
 #include "cli.h"
+#include "gcmon_duration.h"
 #include "units.h"
 
 #include <stdlib.h>
@@ -65,7 +66,7 @@ static bool parse_level(const char *s, const gcmon_alarm_rule *r,
 
 static bool parse_option(const char *arg, gcmon_alarm_rule *r) {
   const char *eq = strchr(arg, '=');
-  unsigned ms;
+  uint32_t ms;
   if (!eq)
     return false;
   if (strncmp(arg, "hysteresis=", 11) == 0)
@@ -75,7 +76,7 @@ static bool parse_option(const char *arg, gcmon_alarm_rule *r) {
       r->hold_ms = 0;
       return true;
     }
-    if (units_parse_duration_ms(eq + 1, 1, &ms) != 0)
+    if (gcmon_parse_duration_ms(eq + 1, &ms) != 0)
       return false;
     r->hold_ms = ms;
     return true;
@@ -143,6 +144,7 @@ static int alarm_list(cli_ctx *x, gcmon_client *c) {
     return cli_fail(x, c, "list_alarms", err);
   }
   w = cli_writer(x, stdout, false);
+  w->flags |= WRITER_WIDE; /* a rule is a row of every field */
   w->ops->begin(w);
   w->ops->list(w, "alarms");
   for (size_t i = 0; i < l->count; i++)

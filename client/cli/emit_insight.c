@@ -3,10 +3,12 @@
  * alarm rules for `gcmon alarm list`. Field names are docs/protocol.md's. */
 #include "cli.h"
 
-void emit_alarm(writer *w, uint64_t run_id, const gcmon_alarm_event *e) {
+void emit_alarm(writer *w, uint64_t run_id, const gcmon_alarm_event *e,
+                int64_t wall_us) {
   w->ops->begin(w);
   w_str(w, "event", "alarm");
   w_id(w, "run_id", run_id);
+  w_time(w, "time", wall_us);
   w_u64(w, "alarm", e->alarm);
   w_bool(w, "raised", e->raised);
   w_i64(w, "value", e->value);
