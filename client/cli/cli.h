@@ -147,10 +147,22 @@ void emit_link_stats(writer *w, const gcmon_link_stats *s);
 /* CSV columns of a series stream (record, history). */
 extern const char *const emit_series_columns[];
 
+/* emit_insight.c: memory insight (protocol 1.1). */
+/* An alarm row; wall_us is the host time of its sample (cli_clock_wall). */
+void emit_alarm(writer *w, uint64_t run_id, const gcmon_alarm_event *e,
+                int64_t wall_us);
+void emit_alarm_rule(writer *w, const gcmon_alarm_rule *r);
+void emit_alarm_state(writer *w, const gcmon_alarm_state *st);
+/* A live stream that also carries alarm events (watch, record). */
+int cli_subscribe_with_alarms(gcmon_client *c, uint32_t interval_ms,
+                              gcmon_event_cb cb, void *data,
+                              gcmon_subscription **out);
+
 /* Commands (cmd_*.c). */
 int cmd_info(cli_ctx *x);
 int cmd_stat(cli_ctx *x);
 int cmd_watch(cli_ctx *x);
+int cmd_alarm(cli_ctx *x);
 int cmd_collect(cli_ctx *x);
 int cmd_threshold(cli_ctx *x);
 int cmd_enable(cli_ctx *x);

@@ -74,10 +74,15 @@ static void on_event(gcmon_subscription *s, const gcmon_event *ev, void *data) {
     cli_fail(r->x, r->c, "subscribe", ev->err);
     shutdown_recorder(r, CLI_EXIT_FAILURE);
     break;
+  case GCMON_EVENT_ALARM:
+    emit_alarm(r->w, run_id, ev->alarm,
+               cli_clock_wall(&r->clock, run_id, &ev->alarm->sample));
+    break;
   case GCMON_EVENT_SUBSCRIBED:
     cli_note_interval(r->x, ev->subscribed.interval_ms);
     break;
   case GCMON_EVENT_LINK_DOWN:
+  case GCMON_EVENT_COLLECTION:
     break;
   }
   if (r->w->err && !r->stopping) {
@@ -103,7 +108,7 @@ static void on_state(gcmon_client *c, gcmon_state st, int err, void *data) {
     r->lost = false;
     if (!r->sub) {
       int e =
-          gcmon_subscribe_async(c, r->x->interval_ms, 0, on_event, r, &r->sub);
+          cli_subscribe_with_alarms(c, r->x->interval_ms, on_event, r, &r->sub);
       if (e != 0) {
         cli_fail(r->x, c, "subscribe", e);
         shutdown_recorder(r, CLI_EXIT_FAILURE);

@@ -49,6 +49,7 @@ typedef struct {
   bool dirty;
   long drawn_age; /* the stale age last drawn, in seconds */
   bool stopping;
+  char alarm[128]; /* the latest alarm event, as the screen shows it */
   int rc;
 } watch;
 
@@ -97,6 +98,7 @@ static void draw(watch *v) {
   m.paused = paused;
   m.help = v->keys.help;
   m.prompt = watch_keys_prompt(&v->keys);
+  m.alarm = v->alarm[0] ? v->alarm : NULL;
   term_size(&v->term, &cols, &rows);
   screen_draw(stdout, &m, cols, rows - 1);
   v->drawn_age = (long)m.age_s;
@@ -163,8 +165,20 @@ static void on_event(gcmon_subscription *s, const gcmon_event *ev, void *data) {
     cli_fail(v->x, v->c, "subscribe", ev->err);
     stop_watch(v, CLI_EXIT_FAILURE);
     break;
+  case GCMON_EVENT_ALARM: /* a line of its own, or the screen's alarm line */
+    if (!v->screen)
+      emit_alarm(v->w, gcmon_client_info(v->c)->run_id, ev->alarm,
+                 cli_clock_wall(&v->clock, gcmon_client_info(v->c)->run_id,
+                                &ev->alarm->sample));
+    snprintf(
+        v->alarm, sizeof v->alarm, "alarm %u %s at seq %llu (value %lld)",
+        (unsigned)ev->alarm->alarm, ev->alarm->raised ? "RAISED" : "cleared",
+        (unsigned long long)ev->alarm->sample.seq, (long long)ev->alarm->value);
+    v->dirty = true;
+    break;
   case GCMON_EVENT_GAP:
   case GCMON_EVENT_LINK_DOWN:
+  case GCMON_EVENT_COLLECTION:
     break;
   }
 }
@@ -177,8 +191,8 @@ static void on_state(gcmon_client *c, gcmon_state st, int err, void *data) {
   switch (st) {
   case GCMON_STATE_READY:
     v->state = "connected";
-    if (!v->sub && gcmon_subscribe_async(c, v->x->interval_ms, 0, on_event, v,
-                                         &v->sub) != 0) {
+    if (!v->sub && cli_subscribe_with_alarms(c, v->x->interval_ms, on_event, v,
+                                             &v->sub) != 0) {
       cli_fail(v->x, c, "subscribe", GCMON_ENOMEM);
       stop_watch(v, CLI_EXIT_FAILURE);
       return;

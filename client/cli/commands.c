@@ -139,5 +139,24 @@ const cli_command cli_commands[] = {
      "  --run-period DUR   one script run lasts this long (leak per run)\n"
      "  --interval DUR     sample interval when watching       [every sample]\n"
      "  --json             one JSON document with every number\n"},
+    {"alarm", cmd_alarm, J, 1, 7, "add|list|rm ...",
+     "board-side alarms: add a rule, list them with their state, remove one",
+     "Rules the board evaluates at every sampler tick; raise and clear\n"
+     "events appear in watch (line mode) and record. Rules stay on the\n"
+     "board after this command ends, listed with who added them. add and\n"
+     "rm are control commands (see collect); at most 6 rules.\n"
+     "\n"
+     "  alarm add POOL.METRIC below|above LEVEL [hysteresis=SIZE]\n"
+     "            [hold=DURATION] [name=TEXT]\n"
+     "      POOL    gc, sys_heap, sys_page, sys_mmz\n"
+     "      METRIC  free, used, largest_free, fragmentation (gc only for\n"
+     "              the last two; fragmentation = 1 - largest_free/free)\n"
+     "      LEVEL   a size (512K, 2M), or a percentage for fragmentation\n"
+     "      hysteresis  clears once back past LEVEL by this much      [0]\n"
+     "      hold        raises once past LEVEL this long (200ms, 2s)  [0]\n"
+     "  alarm list          every rule: id, target, owner, active, since\n"
+     "  alarm rm ID         remove rule ID\n"
+     "\n"
+     "  --json    one JSON document (AlarmRule / AlarmList field names)\n"},
     {NULL, NULL, 0, 0, 0, NULL, NULL, NULL},
 };

@@ -52,6 +52,9 @@ const char *const emit_series_columns[] = {"event",
                                            "prev_run_id",
                                            "time", /* added last: old
                                                       readers keep working */
+                                           "alarm",
+                                           "raised",
+                                           "value",
                                            NULL};
 
 static void emit_mem(writer *w, const char *key, const gcmon_mem_info *m) {

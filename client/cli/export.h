@@ -8,6 +8,8 @@
  *   export_links.c   the libuv side (the main thread): one gcmon_client and
  *                    subscription per entry, retries, idle expiry
  *   export_render.c  the exposition: a pure function from snapshots to text
+ *   export_insight.c memory insight kept per target: watermarks, alarm
+ *                    states, the collection pause histogram
  *
  * The two sides never call each other: HTTP threads read and create cache
  * entries and wake the loop through a callback (a uv_async_t); the loop
@@ -31,6 +33,27 @@
 #define EXPORT_STALE_INTERVALS 3
 #define EXPORT_STALE_SLACK_MS  1000
 
+/* ---- memory insight per target (export_insight.c) ---------------------- */
+
+/* Upper bounds of the collection pause histogram, in microseconds. */
+#define EXPORT_PAUSE_BOUNDS_US                                                 \
+  { 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000, 250000 }
+#define EXPORT_PAUSE_BUCKETS 9
+
+typedef struct export_insight {
+  bool have_watermarks;
+  gcmon_watermarks watermarks; /* over the latest sample's interval */
+  bool have_alarms;
+  gcmon_alarm_list alarms; /* the board's rules and which are raised */
+  uint64_t pause_count;    /* collections with a known pause */
+  uint64_t pause_sum_us;
+  uint64_t pause_le[EXPORT_PAUSE_BUCKETS]; /* cumulative counts */
+} export_insight;
+
+/* Fold what one update brings (see export_update) into ins. */
+struct export_update;
+void export_insight_apply(export_insight *ins, const struct export_update *u);
+
 /* ---- snapshots and the exposition (export_render.c) -------------------- */
 
 /* Everything known about one target at one instant: a copy, owned by
@@ -48,6 +71,7 @@ typedef struct export_snapshot {
   gcmon_link_stats link;        /* cumulative over the target's life here */
   char error[EXPORT_ERROR_MAX]; /* why not ok; "" when ok */
   double probe_duration_s;      /* < 0: not a probe */
+  export_insight insight;       /* 1.1 memory insight */
 } export_snapshot;
 
 /* The exporter's own figures, on /metrics. */
@@ -151,6 +175,11 @@ const char *export_entry_target(const export_entry *e);
 /* What the loop knows about a target, published into its entry. NULL
  * pointers leave that part unchanged. */
 typedef struct export_update {
+  /* 1.1 memory insight (export_insight.c) */
+  const gcmon_watermarks *watermarks; /* with sample; NULL: none came */
+  const gcmon_collection *collection;
+  const gcmon_alarm_list *alarms;
+  const gcmon_alarm_event *alarm;
   const bool *link_up;
   const bool *failed; /* the last connection attempt failed */
   const gcmon_info *info;

@@ -33,6 +33,7 @@ struct export_entry {
   uint32_t interval_ms;
   gcmon_link_stats link;
   char error[EXPORT_ERROR_MAX];
+  export_insight insight;
 
   export_entry *next;
 };
@@ -152,6 +153,7 @@ static void fill(const export_entry *e, uint64_t now, export_snapshot *out) {
   out->sample_age_s = (double)age / 1000.0;
   out->interval_ms = every;
   out->link = e->link;
+  out->insight = e->insight;
   out->probe_duration_s = -1;
   out->ok = e->link_up && e->have_sample && age <= stale_ms;
   if (out->ok)
@@ -291,6 +293,7 @@ void export_cache_update(export_cache *c, export_entry *e,
     e->link = *u->link;
   if (u->error)
     snprintf(e->error, sizeof e->error, "%s", u->error);
+  export_insight_apply(&e->insight, u);
   pthread_cond_broadcast(&c->changed);
   pthread_mutex_unlock(&c->mu);
 }

@@ -46,8 +46,42 @@ struct link {
   bool down_logged;  /* the outage was logged: log the recovery */
   uint64_t retry_at; /* FAILED: when to start again */
   unsigned retry_ms;
+  uint64_t alarms_listed_ms; /* last list_alarms sent; 0 = none yet */
   link *next;
 };
+
+/* Alarm rules are listed at each subscription, at each alarm event, and
+ * every RELIST_MS, so rules others add or remove show up. */
+#define RELIST_MS 10000u
+
+static void on_alarms(gcmon_client *c, const gcmon_reply *reply, void *data) {
+  link *k = data;
+  export_update u;
+  (void)c;
+  if (reply->err != 0)
+    return; /* an older daemon, or the link went: nothing to show */
+  memset(&u, 0, sizeof u);
+  u.alarms = &reply->u.alarms;
+  export_cache_update(k->owner->cache, k->entry, &u);
+}
+
+static void list_alarms(link *k, bool now) {
+  gcmon_request req = {.call = GCMON_CALL_LIST_ALARMS};
+  uint64_t t = export_now_ms();
+  if (!now && k->alarms_listed_ms && t - k->alarms_listed_ms < RELIST_MS)
+    return;
+  k->alarms_listed_ms = t;
+  (void)gcmon_call_async(k->c, &req, 0, on_alarms, k);
+}
+
+/* One stream per board with everything 1.1 can add to it. */
+static int subscribe(link *k, gcmon_event_cb cb) {
+  gcmon_subscribe_options o = {.interval_ms = k->owner->o.interval_ms,
+                               .watermarks = true,
+                               .collections = true,
+                               .alarms = true};
+  return gcmon_subscribe_ex_async(k->c, &o, cb, k, &k->sub);
+}
 
 static void publish_link(link *k, const char *error) {
   gcmon_link_stats ls;
@@ -84,11 +118,14 @@ static void on_event(gcmon_subscription *s, const gcmon_event *ev, void *data) {
     k->series_seen = true;
     gcmon_client_link_stats(k->c, &ls);
     u.sample = ev->sample;
+    u.watermarks = ev->watermarks;
     u.link = &ls;
+    list_alarms(k, false);
     break;
   case GCMON_EVENT_SUBSCRIBED:
     u.interval_ms = &ev->subscribed.interval_ms;
     u.error = ""; /* a failed subscription before this one is over */
+    list_alarms(k, true);
     break;
   case GCMON_EVENT_ERROR:
     snprintf(why, sizeof why, "subscribe: %s%s%s", gcmon_strerror(ev->err),
@@ -96,6 +133,13 @@ static void on_event(gcmon_subscription *s, const gcmon_event *ev, void *data) {
              ev->status ? ev->status->message : "");
     u.error = why;
     k->resubscribe = true;
+    break;
+  case GCMON_EVENT_COLLECTION:
+    u.collection = ev->collection;
+    break;
+  case GCMON_EVENT_ALARM:
+    u.alarm = ev->alarm;
+    list_alarms(k, true);
     break;
   case GCMON_EVENT_GAP:
   case GCMON_EVENT_RESTART:
@@ -143,8 +187,7 @@ static void on_ready(link *k) {
   u.error = "";
   export_cache_update(l->cache, k->entry, &u);
   (void)gcmon_call_async(k->c, &req, 0, on_first_reading, k);
-  if (!k->sub && gcmon_subscribe_async(k->c, l->o.interval_ms, 0, on_event, k,
-                                       &k->sub) != 0)
+  if (!k->sub && subscribe(k, on_event) != 0)
     k->resubscribe = true;
 }
 
@@ -263,8 +306,7 @@ static void on_tick(uv_timer_t *t) {
       if (k->sub)
         gcmon_unsubscribe_async(k->sub);
       k->sub = NULL;
-      if (gcmon_subscribe_async(k->c, l->o.interval_ms, 0, on_event, k,
-                                &k->sub) != 0)
+      if (subscribe(k, on_event) != 0)
         k->resubscribe = true;
     }
     publish_link(k, NULL);

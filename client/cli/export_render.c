@@ -121,8 +121,10 @@ static void help_text(export_text *out, const char *v) {
 
 /* ---- series ------------------------------------------------------------ */
 
-static void series(render *r, const export_snapshot *s, const label *l,
-                   size_t n, const char *value) {
+/* One series of the current family; suffix ("_bucket", "_sum", ...) for
+ * the series of a histogram, "" otherwise. */
+static void series_of(render *r, const export_snapshot *s, const char *suffix,
+                      const label *l, size_t n, const char *value) {
   bool any = false;
 
   if (!r->header_done) {
@@ -132,6 +134,7 @@ static void series(render *r, const export_snapshot *s, const label *l,
     r->header_done = true;
   }
   export_text_put(r->out, r->fam->name, strlen(r->fam->name));
+  export_text_put(r->out, suffix, strlen(suffix));
   if (r->flags & EXPORT_RENDER_TARGET_LABEL) {
     export_text_put(r->out, "{target=\"", 9);
     export_render_label_value(r->out, s->target);
@@ -145,6 +148,11 @@ static void series(render *r, const export_snapshot *s, const label *l,
     any = true;
   }
   export_text_printf(r->out, "%s %s\n", any ? "}" : "", value);
+}
+
+static void series(render *r, const export_snapshot *s, const label *l,
+                   size_t n, const char *value) {
+  series_of(r, s, "", l, n, value);
 }
 
 static void put_u64(render *r, const export_snapshot *s, const label *l,
@@ -301,6 +309,105 @@ static void e_gc_collections(render *r, const export_snapshot *s) {
     put_u64(r, s, NULL, 0, gc(s)->collections);
 }
 
+/* ---- memory insight (1.1): watermarks, alarms, collection pauses ------- */
+
+enum { WM_MIN_FREE, WM_MAX_USED, WM_MIN_LARGEST };
+
+/* A pool's watermarks, when the latest sample has the pool too. */
+static const gcmon_pool_watermark *wm(const export_snapshot *s,
+                                      gcmon_pool pool) {
+  const gcmon_pool_watermark *p = &s->insight.watermarks.pool[pool];
+  const bool has[GCMON_POOL_COUNT] = {s->sample.has_gc, s->sample.has_sys_heap,
+                                      s->sample.has_sys_page,
+                                      s->sample.has_sys_mmz};
+  return fresh(s) && s->insight.have_watermarks && p->present && has[pool]
+             ? p
+             : NULL;
+}
+
+static void e_gc_wm(render *r, const export_snapshot *s, int which) {
+  const gcmon_pool_watermark *p = wm(s, GCMON_POOL_GC);
+  if (!p)
+    return;
+  if (which == WM_MIN_FREE)
+    put_u64(r, s, NULL, 0, p->min_free);
+  else if (which == WM_MAX_USED)
+    put_u64(r, s, NULL, 0, p->max_used);
+  else if (p->min_largest_free >= 0)
+    put_u64(r, s, NULL, 0, (uint64_t)p->min_largest_free);
+}
+static void e_gc_min_free(render *r, const export_snapshot *s) {
+  e_gc_wm(r, s, WM_MIN_FREE);
+}
+static void e_gc_max_alloc(render *r, const export_snapshot *s) {
+  e_gc_wm(r, s, WM_MAX_USED);
+}
+static void e_gc_min_largest(render *r, const export_snapshot *s) {
+  e_gc_wm(r, s, WM_MIN_LARGEST);
+}
+
+static void pool_wm(render *r, const export_snapshot *s, int which) {
+  static const struct {
+    const char *name;
+    gcmon_pool pool;
+  } p[] = {{"heap", GCMON_POOL_SYS_HEAP},
+           {"page", GCMON_POOL_SYS_PAGE},
+           {"mmz", GCMON_POOL_SYS_MMZ}};
+  for (size_t i = 0; i < sizeof p / sizeof p[0]; i++) {
+    const gcmon_pool_watermark *w = wm(s, p[i].pool);
+    label l = {"pool", p[i].name};
+    if (w)
+      put_u64(r, s, &l, 1, which == WM_MIN_FREE ? w->min_free : w->max_used);
+  }
+}
+static void e_pool_min_free(render *r, const export_snapshot *s) {
+  pool_wm(r, s, WM_MIN_FREE);
+}
+static void e_pool_max_used(render *r, const export_snapshot *s) {
+  pool_wm(r, s, WM_MAX_USED);
+}
+
+static void e_alarm_active(render *r, const export_snapshot *s) {
+  if (!s->ok || !s->insight.have_alarms)
+    return;
+  for (size_t i = 0; i < s->insight.alarms.count; i++) {
+    const gcmon_alarm_state *a = &s->insight.alarms.alarms[i];
+    char id[16];
+    label l[4];
+    snprintf(id, sizeof id, "%" PRIu32, a->rule.id);
+    l[0] = (label){"alarm", id};
+    l[1] = (label){"name", a->rule.name};
+    l[2] = (label){"pool", gcmon_pool_name(a->rule.pool)};
+    l[3] = (label){"metric", gcmon_alarm_metric_name(a->rule.metric)};
+    put_u64(r, s, l, 4, a->active ? 1 : 0);
+  }
+}
+
+/* Collections the exporter saw pause for, since it connected: a histogram
+ * (cumulative buckets, +Inf = count). */
+static void e_gc_pause(render *r, const export_snapshot *s) {
+  static const uint64_t bounds[EXPORT_PAUSE_BUCKETS] = EXPORT_PAUSE_BOUNDS_US;
+  const export_insight *in = &s->insight;
+  char le[32], v[32];
+  label l = {"le", le};
+  if (!s->ok || !s->have_sample || !s->sample.has_gc)
+    return;
+  for (size_t i = 0; i < EXPORT_PAUSE_BUCKETS; i++) {
+    snprintf(le, sizeof le, "%" PRIu64 ".%06" PRIu64, bounds[i] / 1000000u,
+             bounds[i] % 1000000u);
+    snprintf(v, sizeof v, "%" PRIu64, in->pause_le[i]);
+    series_of(r, s, "_bucket", &l, 1, v);
+  }
+  snprintf(le, sizeof le, "+Inf");
+  snprintf(v, sizeof v, "%" PRIu64, in->pause_count);
+  series_of(r, s, "_bucket", &l, 1, v);
+  snprintf(v, sizeof v, "%" PRIu64 ".%06" PRIu64, in->pause_sum_us / 1000000u,
+           in->pause_sum_us % 1000000u);
+  series_of(r, s, "_sum", NULL, 0, v);
+  snprintf(v, sizeof v, "%" PRIu64, in->pause_count);
+  series_of(r, s, "_count", NULL, 0, v);
+}
+
 /* Link counters: always present, a board that is down still has them. */
 #define LINK_EMITTER(fn, expr)                                                 \
   static void fn(render *r, const export_snapshot *s) {                        \
@@ -377,6 +484,33 @@ static const family families[] = {
      e_gc_enabled},
     {"gcmon_gc_collections_total", "counter",
      "Garbage collections since the daemon started.", e_gc_collections},
+    {"gcmon_gc_min_free_bytes", "gauge",
+     "Lowest gc.mem_free() at any sampler tick of the latest sample's "
+     "interval (watermark; catches spikes between samples).",
+     e_gc_min_free},
+    {"gcmon_gc_max_allocated_bytes", "gauge",
+     "Highest gc.mem_alloc() at any sampler tick of the latest sample's "
+     "interval.",
+     e_gc_max_alloc},
+    {"gcmon_gc_min_largest_free_bytes", "gauge",
+     "Lowest largest free gc block at any sampler tick of the latest "
+     "sample's interval.",
+     e_gc_min_largest},
+    {"gcmon_pool_min_free_bytes", "gauge",
+     "Lowest free bytes of a memory pool at any sampler tick of the latest "
+     "sample's interval.",
+     e_pool_min_free},
+    {"gcmon_pool_max_used_bytes", "gauge",
+     "Highest used bytes of a memory pool at any sampler tick of the latest "
+     "sample's interval.",
+     e_pool_max_used},
+    {"gcmon_alarm_active", "gauge",
+     "1 while a board-side alarm rule is raised (gcmon alarm list).",
+     e_alarm_active},
+    {"gcmon_gc_pause_seconds", "histogram",
+     "Pause of each garbage collection the exporter saw since it connected "
+     "(collections whose pause the board knows).",
+     e_gc_pause},
     {"gcmon_link_received_bytes_total", "counter", "Bytes read from the link.",
      e_link_bytes_in},
     {"gcmon_link_sent_bytes_total", "counter", "Bytes written to the link.",

@@ -480,6 +480,8 @@ void screen_draw(FILE *f, const screen_model *m, int cols, int rows) {
   }
   line(&c, "%s", "");
   link_lines(&c);
+  if (m->alarm) /* the latest board-side alarm raise or clear */
+    line(&c, "%s", m->alarm);
   c.style = "";
   if (m->help)
     help(&c);

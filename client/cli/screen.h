@@ -46,6 +46,7 @@ typedef struct screen_model {
   bool paused;  /* p: the figures are frozen */
   bool help;    /* ?: the keys' help instead of the graphs */
   const char *prompt; /* the bottom line: a question, an answer, or NULL */
+  const char *alarm; /* the latest alarm raise/clear, one line; NULL: none */
 } screen_model;
 
 /* Draw m over the whole screen of cols x rows, in place. */

@@ -26,6 +26,16 @@ const char *gcmon_call_name(gcmon_call call) {
     return "unsubscribe";
   case GCMON_CALL_GET_HISTORY:
     return "get_history";
+  case GCMON_CALL_GET_WATERMARKS:
+    return "get_watermarks";
+  case GCMON_CALL_GET_COLLECTIONS:
+    return "get_collections";
+  case GCMON_CALL_ADD_ALARM:
+    return "add_alarm";
+  case GCMON_CALL_REMOVE_ALARM:
+    return "remove_alarm";
+  case GCMON_CALL_LIST_ALARMS:
+    return "list_alarms";
   }
   return "unknown";
 }
@@ -80,6 +90,11 @@ int gcmon__call_async(gcmon_client *c, const gcmon_request *req, bool compact,
   case GCMON_CALL_SET_THRESHOLD:
   case GCMON_CALL_SET_ENABLED:
   case GCMON_CALL_GET_HISTORY:
+  case GCMON_CALL_GET_WATERMARKS:
+  case GCMON_CALL_GET_COLLECTIONS:
+  case GCMON_CALL_ADD_ALARM:
+  case GCMON_CALL_REMOVE_ALARM:
+  case GCMON_CALL_LIST_ALARMS:
     break;
   default: /* hello, subscribe, unsubscribe have their own functions */
     return GCMON_EINVAL;
@@ -100,6 +115,19 @@ int gcmon__call_async(gcmon_client *c, const gcmon_request *req, bool compact,
     call->req.u.history.max_count = req->u.history.max_count;
     call->req.u.history.compact = compact;
     break;
+  case GCMON_CALL_GET_WATERMARKS:
+    call->req.u.reset_watermarks = req->u.reset_watermarks;
+    break;
+  case GCMON_CALL_GET_COLLECTIONS:
+    call->req.u.collections.from_number = req->u.collections.from_number;
+    call->req.u.collections.max_count = req->u.collections.max_count;
+    break;
+  case GCMON_CALL_ADD_ALARM:
+    call->req.u.alarm = req->u.alarm;
+    break;
+  case GCMON_CALL_REMOVE_ALARM:
+    call->req.u.alarm_id = req->u.alarm_id;
+    break;
   default:
     break;
   }
@@ -111,10 +139,7 @@ int gcmon__call_async(gcmon_client *c, const gcmon_request *req, bool compact,
 
 /* ---- blocking wrappers ------------------------------------------------- */
 
-typedef struct {
-  bool done;
-  gcmon_reply reply;
-} waiter;
+typedef gcmon__waiter waiter;
 
 static void on_sync_reply(gcmon_client *c, const gcmon_reply *reply,
                           void *data) {
@@ -124,9 +149,8 @@ static void on_sync_reply(gcmon_client *c, const gcmon_reply *reply,
   w->done = true;
 }
 
-/* Run req to completion; *w holds the reply. */
-static int call_sync(gcmon_client *c, const gcmon_request *req,
-                     unsigned timeout_ms, waiter *w) {
+int gcmon__call_sync(gcmon_client *c, const gcmon_request *req,
+                     unsigned timeout_ms, gcmon__waiter *w) {
   int err = gcmon__check_sync(c);
   if (err != 0)
     return err;
@@ -141,7 +165,7 @@ static int call_sync(gcmon_client *c, const gcmon_request *req,
 int gcmon_get_sample(gcmon_client *c, gcmon_sample *out, unsigned timeout_ms) {
   gcmon_request req = {.call = GCMON_CALL_GET_SAMPLE};
   waiter w;
-  int err = call_sync(c, &req, timeout_ms, &w);
+  int err = gcmon__call_sync(c, &req, timeout_ms, &w);
   if (err == 0 && out)
     *out = w.reply.u.sample;
   return err;
@@ -151,7 +175,7 @@ int gcmon_collect(gcmon_client *c, gcmon_collect_result *out,
                   unsigned timeout_ms) {
   gcmon_request req = {.call = GCMON_CALL_COLLECT};
   waiter w;
-  int err = call_sync(c, &req, timeout_ms, &w);
+  int err = gcmon__call_sync(c, &req, timeout_ms, &w);
   if (err == 0 && out)
     *out = w.reply.u.collect;
   return err;
@@ -163,7 +187,7 @@ int gcmon_set_threshold(gcmon_client *c, int64_t bytes, gcmon_sample *after,
   waiter w;
   int err;
   req.u.threshold_bytes = bytes;
-  err = call_sync(c, &req, timeout_ms, &w);
+  err = gcmon__call_sync(c, &req, timeout_ms, &w);
   if (err == 0 && after)
     *after = w.reply.u.sample;
   return err;
@@ -175,7 +199,7 @@ int gcmon_set_enabled(gcmon_client *c, bool enabled, gcmon_sample *after,
   waiter w;
   int err;
   req.u.enabled = enabled;
-  err = call_sync(c, &req, timeout_ms, &w);
+  err = gcmon__call_sync(c, &req, timeout_ms, &w);
   if (err == 0 && after)
     *after = w.reply.u.sample;
   return err;
@@ -190,7 +214,7 @@ int gcmon_get_history(gcmon_client *c, uint64_t from_seq, uint32_t max_count,
     return GCMON_ENOMEM;
   req.u.history.from_seq = from_seq;
   req.u.history.max_count = max_count;
-  err = call_sync(c, &req, timeout_ms, w);
+  err = gcmon__call_sync(c, &req, timeout_ms, w);
   if (err == 0 && out)
     *out = w->reply.u.history;
   free(w);

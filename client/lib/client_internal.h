@@ -40,8 +40,9 @@ struct gcmon_subscription {
   gcmon_client *client;
   gcmon_event_cb cb;
   void *data;
-  uint32_t interval_ms; /* as asked */
-  uint64_t from_seq;    /* as asked, for the first subscribe */
+  uint32_t interval_ms;                                /* as asked */
+  bool want_watermarks, want_collections, want_alarms; /* 1.1, as asked */
+  uint64_t from_seq; /* as asked, for the first subscribe */
   gcmon__sub_state state;
   bool closed;            /* unsubscribed: freed at the next safe point */
   uint32_t daemon_id;     /* the daemon's id in this session; 0 = none */
@@ -161,6 +162,15 @@ void gcmon__maybe_free(gcmon_client *c);
  * which the callback finds still encoded in c->conn.in: history.c). */
 int gcmon__call_async(gcmon_client *c, const gcmon_request *req, bool compact,
                       unsigned timeout_ms, gcmon_reply_cb cb, void *data);
+/* A blocking call's reply (large: allocate it when it holds a History). */
+typedef struct gcmon__waiter {
+  bool done;
+  gcmon_reply reply;
+} gcmon__waiter;
+/* Run req to completion on the private loop; w->reply holds the answer.
+ * Returns its err. */
+int gcmon__call_sync(gcmon_client *c, const gcmon_request *req,
+                     unsigned timeout_ms, gcmon__waiter *w);
 /* Record a finished call's status and, on failure, a message. */
 void gcmon__note_reply(gcmon_client *c, const gcmon_reply *reply);
 
@@ -169,6 +179,7 @@ void gcmon__subs_session_ended(gcmon_client *c, int err);
 void gcmon__subs_forget_ids(gcmon_client *c);
 void gcmon__subs_resume(gcmon_client *c, bool restarted, uint64_t prev_run);
 void gcmon__subs_on_event(gcmon_client *c, uint32_t id, const gcmon_sample *s);
+void gcmon__subs_on_record(gcmon_client *c, const gcmon__incoming *in);
 void gcmon__subs_sweep(gcmon_client *c);
 /* A compact batch for stream id: decoded into subs_on_event calls. */
 void gcmon__subs_on_batch(gcmon_client *c, uint32_t id,

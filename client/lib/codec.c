@@ -1,7 +1,7 @@
 /* Packet codec (see codec.h): the one place protobuf-c types are touched. */
 #include "codec.h"
 
-#include "gcmon.pb-c.h"
+#include "codec_insight.h"
 #include "gcmon_frame.h"
 #include "mac.h"
 
@@ -25,6 +25,7 @@ long gcmon__encode_request(const gcmon__wire_request *r, uint8_t *out,
   Gcmon__V1__CompactParams compact = GCMON__V1__COMPACT_PARAMS__INIT;
   Gcmon__V1__AuthRequest auth = GCMON__V1__AUTH_REQUEST__INIT;
   uint8_t payload[GCMON_MAX_PAYLOAD];
+  gcmon__insight_request insight;
   size_t n, framed;
 
   if (r->id == 0)
@@ -40,6 +41,14 @@ long gcmon__encode_request(const gcmon__wire_request *r, uint8_t *out,
     req.call_case = GCMON__V1__REQUEST__CALL_KEYFRAME;
     req.keyframe = &key;
   } else switch (r->call) {
+  case GCMON_CALL_GET_WATERMARKS:
+  case GCMON_CALL_GET_COLLECTIONS:
+  case GCMON_CALL_ADD_ALARM:
+  case GCMON_CALL_REMOVE_ALARM:
+  case GCMON_CALL_LIST_ALARMS:
+    if (gcmon__encode_insight_request(r, &req, &insight) != 0)
+      return GCMON_EINVAL;
+    break;
   case GCMON_CALL_HELLO:
     if (r->u.hello.token_len > GCMON_TOKEN_MAX ||
         strlen(r->u.hello.client) > GCMON_CLIENT_NAME_MAX)
@@ -83,6 +92,9 @@ long gcmon__encode_request(const gcmon__wire_request *r, uint8_t *out,
   case GCMON_CALL_SUBSCRIBE:
     sub.interval_ms = r->u.subscribe.interval_ms;
     sub.from_seq = r->u.subscribe.from_seq;
+    sub.watermarks = r->u.subscribe.watermarks;
+    sub.collections = r->u.subscribe.collections;
+    sub.alarms = r->u.subscribe.alarms;
     req.call_case = GCMON__V1__REQUEST__CALL_SUBSCRIBE;
     req.subscribe = &sub;
     break;
@@ -158,7 +170,7 @@ static void copy_mem(gcmon_mem_info *dst, const Gcmon__V1__MemInfo *m) {
   dst->peak_used = m->peak_used;
 }
 
-static void copy_sample(gcmon_sample *dst, const Gcmon__V1__Sample *s) {
+void gcmon__copy_sample(gcmon_sample *dst, const Gcmon__V1__Sample *s) {
   memset(dst, 0, sizeof *dst);
   dst->seq = s->seq;
   dst->uptime_us = s->uptime_us;
@@ -249,7 +261,7 @@ static int copy_history(gcmon_history *dst, const Gcmon__V1__History *h) {
       dst->next_seq = dst->samples[dst->count - 1].seq + 1;
       break;
     }
-    copy_sample(&dst->samples[dst->count++], s);
+    gcmon__copy_sample(&dst->samples[dst->count++], s);
   }
   if (dst->count > 0 && dst->next_seq <= dst->samples[dst->count - 1].seq)
     return GCMON_EPARSE;
@@ -274,14 +286,14 @@ static int copy_response(gcmon__incoming *in, const Gcmon__V1__Response *r) {
     return 0;
   case GCMON__V1__RESPONSE__RESULT_SAMPLE:
     in->result = GCMON__RESULT_SAMPLE;
-    copy_sample(&in->u.sample, r->sample);
+    gcmon__copy_sample(&in->u.sample, r->sample);
     return 0;
   case GCMON__V1__RESPONSE__RESULT_COLLECT:
     in->result = GCMON__RESULT_COLLECT;
     in->u.collect.freed_bytes = r->collect->freed_bytes;
     in->u.collect.duration_us = r->collect->duration_us;
     if (r->collect->after)
-      copy_sample(&in->u.collect.after, r->collect->after);
+      gcmon__copy_sample(&in->u.collect.after, r->collect->after);
     else
       memset(&in->u.collect.after, 0, sizeof in->u.collect.after);
     return 0;
@@ -299,6 +311,11 @@ static int copy_response(gcmon__incoming *in, const Gcmon__V1__Response *r) {
         return err;
     }
     return copy_history(&in->u.history, r->history);
+  case GCMON__V1__RESPONSE__RESULT_WATERMARKS:
+  case GCMON__V1__RESPONSE__RESULT_COLLECTIONS:
+  case GCMON__V1__RESPONSE__RESULT_ALARM:
+  case GCMON__V1__RESPONSE__RESULT_ALARMS:
+    return gcmon__copy_insight_response(in, r);
   default: /* none, or one newer than this client: no result */
     in->result = GCMON__RESULT_NONE;
     return 0;
@@ -314,9 +331,9 @@ static int copy_event(gcmon__incoming *in, const Gcmon__V1__Event *e) {
   if (in->has_sample) {
     if (e->sample->seq == 0)
       return GCMON_EPARSE; /* events carry series samples only */
-    copy_sample(&in->u.sample, e->sample);
+    gcmon__copy_sample(&in->u.sample, e->sample);
   }
-  return 0;
+  return gcmon__copy_insight_event(in, e);
 }
 
 int gcmon__decode_packet(const uint8_t *payload, size_t len,
@@ -361,7 +378,16 @@ gcmon__result gcmon__expected_result(gcmon_call call) {
     return GCMON__RESULT_SUBSCRIBED;
   case GCMON_CALL_GET_HISTORY:
     return GCMON__RESULT_HISTORY;
+  case GCMON_CALL_GET_WATERMARKS:
+    return GCMON__RESULT_WATERMARKS;
+  case GCMON_CALL_GET_COLLECTIONS:
+    return GCMON__RESULT_COLLECTIONS;
+  case GCMON_CALL_ADD_ALARM:
+    return GCMON__RESULT_ALARM;
+  case GCMON_CALL_LIST_ALARMS:
+    return GCMON__RESULT_ALARMS;
   case GCMON_CALL_UNSUBSCRIBE:
+  case GCMON_CALL_REMOVE_ALARM:
     break;
   }
   return GCMON__RESULT_NONE;

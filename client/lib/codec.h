@@ -1,6 +1,7 @@
 /* Packet codec: plain C structs <-> gcmon.v1 Packets (protobuf-c) <-> frames.
  *
- * The only file that sees protobuf-c types. Requests are encoded straight
+ * The only files that see protobuf-c types (codec_insight.c holds the
+ * 1.1 memory-insight messages). Requests are encoded straight
  * into a framed buffer; received payloads are decoded, checked and copied
  * into the plain structs of gcmon/client.h, so nothing protobuf-c allocated
  * outlives gcmon__decode_packet(). Daemon input is untrusted: strings are
@@ -48,6 +49,7 @@ typedef struct gcmon__wire_request {
     struct {
       uint32_t interval_ms;
       uint64_t from_seq;
+      bool watermarks, collections, alarms; /* 1.1 */
     } subscribe;
     uint32_t subscription;
     struct {
@@ -55,6 +57,13 @@ typedef struct gcmon__wire_request {
       uint32_t max_count;
       bool compact; /* answer with History.batch (1.1) */
     } history;
+    bool reset_watermarks;
+    struct {
+      uint64_t from_number;
+      uint32_t max_count;
+    } collections;
+    gcmon_alarm_rule alarm;
+    uint32_t alarm_id;
   } u;
 } gcmon__wire_request;
 
@@ -66,7 +75,11 @@ typedef enum {
   GCMON__RESULT_COLLECT,
   GCMON__RESULT_SUBSCRIBED,
   GCMON__RESULT_HISTORY,
-  GCMON__RESULT_AUTH
+  GCMON__RESULT_AUTH,
+  GCMON__RESULT_WATERMARKS,
+  GCMON__RESULT_COLLECTIONS,
+  GCMON__RESULT_ALARM,
+  GCMON__RESULT_ALARMS
 } gcmon__result;
 
 typedef enum {
@@ -86,9 +99,19 @@ typedef struct gcmon__incoming {
     gcmon_collect_result collect;
     gcmon_subscribed subscribed;
     gcmon_history history;
-  } u;                   /* response result, or the event's sample */
-  uint32_t subscription; /* event */
-  bool has_sample;       /* event: body was a sample */
+    gcmon_watermark_window watermarks;
+    gcmon_collections collections;
+    gcmon_alarm_rule alarm;
+    gcmon_alarm_list alarms;
+    gcmon_collection collection;   /* event body */
+    gcmon_alarm_event alarm_event; /* event body */
+  } u;                             /* response result, or the event's body */
+  uint32_t subscription;           /* event */
+  bool has_sample;                 /* event: body was a sample */
+  bool has_collection;             /* event: body was a CollectionRecord */
+  bool has_alarm;                  /* event: body was an AlarmEvent */
+  bool has_watermarks;             /* event: Event.watermarks was set */
+  gcmon_watermarks watermarks;
   /* hello: the 1.1 fields (minor 0 from a v1 daemon) */
   uint32_t hello_minor;
   bool hello_mac_required;

@@ -82,6 +82,18 @@ static void answer(gcmon__conn *c, gcmon__call *call) {
       case GCMON__RESULT_HISTORY:
         reply.u.history = in->u.history;
         break;
+      case GCMON__RESULT_WATERMARKS:
+        reply.u.watermarks = in->u.watermarks;
+        break;
+      case GCMON__RESULT_COLLECTIONS:
+        reply.u.collections = in->u.collections;
+        break;
+      case GCMON__RESULT_ALARM:
+        reply.u.alarm = in->u.alarm;
+        break;
+      case GCMON__RESULT_ALARMS:
+        reply.u.alarms = in->u.alarms;
+        break;
       case GCMON__RESULT_AUTH: /* the auth call reads in->auth_control */
       case GCMON__RESULT_NONE:
         break;
@@ -131,6 +143,8 @@ static void on_payload(gcmon__conn *c, const uint8_t *p, size_t n) {
       c->ops->on_event(c->ctx, c->in.subscription, &c->in.u.sample);
     else if (c->in.has_batch && c->ops->on_batch)
       c->ops->on_batch(c->ctx, c->in.subscription, &c->in);
+    else if ((c->in.has_collection || c->in.has_alarm) && c->ops->on_record)
+      c->ops->on_record(c->ctx, &c->in);
     break;
   case GCMON__IN_IGNORED:
     gcmon_frame_decoder_reject(&c->dec);

@@ -27,6 +27,10 @@ typedef struct gcmon__conn_ops {
    * NULL (batches are then ignored). */
   void (*on_batch)(void *ctx, uint32_t subscription,
                    const gcmon__incoming *in);
+  /* 1.1: an Event whose body is a collection record or an alarm event
+   * (may be NULL). A sample Event's watermarks are in c->in while
+   * on_event runs. */
+  void (*on_record)(void *ctx, const gcmon__incoming *in);
 } gcmon__conn_ops;
 
 typedef struct gcmon__conn {

@@ -71,8 +71,12 @@ static void link_batch(void *ctx, uint32_t id, const gcmon__incoming *in) {
   gcmon__subs_on_batch(ctx, id, in);
 }
 
-const gcmon__conn_ops gcmon__link_conn_ops = {link_write, link_event,
-                                              link_refusal, link_batch};
+static void link_record(void *ctx, const gcmon__incoming *in) {
+  gcmon__subs_on_record(ctx, in);
+}
+
+const gcmon__conn_ops gcmon__link_conn_ops = {
+    link_write, link_event, link_refusal, link_batch, link_record};
 
 static void on_link_open(gcmon__transport *t, int err) {
   gcmon_client *c = t->data;

@@ -33,12 +33,18 @@ static bool is_control(const gcmon__wire_request *r) {
   case GCMON_CALL_COLLECT:
   case GCMON_CALL_SET_THRESHOLD:
   case GCMON_CALL_SET_ENABLED:
+  case GCMON_CALL_ADD_ALARM:
+  case GCMON_CALL_REMOVE_ALARM:
     return true;
+  case GCMON_CALL_GET_WATERMARKS:
+    return r->u.reset_watermarks;
   case GCMON_CALL_HELLO:
   case GCMON_CALL_GET_SAMPLE:
   case GCMON_CALL_SUBSCRIBE:
   case GCMON_CALL_UNSUBSCRIBE:
   case GCMON_CALL_GET_HISTORY:
+  case GCMON_CALL_GET_COLLECTIONS:
+  case GCMON_CALL_LIST_ALARMS:
     return false;
   }
   return false;

@@ -136,6 +136,9 @@ static void request(gcmon_client *c, gcmon_subscription *s, uint64_t from) {
   if (call) {
     call->req.u.subscribe.interval_ms = s->interval_ms;
     call->req.u.subscribe.from_seq = from;
+    call->req.u.subscribe.watermarks = s->want_watermarks;
+    call->req.u.subscribe.collections = s->want_collections;
+    call->req.u.subscribe.alarms = s->want_alarms;
     err = gcmon__conn_send(&c->conn, call);
     if (err != 0)
       free(call);
@@ -259,6 +262,37 @@ void gcmon__subs_on_event(gcmon_client *c, uint32_t id,
   memset(&ev, 0, sizeof ev);
   ev.type = GCMON_EVENT_SAMPLE;
   ev.sample = sample;
+  if (c->conn.in.has_watermarks && s->want_watermarks)
+    ev.watermarks = &c->conn.in.watermarks;
+  deliver(s, &ev);
+}
+
+/* A collection record or alarm event: no seq of its own, so no gap
+ * logic; delivered to the stream that asked. */
+void gcmon__subs_on_record(gcmon_client *c, const gcmon__incoming *in) {
+  gcmon_subscription *s;
+  gcmon_event ev;
+
+  for (s = c->subs; s; s = s->next)
+    if (s->daemon_id == in->subscription && in->subscription != 0 &&
+        s->state == GCMON__SUB_ACTIVE && !s->closed)
+      break;
+  if (!s) {
+    c->unmatched_events++;
+    return;
+  }
+  gcmon__liveness_event(c);
+  memset(&ev, 0, sizeof ev);
+  if (in->has_collection && s->want_collections) {
+    ev.type = GCMON_EVENT_COLLECTION;
+    ev.collection = &in->u.collection;
+  } else if (in->has_alarm && s->want_alarms) {
+    ev.type = GCMON_EVENT_ALARM;
+    ev.alarm = &in->u.alarm_event;
+  } else {
+    c->unmatched_events++;
+    return;
+  }
   deliver(s, &ev);
 }
 
@@ -298,9 +332,17 @@ void gcmon__subs_free_all(gcmon_client *c) {
 int gcmon_subscribe_async(gcmon_client *c, uint32_t interval_ms,
                           uint64_t from_seq, gcmon_event_cb cb, void *data,
                           gcmon_subscription **out) {
+  gcmon_subscribe_options o = {.interval_ms = interval_ms,
+                               .from_seq = from_seq};
+  return gcmon_subscribe_ex_async(c, &o, cb, data, out);
+}
+
+int gcmon_subscribe_ex_async(gcmon_client *c, const gcmon_subscribe_options *o,
+                             gcmon_event_cb cb, void *data,
+                             gcmon_subscription **out) {
   gcmon_subscription *s;
 
-  if (!c || !cb || c->closing)
+  if (!c || !o || !cb || c->closing)
     return GCMON_EINVAL;
   if (c->state == GCMON_STATE_IDLE || c->state == GCMON_STATE_FAILED)
     return GCMON_ECLOSED;
@@ -310,8 +352,11 @@ int gcmon_subscribe_async(gcmon_client *c, uint32_t interval_ms,
   s->client = c;
   s->cb = cb;
   s->data = data;
-  s->interval_ms = interval_ms;
-  s->from_seq = from_seq;
+  s->interval_ms = o->interval_ms;
+  s->from_seq = o->from_seq;
+  s->want_watermarks = o->watermarks;
+  s->want_collections = o->collections;
+  s->want_alarms = o->alarms;
   s->next = c->subs;
   if (c->subs)
     c->subs->prev = s;
@@ -319,7 +364,7 @@ int gcmon_subscribe_async(gcmon_client *c, uint32_t interval_ms,
   if (out)
     *out = s;
   if (c->state == GCMON_STATE_READY)
-    request(c, s, from_seq);
+    request(c, s, o->from_seq);
   gcmon__arm_deadlines(c);
   return 0;
 }
@@ -373,6 +418,14 @@ void gcmon_unsubscribe_async(gcmon_subscription *s) {
 int gcmon_subscribe(gcmon_client *c, uint32_t interval_ms, uint64_t from_seq,
                     gcmon_event_cb cb, void *data, gcmon_subscription **out,
                     unsigned timeout_ms) {
+  gcmon_subscribe_options o = {.interval_ms = interval_ms,
+                               .from_seq = from_seq};
+  return gcmon_subscribe_ex(c, &o, cb, data, out, timeout_ms);
+}
+
+int gcmon_subscribe_ex(gcmon_client *c, const gcmon_subscribe_options *o,
+                       gcmon_event_cb cb, void *data, gcmon_subscription **out,
+                       unsigned timeout_ms) {
   gcmon__sync_wait w = {false, 0};
   gcmon_subscription *s;
   int err = gcmon__check_sync(c);
@@ -380,7 +433,7 @@ int gcmon_subscribe(gcmon_client *c, uint32_t interval_ms, uint64_t from_seq,
   if (out)
     *out = NULL;
   if (err == 0)
-    err = gcmon_subscribe_async(c, interval_ms, from_seq, cb, data, &s);
+    err = gcmon_subscribe_ex_async(c, o, cb, data, &s);
   if (err != 0)
     return err;
   s->wait = &w;

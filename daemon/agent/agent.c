@@ -77,6 +77,7 @@ int gcmon_agent_init(gcmon_agent **out, const gcmon_agent_config *cfg) {
   }
   for (uint32_t i = 0; i < cfg->max_sessions; i++)
     a->sessions[i].subs = &a->sub_pool[(size_t)i * cfg->max_subscriptions];
+  gcmon__insight_init(a);
   *out = a;
   return 0;
 }
@@ -138,8 +139,10 @@ int gcmon_agent_tick(gcmon_agent *a) {
                     a->cfg.source->ops->name, (unsigned long)a->failed_reads);
     a->failed_reads = 0;
   }
+  gcmon__insight_before_append(a);
   gcmon__history_append(&a->history, &s);
   a->stats.samples++;
+  gcmon__insight_tick(a, &s);
 
   expire_silent_sessions(a);
   for (uint32_t i = 0; i < a->cfg.max_sessions; i++) {

@@ -4,10 +4,13 @@
 #define GCMON_AGENT_INTERNAL_H
 
 #include "agent.h"
+#include "alarms.h"
 #include "auth.h"
 #include "codec.h"
 #include "gcmon_compact.h"
+#include "collections.h"
 #include "history.h"
+#include "watermarks.h"
 
 #define GCMON__PEER_MAX           64
 #define GCMON__STATUS_MESSAGE_MAX 96
@@ -25,6 +28,12 @@ typedef struct {
   uint64_t replay_events; /* events the replay asked for, at subscribe */
   bool compact;           /* served as SampleBatch events (compact.c) */
   gcmon_compact_encoder enc;
+  /* 1.1 memory insight (insight_stream.c) */
+  bool want_watermarks, want_collections, want_alarms;
+  uint64_t wm_prev;            /* last tick the delivered watermarks covered */
+  gcmon_watermarks wm_evicted; /* ticks after wm_prev that left history */
+  uint64_t next_collection;    /* cursor in the collection ring */
+  uint64_t next_alarm_event;   /* cursor in the alarm event ring */
 } gcmon__subscription;
 
 struct gcmon_session {
@@ -39,6 +48,7 @@ struct gcmon_session {
   uint64_t opened_us; /* agent clock at open, for the hello deadline */
   bool frame_pending; /* the decoder holds a frame waiting for output room */
   char peer[GCMON__PEER_MAX];
+  char client[33]; /* HelloRequest.client, for alarm owners */
   void (*wake)(gcmon_session *s);
   void *data;
   uint32_t link_bytes_per_s;                 /* 0 = no time bound */
@@ -88,6 +98,20 @@ struct gcmon_agent {
   uint64_t event_seq;
   size_t event_sample_len;
   uint8_t event_sample[gcmon_v1_Sample_size];
+
+  /* 1.1 memory insight (insight.c): the daemon-wide watermark window, the
+   * collection ring and the alarm rules, all inline. */
+  gcmon_watermarks wm_window;
+  uint64_t wm_window_start_us;
+  gcmon__collections collections;
+  gcmon__alarms alarms;
+  /* The last collection record and alarm event encoded for subscribers,
+   * reused by every other subscription that sends it (insight_stream.c);
+   * number 0 = none. */
+  uint64_t coll_number, alarm_number;
+  size_t coll_len, alarm_len;
+  uint8_t coll_bytes[gcmon_v1_CollectionRecord_size];
+  uint8_t alarm_bytes[gcmon_v1_AlarmEvent_size];
 };
 
 /* Read the source now into out, whose seq is set first: the series number
@@ -160,6 +184,50 @@ bool gcmon__lag_may_fill(gcmon_session *s);
 void gcmon__lag_sent(gcmon_session *s, size_t n);
 /* The longest compact latency a session may be granted. */
 uint32_t gcmon__lag_latency_cap_ms(const gcmon_session *s);
+/* insight.c: watermarks, collections and alarms at each tick, and their
+ * calls (rows in dispatch.c). */
+void gcmon__insight_init(gcmon_agent *a);
+/* Before a tick's sample is appended: fold the sample it evicts into the
+ * windows of subscriptions that still need it. */
+void gcmon__insight_before_append(gcmon_agent *a);
+void gcmon__insight_tick(gcmon_agent *a, const gcmon_sample *s);
+/* The agent's own collect: started at start_us, after = the reading
+ * that followed it. */
+void gcmon__insight_remote_collect(gcmon_agent *a, uint64_t start_us,
+                                   int64_t freed, uint64_t duration_us,
+                                   const gcmon_v1_Sample *after);
+/* True when this call needs control: collect-like calls, and
+ * get_watermarks with reset. */
+bool gcmon__insight_needs_control(const gcmon_v1_Request *req);
+void gcmon__call_get_watermarks(gcmon_session *s, const gcmon_v1_Request *req,
+                                gcmon_v1_Response *resp);
+void gcmon__call_get_collections(gcmon_session *s, const gcmon_v1_Request *req,
+                                 gcmon_v1_Response *resp);
+void gcmon__call_add_alarm(gcmon_session *s, const gcmon_v1_Request *req,
+                           gcmon_v1_Response *resp);
+void gcmon__call_remove_alarm(gcmon_session *s, const gcmon_v1_Request *req,
+                              gcmon_v1_Response *resp);
+void gcmon__call_list_alarms(gcmon_session *s, const gcmon_v1_Request *req,
+                             gcmon_v1_Response *resp);
+
+/* insight_stream.c: what a subscription carries besides samples. */
+/* Take subscribe's 1.1 flags into a new slot. */
+void gcmon__insight_subscribe(gcmon_session *s, gcmon__subscription *sub,
+                              const gcmon_v1_SubscribeRequest *sr);
+/* Records (collections, alarm events) waiting for sub. */
+bool gcmon__insight_has_records(const gcmon_session *s,
+                                const gcmon__subscription *sub);
+/* Send sub's waiting records seen at or before its next sample (all of
+ * them when it is live); false when output room ran out first. */
+bool gcmon__insight_send_records(gcmon_session *s, gcmon__subscription *sub);
+/* Encode the Event for sample seq of sub into a->payload, with its
+ * watermarks when sub asked; returns the length. */
+size_t gcmon__insight_sample_event(gcmon_session *s, gcmon__subscription *sub,
+                                   uint64_t seq);
+/* The event for seq was sent: its watermark window is closed. */
+void gcmon__insight_sample_sent(gcmon__subscription *sub, uint64_t seq);
+/* Output room an event of sub needs, framed. */
+size_t gcmon__insight_event_room(const gcmon__subscription *sub);
 
 /* stream.c: subscriptions. */
 void gcmon__stream_reset(gcmon_session *s);

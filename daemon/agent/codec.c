@@ -60,23 +60,80 @@ static size_t varint_len(uint64_t v) {
 
 /* Field numbers come from the generated header; only the two outer
  * headers are written here, in the order nanopb writes them (fields by
- * number, a zero proto3 scalar omitted, the set oneof member always). */
-size_t gcmon__codec_encode_event(uint32_t subscription, const uint8_t *sample,
-                                 size_t sample_len, uint8_t *payload,
-                                 size_t cap) {
+ * number, a zero proto3 scalar omitted, the set oneof member always).
+ * wm (may be NULL) is Event.watermarks, already encoded, which follows
+ * the body (field 6). */
+static size_t encode_event(uint32_t subscription, pb_size_t body_tag,
+                           const uint8_t *sample, size_t sample_len,
+                           const uint8_t *wm, size_t wm_len, uint8_t *payload,
+                           size_t cap) {
   pb_ostream_t os = pb_ostream_from_buffer(payload, cap);
   size_t event_len = 1 + varint_len(sample_len) + sample_len;
   bool ok;
   if (subscription != 0)
     event_len += 1 + varint_len(subscription);
+  if (wm)
+    event_len += 1 + varint_len(wm_len) + wm_len;
   ok = pb_encode_tag(&os, PB_WT_STRING, gcmon_v1_Packet_event_tag) &&
        pb_encode_varint(&os, event_len);
   if (ok && subscription != 0)
     ok = pb_encode_tag(&os, PB_WT_VARINT, gcmon_v1_Event_subscription_tag) &&
          pb_encode_varint(&os, subscription);
-  ok = ok && pb_encode_tag(&os, PB_WT_STRING, gcmon_v1_Event_sample_tag) &&
+  ok = ok && pb_encode_tag(&os, PB_WT_STRING, body_tag) &&
        pb_encode_varint(&os, sample_len) && pb_write(&os, sample, sample_len);
+  if (ok && wm)
+    ok = pb_encode_tag(&os, PB_WT_STRING, gcmon_v1_Event_watermarks_tag) &&
+         pb_encode_varint(&os, wm_len) && pb_write(&os, wm, wm_len);
   return ok ? os.bytes_written : 0;
+}
+
+size_t gcmon__codec_encode_event(uint32_t subscription, const uint8_t *sample,
+                                 size_t sample_len, uint8_t *payload,
+                                 size_t cap) {
+  return encode_event(subscription, gcmon_v1_Event_sample_tag, sample,
+                      sample_len, NULL, 0, payload, cap);
+}
+
+size_t gcmon__codec_encode_event_body(uint32_t subscription, pb_size_t body_tag,
+                                      const uint8_t *body, size_t body_len,
+                                      uint8_t *payload, size_t cap) {
+  return encode_event(subscription, body_tag, body, body_len, NULL, 0, payload,
+                      cap);
+}
+
+size_t gcmon__codec_encode_alarm_event(uint32_t alarm, bool raised,
+                                       int64_t value, const gcmon_sample *s,
+                                       uint8_t *out, size_t cap) {
+  uint8_t sample[gcmon_v1_Sample_size];
+  size_t n = gcmon__codec_encode_sample(s, sample, sizeof sample);
+  pb_ostream_t os = pb_ostream_from_buffer(out, cap);
+  bool ok = n > 0;
+  /* AlarmEvent's scalars as nanopb writes them (zero proto3 scalars left
+   * out), then the Sample encoded on its own. */
+  if (ok && alarm != 0)
+    ok = pb_encode_tag(&os, PB_WT_VARINT, gcmon_v1_AlarmEvent_alarm_tag) &&
+         pb_encode_varint(&os, alarm);
+  if (ok && raised)
+    ok = pb_encode_tag(&os, PB_WT_VARINT, gcmon_v1_AlarmEvent_raised_tag) &&
+         pb_encode_varint(&os, 1);
+  if (ok && value != 0)
+    ok = pb_encode_tag(&os, PB_WT_VARINT, gcmon_v1_AlarmEvent_value_tag) &&
+         pb_encode_svarint(&os, value);
+  ok = ok && pb_encode_tag(&os, PB_WT_STRING, gcmon_v1_AlarmEvent_sample_tag) &&
+       pb_encode_varint(&os, n) && pb_write(&os, sample, n);
+  return ok ? os.bytes_written : 0;
+}
+
+size_t gcmon__codec_encode_event_wm(uint32_t subscription,
+                                    const uint8_t *sample, size_t sample_len,
+                                    const gcmon_v1_Watermarks *wm,
+                                    uint8_t *payload, size_t cap) {
+  uint8_t buf[gcmon_v1_Watermarks_size];
+  pb_ostream_t ws = pb_ostream_from_buffer(buf, sizeof buf);
+  if (!pb_encode(&ws, gcmon_v1_Watermarks_fields, wm))
+    return 0;
+  return encode_event(subscription, gcmon_v1_Event_sample_tag, sample,
+                      sample_len, buf, ws.bytes_written, payload, cap);
 }
 
 int gcmon__codec_decode(const uint8_t *payload, size_t len,

@@ -42,6 +42,26 @@ size_t gcmon__codec_encode_event(uint32_t subscription, const uint8_t *sample,
                                  size_t sample_len, uint8_t *payload,
                                  size_t cap);
 
+/* The same with Event.watermarks (1.1) after the sample. */
+size_t gcmon__codec_encode_event_wm(uint32_t subscription,
+                                    const uint8_t *sample, size_t sample_len,
+                                    const gcmon_v1_Watermarks *wm,
+                                    uint8_t *payload, size_t cap);
+
+/* Packet{event{subscription, <body_tag>: body}} around a body message
+ * already encoded (a CollectionRecord, an AlarmEvent): encoded once, sent
+ * to every subscription that wants it. */
+size_t gcmon__codec_encode_event_body(uint32_t subscription, pb_size_t body_tag,
+                                      const uint8_t *body, size_t body_len,
+                                      uint8_t *payload, size_t cap);
+
+/* An AlarmEvent{alarm, raised, value, sample}: the bytes nanopb gives,
+ * with the Sample encoded once instead of once per nesting level. Returns
+ * its length, or 0 when it does not fit cap. */
+size_t gcmon__codec_encode_alarm_event(uint32_t alarm, bool raised,
+                                       int64_t value, const gcmon_sample *s,
+                                       uint8_t *out, size_t cap);
+
 /* Find Packet.request.id in a payload that failed to decode as a whole, so
  * a malformed request can still be answered. False when there is none. */
 bool gcmon__codec_peek_request_id(const uint8_t *payload, size_t len,

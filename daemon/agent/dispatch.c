@@ -55,6 +55,7 @@ static void call_hello(gcmon_session *s, const gcmon_v1_Request *req,
   resp->which_result = gcmon_v1_Response_hello_tag;
   s->control = gcmon__auth_hello(s, h, resp);
   r->version = GCMON_PROTOCOL_VERSION;
+  snprintf(s->client, sizeof s->client, "%s", h->client);
   snprintf(r->daemon, sizeof r->daemon, "%s", a->daemon_name);
   snprintf(r->source, sizeof r->source, "%s", a->cfg.source->ops->name);
   snprintf(r->device_id, sizeof r->device_id, "%s", a->cfg.source->device_id);
@@ -98,6 +99,7 @@ static void call_collect(gcmon_session *s, const gcmon_v1_Request *req,
   gcmon_v1_CollectResult *r = &resp->result.collect;
   int64_t freed = 0;
   uint64_t duration = 0;
+  uint64_t start = a->cfg.now_us(a->cfg.clock_data);
   int err;
 
   (void)req;
@@ -105,14 +107,14 @@ static void call_collect(gcmon_session *s, const gcmon_v1_Request *req,
     source_failed(s, resp, GCMON_EUNAVAIL, "collect");
     return;
   }
-  err = src->ops->collect(src, a->cfg.now_us(a->cfg.clock_data), &freed,
-                          &duration);
+  err = src->ops->collect(src, start, &freed, &duration);
   if (err) {
     source_failed(s, resp, err, "collect");
     return;
   }
   if (!read_into(s, resp, &r->after))
     return;
+  gcmon__insight_remote_collect(a, start, freed, duration, &r->after);
   r->has_after = true;
   r->freed_bytes = freed;
   r->duration_us = duration;
@@ -207,6 +209,7 @@ static void call_subscribe(gcmon_session *s, const gcmon_v1_Request *req,
     slot->replay_events = (next - slot->next_seq + every - 1) / every;
   }
   gcmon__compact_subscribed(s, slot, sr);
+  gcmon__insight_subscribe(s, slot, sr);
   resp->which_result = gcmon_v1_Response_subscribed_tag;
   resp->result.subscribed.subscription = slot->id;
   resp->result.subscribed.interval_ms = every * min;
@@ -292,6 +295,15 @@ static const call_row calls[] = {
     {gcmon_v1_Request_get_history_tag, "get_history", false, call_get_history},
     {gcmon_v1_Request_keyframe_tag, "keyframe", false, gcmon__call_keyframe},
     {gcmon_v1_Request_auth_tag, "auth", false, gcmon__call_auth},
+    {gcmon_v1_Request_get_watermarks_tag, "get_watermarks", false,
+     gcmon__call_get_watermarks}, /* with reset: control (see below) */
+    {gcmon_v1_Request_get_collections_tag, "get_collections", false,
+     gcmon__call_get_collections},
+    {gcmon_v1_Request_add_alarm_tag, "add_alarm", true, gcmon__call_add_alarm},
+    {gcmon_v1_Request_remove_alarm_tag, "remove_alarm", true,
+     gcmon__call_remove_alarm},
+    {gcmon_v1_Request_list_alarms_tag, "list_alarms", false,
+     gcmon__call_list_alarms},
 };
 
 void gcmon__dispatch_request(gcmon_session *s, const gcmon_v1_Request *req,
@@ -313,7 +325,8 @@ void gcmon__dispatch_request(gcmon_session *s, const gcmon_v1_Request *req,
   } else if (!s->hello_done && row->tag != gcmon_v1_Request_hello_tag) {
     gcmon__set_status(resp, gcmon_v1_Status_Code_FAILED_PRECONDITION,
                       "%s before hello: send hello first", row->name);
-  } else if ((row->needs_control || req->has_mac) &&
+  } else if ((row->needs_control || gcmon__insight_needs_control(req) ||
+              req->has_mac) &&
              !gcmon__may_control(s, req, row->name, resp)) {
     /* denied (a mac is checked on any call): resp says why */
   } else {

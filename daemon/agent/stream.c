@@ -63,37 +63,42 @@ void gcmon__stream_bound_lag(gcmon_session *s) {
   }
 }
 
+/* A sample due (for a compact subscription: its batch is due), or a 1.1
+ * record (insight_stream.c) waiting. */
+static bool sub_pending(const gcmon_session *s,
+                        const gcmon__subscription *sub) {
+  return sub->id && ((sub->next_seq <= s->agent->history.newest &&
+                      (!sub->compact || gcmon__compact_due(s, sub))) ||
+                     gcmon__insight_has_records(s, sub));
+}
+
 static gcmon__subscription *most_behind(gcmon_session *s) {
   gcmon__subscription *best = NULL;
-  uint64_t newest = s->agent->history.newest;
   for (uint32_t i = 0; i < s->agent->cfg.max_subscriptions; i++) {
     gcmon__subscription *sub = &s->subs[i];
-    if (sub->id && sub->next_seq <= newest &&
-        (!sub->compact || gcmon__compact_due(s, sub)) &&
-        (!best || sub->next_seq < best->next_seq))
+    if (sub_pending(s, sub) && (!best || sub->next_seq < best->next_seq))
       best = sub;
   }
   return best;
 }
 
 bool gcmon__stream_has_pending(const gcmon_session *s) {
-  uint64_t newest = s->agent->history.newest;
   for (uint32_t i = 0; i < s->agent->cfg.max_subscriptions; i++)
-    if (s->subs[i].id && s->subs[i].next_seq <= newest &&
-        (!s->subs[i].compact || gcmon__compact_due(s, &s->subs[i])))
+    if (sub_pending(s, &s->subs[i]))
       return true;
   return false;
 }
 
-/* Room one event needs, plus one worst-case response kept free. */
-/* A sample Event inside a Packet: the Sample's bound, the Event's
- * subscription (1 + 5) and the two tags and lengths (3 each). */
-#define EVENT_WIRE_MAX GCMON_FRAME_WIRE_SIZE(gcmon_v1_Sample_size + 12u)
-/* A SampleBatch Event: the batch's bound plus the same headers. */
+/* Room one event of sub needs (a sample Event inside a Packet, with its
+ * watermarks when asked: gcmon__insight_event_room; or a SampleBatch Event:
+ * the batch's bound, the Event's subscription (1 + 5) and two tags and
+ * lengths (3 each)), plus one worst-case response kept free. */
 #define BATCH_WIRE_MAX GCMON_FRAME_WIRE_SIZE(gcmon_v1_SampleBatch_size + 12u)
-#define FILL_RESERVE                                                           \
-  (GCMON_FRAME_WIRE_MAX +                                                      \
-   (EVENT_WIRE_MAX > BATCH_WIRE_MAX ? EVENT_WIRE_MAX : BATCH_WIRE_MAX))
+
+static size_t fill_reserve(const gcmon__subscription *sub) {
+  return GCMON_FRAME_WIRE_MAX +
+         (sub->compact ? BATCH_WIRE_MAX : gcmon__insight_event_room(sub));
+}
 
 void gcmon__stream_fill(gcmon_session *s) {
   gcmon_agent *a = s->agent;
@@ -102,17 +107,24 @@ void gcmon__stream_fill(gcmon_session *s) {
   if (!s->hello_done)
     return;
   gcmon__stream_bound_lag(s);
-  while (gcmon__session_out_free(s) >= FILL_RESERVE &&
-         gcmon__lag_may_fill(s) && (sub = most_behind(s)) != NULL) {
+  while ((sub = most_behind(s)) != NULL &&
+         gcmon__session_out_free(s) >= fill_reserve(sub) &&
+         gcmon__lag_may_fill(s)) {
     const gcmon_sample *sample;
     uint64_t seq = sub->next_seq;
     size_t n;
+    if (!gcmon__insight_send_records(s, sub))
+      break;
+    if (seq > a->history.newest)
+      continue; /* only records were waiting */
     if (sub->compact) {
+      if (!gcmon__compact_due(s, sub))
+        continue; /* only records were waiting: the batch is not due */
       if (!gcmon__compact_send(s, sub))
         break;
       continue;
     }
-    sample = gcmon__history_get(&a->history, sub->next_seq);
+    sample = gcmon__history_get(&a->history, seq);
     sub->next_seq += sub->every;
     if (!sample) /* left the ring since bound_lag: cannot happen in one call */
       continue;
@@ -121,12 +133,12 @@ void gcmon__stream_fill(gcmon_session *s) {
                                                        sizeof a->event_sample);
       a->event_seq = seq;
     }
-    n = gcmon__codec_encode_event(sub->id, a->event_sample, a->event_sample_len,
-                                  a->payload, sizeof a->payload);
+    n = gcmon__insight_sample_event(s, sub, seq);
     if (!gcmon__session_send_payload(s, a->payload, n)) {
       sub->next_seq = seq; /* retry when there is room */
       break;
     }
+    gcmon__insight_sample_sent(sub, seq);
     a->stats.events_sent++;
     if (sub->next_seq > a->history.newest)
       sub->catching_up = false; /* from here on it is a live stream */

@@ -139,6 +139,12 @@ static void run(const gcmon_mp_vm *vm, gcmon_mp_request *r) {
   switch (r->op) {
   case GCMON_MP_READ:
     read_vm(vm, r->full, &r->after, r);
+    r->n_collections = 0;
+    if (vm->take_collections) {
+      r->n_collections = vm->take_collections(vm->ctx, r->collections,
+                                              GCMON_MP_COLLECTIONS_PER_READ);
+      r->taken_mono_us = mono_us();
+    }
     break;
   case GCMON_MP_COLLECT:
     read_vm(vm, true, &r->before, r);

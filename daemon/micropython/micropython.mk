@@ -66,7 +66,8 @@ GCMON_SRC := \
 	$(wildcard $(GCMON_ROOT)/daemon/transport/*.c) \
 	$(wildcard $(GCMON_ROOT)/daemon/sources/*.c) \
 	$(addprefix $(GCMON_ROOT)/proto/, gcmon_frame.c gcmon_crc32.c \
-		gcmon_error.c gcmon_compact.c gcmon_pb_limits.c gcmon_mac.c) \
+		gcmon_error.c gcmon_compact.c gcmon_insight_names.c \
+		gcmon_pb_limits.c gcmon_mac.c) \
 	$(GCMON_GEN)/gcmon.pb.c
 ifneq ($(NANOPB_DIR),)
 GCMON_SRC += $(addprefix $(abspath $(NANOPB_DIR))/, pb_common.c pb_encode.c \

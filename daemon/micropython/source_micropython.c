@@ -1,6 +1,7 @@
 /* The `micropython` source (see source_micropython.h): turns source ops into
  * mailbox requests, decides when a series reading scans the heap, and
- * counts collections from consecutive readings. */
+ * counts collections from consecutive readings; collections the VM timed
+ * (vm.h take_collections) are handed to the agent as records. */
 #define _POSIX_C_SOURCE 200809L
 #include "source_micropython.h"
 #include "source_impl.h"
@@ -20,6 +21,9 @@ typedef struct mp_source {
   bool have_prev;
   gcmon_mp_reading prev; /* the last reading of any kind */
   uint64_t collections;
+  uint64_t counted_unreported; /* counted by observe(), not yet reported */
+  gcmon_source_collection pending[8]; /* timed by the VM, for the agent */
+  size_t n_pending;
 } mp_source;
 
 /* One round trip to T2; a failure is worded into src->error. */
@@ -44,10 +48,52 @@ static int call(mp_source *m, gcmon_mp_request *req) {
  * previous reading, then make r the previous reading. */
 static void observe(mp_source *m, const gcmon_mp_reading *r) {
   if (m->have_prev && (r->alloc_amount < m->prev.alloc_amount ||
-                       r->collected != m->prev.collected))
+                       r->collected != m->prev.collected)) {
     m->collections++;
+    m->counted_unreported++;
+  }
   m->prev = *r;
   m->have_prev = true;
+}
+
+/* Collections the VM timed: queue them for the agent (the oldest go when
+ * it does not take them) and count those observe() could not see (several
+ * between two readings look like one). */
+static void take_timed(mp_source *m, const gcmon_mp_request *req,
+                       uint64_t now_us) {
+  for (unsigned i = 0; i < req->n_collections; i++) {
+    const gcmon_mp_collection *c = &req->collections[i];
+    uint64_t age = req->taken_mono_us - c->start_mono_us;
+    gcmon_source_collection *dst;
+    if (m->n_pending == sizeof m->pending / sizeof m->pending[0]) {
+      memmove(m->pending, m->pending + 1,
+              (m->n_pending - 1) * sizeof m->pending[0]);
+      m->n_pending--;
+    }
+    dst = &m->pending[m->n_pending++];
+    dst->cause =
+        c->by_program ? GCMON_COLLECTION_PROGRAM : GCMON_COLLECTION_AUTOMATIC;
+    dst->start_us = now_us > age ? now_us - age : 0;
+    dst->pause_us = c->pause_us;
+    dst->alloc_before = (int64_t)c->used_before;
+    dst->alloc_after = (int64_t)c->used_after;
+    dst->largest_free_after = -1;
+    if (m->counted_unreported > 0)
+      m->counted_unreported--;
+    else
+      m->collections++;
+  }
+}
+
+static size_t mp_take_collections(gcmon_source *src,
+                                  gcmon_source_collection *out, size_t max) {
+  mp_source *m = (mp_source *)src;
+  size_t n = m->n_pending < max ? m->n_pending : max;
+
+  memcpy(out, m->pending, n * sizeof *out);
+  memmove(m->pending, m->pending + n, (m->n_pending - n) * sizeof *out);
+  m->n_pending -= n;
+  return n;
 }
 
 static void remember_scan(mp_source *m, const gcmon_mp_reading *r,
@@ -91,6 +137,7 @@ static int mp_read(gcmon_source *src, uint64_t now_us, gcmon_sample *out) {
   if (rc != 0)
     return rc;
   observe(m, &req.after);
+  take_timed(m, &req, now_us);
   if (req.after.full)
     remember_scan(m, &req.after, now_us);
 
@@ -149,9 +196,15 @@ static void mp_close(gcmon_source *src) {
   free(src);
 }
 
-static const gcmon_source_ops mp_ops = {"micropython",  mp_read,
-                                        mp_collect,     mp_set_threshold,
-                                        mp_set_enabled, mp_close};
+static const gcmon_source_ops mp_ops = {.name = "micropython",
+                                        .read = mp_read,
+                                        .collect = mp_collect,
+                                        .set_threshold = mp_set_threshold,
+                                        .set_enabled = mp_set_enabled,
+                                        .close = mp_close,
+                                        .take_collections = mp_take_collections,
+                                        .unexplained_cause =
+                                            GCMON_COLLECTION_UNKNOWN};
 
 int gcmon_mp_source_open(gcmon_source **out, const gcmon_mp_source_config *cfg,
                          char *err, size_t errlen) {

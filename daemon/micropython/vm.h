@@ -40,6 +40,18 @@ typedef struct gcmon_mp_reading {
   uint64_t collected;
 } gcmon_mp_reading;
 
+/* One collection the VM saw happen and timed (not the module's own). */
+typedef struct gcmon_mp_collection {
+  bool by_program;        /* gc.collect() from Python; false: the allocator */
+  uint64_t start_mono_us; /* CLOCK_MONOTONIC when it started */
+  uint64_t pause_us;      /* how long it held the heap */
+  uint64_t used_before;   /* gc.mem_alloc() before and after */
+  uint64_t used_after;
+} gcmon_mp_collection;
+
+/* Records one READ hands over at most; more wait for the next. */
+#define GCMON_MP_COLLECTIONS_PER_READ 4
+
 typedef struct gcmon_mp_vm {
   void *ctx;
   /* Make the VM safe to touch from this thread (take the GIL on GIL
@@ -60,6 +72,11 @@ typedef struct gcmon_mp_vm {
   /* Polled on every wake-up of the worker, outside enter/leave: true when
    * the VM wants this thread gone (soft reset, IDE stop). NULL = never. */
   bool (*should_exit)(void *ctx);
+  /* Collections since the last call, oldest first, at most max; returns
+   * how many. NULL = the VM cannot time them (they are then only counted,
+   * from alloc_amount/collected, with no cause or pause). */
+  unsigned (*take_collections)(void *ctx, gcmon_mp_collection *out,
+                               unsigned max);
 } gcmon_mp_vm;
 
 #endif

@@ -21,6 +21,7 @@
 #define GCMON_SOURCE_H
 
 #include "gcmon/error.h"
+#include "gcmon/insight.h"
 #include "gcmon/sample.h"
 
 #include <stddef.h>
@@ -31,6 +32,17 @@
 #define GCMON_SOURCE_ERROR_MAX 96
 
 typedef struct gcmon_source gcmon_source;
+
+/* A collection the source saw that the agent did not ask for (see
+ * take_collections). Unknown values are -1 (pause_us: 0). */
+typedef struct gcmon_source_collection {
+  gcmon_collection_cause cause; /* PROGRAM, AUTOMATIC or UNKNOWN */
+  uint64_t start_us;            /* on the agent's clock */
+  uint64_t pause_us;
+  int64_t alloc_before;
+  int64_t alloc_after;
+  int64_t largest_free_after;
+} gcmon_source_collection;
 
 typedef struct gcmon_source_ops {
   const char *name; /* "sim", "linux", "k230", "micropython" */
@@ -58,6 +70,17 @@ typedef struct gcmon_source_ops {
 
   /* Release everything the source holds (files, memory). */
   void (*close)(gcmon_source *src);
+
+  /* Optional (NULL = the source cannot tell collections apart): move up
+   * to max collections seen since the last call into out, oldest first,
+   * and return how many (more may remain when it returns max). Called at
+   * every sampler tick after read; collections by the source's own
+   * collect op are never reported here. Collections the gc.collections
+   * counter shows beyond these are recorded by the agent with cause
+   * unexplained_cause. */
+  size_t (*take_collections)(gcmon_source *src, gcmon_source_collection *out,
+                             size_t max);
+  gcmon_collection_cause unexplained_cause;
 } gcmon_source_ops;
 
 struct gcmon_source {

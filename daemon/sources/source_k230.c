@@ -198,8 +198,10 @@ static void k230_close(gcmon_source *src) {
   free(k);
 }
 
-static const gcmon_source_ops k230_ops = {"k230", k230_read, NULL,
-                                          NULL,   NULL,      k230_close};
+/* No gc heap: no control ops, no collections (the agent answers
+ * UNAVAILABLE). */
+static const gcmon_source_ops k230_ops = {
+    .name = "k230", .read = k230_read, .close = k230_close};
 
 const char *gcmon_source_k230_scheme(const gcmon_source *src) {
   if (src == NULL || src->ops != &k230_ops)

@@ -168,8 +168,10 @@ static void linux_close(gcmon_source *src) {
   free(l);
 }
 
-static const gcmon_source_ops linux_ops = {"linux", linux_read, NULL,
-                                           NULL,    NULL,       linux_close};
+/* No gc heap: no control ops, no collections (the agent answers
+ * UNAVAILABLE). */
+static const gcmon_source_ops linux_ops = {
+    .name = "linux", .read = linux_read, .close = linux_close};
 
 int gcmon__source_linux_open(gcmon_source **out, const gcmon_source_config *cfg,
                              char *err, size_t errlen) {

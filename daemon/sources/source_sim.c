@@ -269,9 +269,16 @@ static void sim_close(gcmon_source *src) {
   free(src);
 }
 
-static const gcmon_source_ops sim_ops = {"sim",           sim_read,
-                                         sim_collect,     sim_set_threshold,
-                                         sim_set_enabled, sim_close};
+/* The simulated program never calls gc.collect(): every collection the
+ * agent did not ask for is the allocator's own. */
+static const gcmon_source_ops sim_ops = {.name = "sim",
+                                         .read = sim_read,
+                                         .collect = sim_collect,
+                                         .set_threshold = sim_set_threshold,
+                                         .set_enabled = sim_set_enabled,
+                                         .close = sim_close,
+                                         .unexplained_cause =
+                                             GCMON_COLLECTION_AUTOMATIC};
 
 int gcmon__source_sim_open(gcmon_source **out, const gcmon_source_config *cfg,
                            char *err, size_t errlen) {

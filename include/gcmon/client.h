@@ -60,6 +60,7 @@
 
 #include "gcmon/error.h"
 #include "gcmon/export.h"
+#include "gcmon/insight.h"
 #include "gcmon/sample.h"
 
 #include <stdbool.h>
@@ -256,7 +257,13 @@ typedef enum gcmon_call {
   GCMON_CALL_SET_ENABLED,
   GCMON_CALL_SUBSCRIBE,
   GCMON_CALL_UNSUBSCRIBE,
-  GCMON_CALL_GET_HISTORY
+  GCMON_CALL_GET_HISTORY,
+  /* 1.1 memory insight (numbered as their Request fields) */
+  GCMON_CALL_GET_WATERMARKS = 11,
+  GCMON_CALL_GET_COLLECTIONS = 12,
+  GCMON_CALL_ADD_ALARM = 13,
+  GCMON_CALL_REMOVE_ALARM = 14,
+  GCMON_CALL_LIST_ALARMS = 15
 } gcmon_call;
 
 /* Name of a call as in docs/protocol.md ("get_sample"). */
@@ -270,9 +277,16 @@ typedef struct gcmon_request {
     int64_t threshold_bytes; /* SET_THRESHOLD; negative disables */
     bool enabled;            /* SET_ENABLED */
     struct {
-      uint64_t from_seq;  /* 0 = oldest retained */
-      uint32_t max_count; /* 0 = as many as fit one frame */
-    } history;            /* GET_HISTORY */
+      uint64_t from_seq;   /* 0 = oldest retained */
+      uint32_t max_count;  /* 0 = as many as fit one frame */
+    } history;             /* GET_HISTORY */
+    bool reset_watermarks; /* GET_WATERMARKS: close and restart the window */
+    struct {
+      uint64_t from_number; /* 0 = oldest retained */
+      uint32_t max_count;   /* 0 = as many as fit one frame */
+    } collections;          /* GET_COLLECTIONS */
+    gcmon_alarm_rule alarm; /* ADD_ALARM (id and owner ignored) */
+    uint32_t alarm_id;      /* REMOVE_ALARM */
   } u;
 } gcmon_request;
 
@@ -289,6 +303,10 @@ typedef struct gcmon_reply {
     gcmon_collect_result collect;
     gcmon_subscribed subscribed;
     gcmon_history history;
+    gcmon_watermark_window watermarks; /* get_watermarks */
+    gcmon_collections collections;     /* get_collections */
+    gcmon_alarm_rule alarm;            /* add_alarm: the rule as installed */
+    gcmon_alarm_list alarms;           /* list_alarms */
   } u;
 } gcmon_reply;
 
@@ -327,6 +345,30 @@ GCMON_EXPORT int gcmon_get_history(gcmon_client *c, uint64_t from_seq,
                                    uint32_t max_count, gcmon_history *out,
                                    unsigned timeout_ms);
 
+/* Memory insight (protocol 1.1, docs/protocol.md "Memory insight").
+ * What a source cannot provide is answered UNAVAILABLE (GCMON_EUNAVAIL).
+ * get_watermarks with reset (control) returns the closed window and starts
+ * a new one. */
+GCMON_EXPORT int gcmon_get_watermarks(gcmon_client *c, bool reset,
+                                      gcmon_watermark_window *out,
+                                      unsigned timeout_ms);
+/* One get_collections request: at most GCMON_COLLECTIONS_MAX records from
+ * from_number (0 = the oldest retained). */
+GCMON_EXPORT int gcmon_get_collections(gcmon_client *c, uint64_t from_number,
+                                       uint32_t max_count,
+                                       gcmon_collections *out,
+                                       unsigned timeout_ms);
+/* Install a rule (control). *installed (may be NULL) gets it with the
+ * daemon's id and owner. The rule outlives this client's session. */
+GCMON_EXPORT int gcmon_add_alarm(gcmon_client *c, const gcmon_alarm_rule *rule,
+                                 gcmon_alarm_rule *installed,
+                                 unsigned timeout_ms);
+/* Remove a rule by id (control), whoever installed it. */
+GCMON_EXPORT int gcmon_remove_alarm(gcmon_client *c, uint32_t id,
+                                    unsigned timeout_ms);
+GCMON_EXPORT int gcmon_list_alarms(gcmon_client *c, gcmon_alarm_list *out,
+                                   unsigned timeout_ms);
+
 /* ---- subscriptions ----------------------------------------------------- */
 
 typedef enum gcmon_event_type {
@@ -337,9 +379,12 @@ typedef enum gcmon_event_type {
   GCMON_EVENT_RESTART,    /* the daemon restarted (run_id, prev_run_id):
                              seq starts again from the new run */
   GCMON_EVENT_LINK_DOWN,  /* link lost (err); resuming when it is back */
-  GCMON_EVENT_ERROR       /* the subscription failed for good (err,
+  GCMON_EVENT_ERROR,      /* the subscription failed for good (err,
                              status); no more events, the handle stays
                              valid until unsubscribed or the client closes */
+  /* 1.1, only on subscriptions that asked (gcmon_subscribe_ex): */
+  GCMON_EVENT_COLLECTION = 16, /* collection: a collection record */
+  GCMON_EVENT_ALARM = 17       /* alarm: a rule raised or cleared */
 } gcmon_event_type;
 
 typedef struct gcmon_event {
@@ -350,6 +395,11 @@ typedef struct gcmon_event {
   uint64_t gap_first, gap_last;
   uint64_t run_id, prev_run_id;
   const gcmon_status *status;
+  /* SAMPLE on a subscription that asked for watermarks: the extremes over
+   * every sampler tick since the previous delivered sample; else NULL. */
+  const gcmon_watermarks *watermarks;
+  const gcmon_collection *collection; /* COLLECTION */
+  const gcmon_alarm_event *alarm;     /* ALARM */
 } gcmon_event;
 
 typedef void (*gcmon_event_cb)(gcmon_subscription *s, const gcmon_event *ev,
@@ -368,6 +418,27 @@ GCMON_EXPORT int gcmon_subscribe(gcmon_client *c, uint32_t interval_ms,
                                  uint64_t from_seq, gcmon_event_cb cb,
                                  void *data, gcmon_subscription **out,
                                  unsigned timeout_ms);
+
+/* What a stream carries besides samples (protocol 1.1). */
+typedef struct gcmon_subscribe_options {
+  uint32_t interval_ms; /* as for gcmon_subscribe */
+  uint64_t from_seq;    /* as for gcmon_subscribe */
+  bool watermarks;      /* each SAMPLE event carries its watermarks */
+  bool collections;     /* COLLECTION events */
+  bool alarms;          /* ALARM events */
+} gcmon_subscribe_options;
+
+/* gcmon_subscribe(_async) with options; the same contract otherwise. The
+ * options are resent with every resume after a reconnect. */
+GCMON_EXPORT int gcmon_subscribe_ex_async(gcmon_client *c,
+                                          const gcmon_subscribe_options *o,
+                                          gcmon_event_cb cb, void *data,
+                                          gcmon_subscription **out);
+GCMON_EXPORT int gcmon_subscribe_ex(gcmon_client *c,
+                                    const gcmon_subscribe_options *o,
+                                    gcmon_event_cb cb, void *data,
+                                    gcmon_subscription **out,
+                                    unsigned timeout_ms);
 
 /* End a stream: no callback runs for it after this returns; the handle is
  * freed. The blocking form waits for the daemon's answer. */

@@ -196,6 +196,8 @@ static void on_event(gcmon_subscription *s, const gcmon_event *ev, void *data) {
     v->subscribed++;
     break;
   case GCMON_EVENT_ERROR:
+  case GCMON_EVENT_COLLECTION:
+  case GCMON_EVENT_ALARM:
     break;
   }
 }

@@ -188,7 +188,10 @@ class Output(unittest.TestCase):
         before = time.time()
         out = self.gcmon("history", "--csv").stdout
         header = out.splitlines()[0].split(",")
-        self.assertEqual("time", header[-1])  # new columns go last
+        # new columns go after the old ones (time, then the alarm rows')
+        self.assertEqual("prev_run_id", header[header.index("time") - 1])
+        self.assertEqual(["time", "alarm", "raised", "value"],
+                         header[header.index("time"):])
         self.assertEqual(["event", "run_id", "seq", "uptime_us"], header[:4])
         rows = list(csv.DictReader(io.StringIO(out)))
         # Samples 20 ms apart by uptime are 20 ms apart by host time, and

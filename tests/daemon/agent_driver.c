@@ -12,11 +12,18 @@ static uint64_t fake_clock(void *data) {
 
 void driver_init(driver *d, const gcmon_agent_config *limits) {
   gcmon_source_config scfg = {.name = "sim", .seed = 42};
-  gcmon_agent_config cfg;
+  gcmon_source *src;
   char err[128];
+  ASSERT_EQ(0, gcmon_source_open(&src, &scfg, err, sizeof err));
+  driver_init_source(d, limits, src);
+}
+
+void driver_init_source(driver *d, const gcmon_agent_config *limits,
+                        gcmon_source *src) {
+  gcmon_agent_config cfg;
   memset(d, 0, sizeof *d);
   d->now_us = 1000000;
-  ASSERT_EQ(0, gcmon_source_open(&d->source, &scfg, err, sizeof err));
+  d->source = src;
   if (limits)
     cfg = *limits;
   else

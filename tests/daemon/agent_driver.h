@@ -28,6 +28,9 @@ typedef struct {
 /* Agent on the sim source (seed 42) with cfg's limits; the clock starts at
  * 1 s and moves only with driver_advance. */
 void driver_init(driver *d, const gcmon_agent_config *limits);
+/* The same on another source (closed by driver_close). */
+void driver_init_source(driver *d, const gcmon_agent_config *limits,
+                        gcmon_source *src);
 void driver_close(driver *d);
 /* Advance the clock by ms and take one series sample. */
 void driver_tick(driver *d, uint32_t ms);

@@ -38,6 +38,27 @@ void snap_board(export_snapshot *s, const char *target) {
       (gcmon_mem_info){214 * MIB, 41226240, 214 * MIB - 41226240, 0};
   s->sample.sys_mmz =
       (gcmon_mem_info){256 * MIB, 22544384, 256 * MIB - 22544384, 0};
+  /* Memory insight: the latest interval's extremes, one alarm raised,
+   * three collections seen. */
+  s->insight.have_watermarks = true;
+  s->insight.watermarks.from_seq = 33;
+  s->insight.watermarks.to_seq = 42;
+  s->insight.watermarks.pool[GCMON_POOL_GC] =
+      (gcmon_pool_watermark){true, 3000000, 1200000, 2000000};
+  s->insight.watermarks.pool[GCMON_POOL_SYS_MMZ] =
+      (gcmon_pool_watermark){true, 200 * MIB, 56 * MIB, -1};
+  s->insight.have_alarms = true;
+  s->insight.alarms.count = 1;
+  s->insight.alarms.alarms[0].rule.id = 3;
+  s->insight.alarms.alarms[0].rule.pool = GCMON_POOL_GC;
+  s->insight.alarms.alarms[0].rule.metric = GCMON_ALARM_FREE;
+  snprintf(s->insight.alarms.alarms[0].rule.name,
+           sizeof s->insight.alarms.alarms[0].rule.name, "low gc");
+  s->insight.alarms.alarms[0].active = true;
+  s->insight.pause_count = 3;
+  s->insight.pause_sum_us = 1500 + 2500 + 300000;
+  for (int i = 0; i < EXPORT_PAUSE_BUCKETS; i++) /* 1.5, 2.5 and 300 ms */
+    s->insight.pause_le[i] = i < 2 ? 0 : i == 2 ? 1 : 2;
   s->sample_age_s = 0.2;
   s->interval_ms = 500;
   s->link.bytes_in = 4920;

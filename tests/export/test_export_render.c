@@ -72,6 +72,18 @@ static int check_structure(const char *text) {
       continue; /* a comment */
     } else {
       size_t n = strlen(fam);
+      /* a histogram's series: name_bucket, name_sum, name_count */
+      if (strcmp(type, "histogram") == 0 && strncmp(line, fam, n) == 0 &&
+          line[n] == '_') {
+        const char *suffix = line + n;
+        n += strncmp(suffix, "_bucket", 7) == 0  ? 7
+             : strncmp(suffix, "_count", 6) == 0 ? 6
+             : strncmp(suffix, "_sum", 4) == 0   ? 4
+                                                 : 0;
+        if (line[n] != '{' && line[n] != ' ')
+          GCMON_TEST_FAIL("series outside its family (%s): %s", fam, line);
+        continue;
+      }
       if (!type[0] || strncmp(line, fam, n) != 0 ||
           (line[n] != '{' && line[n] != ' '))
         GCMON_TEST_FAIL("series outside its family (%s): %s", fam, line);
@@ -114,7 +126,36 @@ TEST(a_fresh_board_renders_every_figure_in_base_units) {
   ASSERT_TRUE(has_line(t, "gcmon_link_discarded_bytes_total 117"));
   ASSERT_TRUE(!has_series(t, "gcmon_probe_duration_seconds")); /* not a probe */
   ASSERT_TRUE(strstr(t, "# gcmon:") == NULL); /* no failure to explain */
-  ASSERT_EQ(30, check_structure(t));
+  ASSERT_EQ(37, check_structure(t));
+  free(t);
+}
+
+TEST(watermarks_alarms_and_collection_pauses_are_exported) {
+  export_snapshot s;
+  char *t;
+  snap_board(&s, "tcp://k230.local");
+  t = render(&s, 1, 0);
+  ASSERT_TRUE(has_line(t, "gcmon_gc_min_free_bytes 3000000"));
+  ASSERT_TRUE(has_line(t, "gcmon_gc_max_allocated_bytes 1200000"));
+  ASSERT_TRUE(has_line(t, "gcmon_gc_min_largest_free_bytes 2000000"));
+  ASSERT_TRUE(has_line(t, "gcmon_pool_min_free_bytes{pool=\"mmz\"} 209715200"));
+  ASSERT_TRUE(has_line(t, "gcmon_pool_max_used_bytes{pool=\"mmz\"} 58720256"));
+  ASSERT_TRUE(!has_series(t, "gcmon_pool_min_free_bytes{pool=\"heap\"}"));
+  ASSERT_TRUE(has_line(t, "gcmon_alarm_active{alarm=\"3\",name=\"low gc\","
+                          "pool=\"gc\",metric=\"free\"} 1"));
+  ASSERT_TRUE(has_line(t, "# TYPE gcmon_gc_pause_seconds histogram"));
+  ASSERT_TRUE(has_line(t, "gcmon_gc_pause_seconds_bucket{le=\"0.001000\"} 0"));
+  ASSERT_TRUE(has_line(t, "gcmon_gc_pause_seconds_bucket{le=\"0.002000\"} 1"));
+  ASSERT_TRUE(has_line(t, "gcmon_gc_pause_seconds_bucket{le=\"0.005000\"} 2"));
+  ASSERT_TRUE(has_line(t, "gcmon_gc_pause_seconds_bucket{le=\"+Inf\"} 3"));
+  ASSERT_TRUE(has_line(t, "gcmon_gc_pause_seconds_sum 0.304000"));
+  ASSERT_TRUE(has_line(t, "gcmon_gc_pause_seconds_count 3"));
+  free(t);
+  s.insight.have_watermarks = false; /* an older daemon */
+  s.insight.have_alarms = false;
+  t = render(&s, 1, 0);
+  ASSERT_TRUE(!has_series(t, "gcmon_gc_min_free_bytes"));
+  ASSERT_TRUE(!has_series(t, "gcmon_alarm_active"));
   free(t);
 }
 
@@ -126,7 +167,7 @@ TEST(every_family_has_help_and_type_and_counters_end_in_total) {
   snap_unreached(&s[2], "tcp://c");
   s[0].probe_duration_s = 0.25;
   t = render(s, 3, EXPORT_RENDER_TARGET_LABEL);
-  ASSERT_EQ(31, check_structure(t));
+  ASSERT_EQ(38, check_structure(t));
   ASSERT_TRUE(has_line(t, "# TYPE gcmon_gc_collections_total counter"));
   ASSERT_TRUE(has_line(t, "# TYPE gcmon_pool_used_bytes gauge"));
   free(t);
@@ -312,6 +353,7 @@ TEST(the_exporters_own_figures) {
 
 #define GCMON_TESTS(X)                                                         \
   X(a_fresh_board_renders_every_figure_in_base_units)                          \
+  X(watermarks_alarms_and_collection_pauses_are_exported)                      \
   X(every_family_has_help_and_type_and_counters_end_in_total)                  \
   X(several_targets_keep_each_family_together_in_target_order)                 \
   X(a_failed_probe_keeps_only_probe_link_and_staleness_figures)                \

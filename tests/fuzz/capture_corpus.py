@@ -130,6 +130,33 @@ def session_errors(w, pb, port):
     return c.sock
 
 
+def session_insight(w, pb, port):
+    """Protocol 1.1 memory insight: watermarks, collections, alarms."""
+    c = connect(w, port)
+    c.hello()
+    sub = c.call(subscribe=pb.SubscribeRequest(
+        interval_ms=45, watermarks=True, collections=True,
+        alarms=True)).subscribed
+    rule = pb.AlarmRule(pool=pb.AlarmRule.SYS_MMZ, metric=pb.AlarmRule.USED,
+                        compare=pb.AlarmRule.ABOVE, level=1 << 20,
+                        hysteresis=4096, hold_ms=30, name="mmz")
+    r = c.call(add_alarm=pb.AddAlarmRequest(rule=rule)).alarm
+    c.call(add_alarm=pb.AddAlarmRequest(rule=pb.AlarmRule(
+        pool=pb.AlarmRule.SYS_PAGE, metric=pb.AlarmRule.FRAGMENTATION)))
+    c.call(add_alarm=pb.AddAlarmRequest(rule=pb.AlarmRule(hysteresis=-1)))
+    c.call(collect=pb.CollectRequest())
+    c.events(sub.subscription, 3)
+    c.call(get_watermarks=pb.GetWatermarksRequest())
+    c.call(get_watermarks=pb.GetWatermarksRequest(reset=True))
+    c.call(get_collections=pb.GetCollectionsRequest(from_number=1,
+                                                    max_count=2))
+    c.call(list_alarms=pb.ListAlarmsRequest())
+    c.call(remove_alarm=pb.RemoveAlarmRequest(alarm=r.id))
+    c.call(remove_alarm=pb.RemoveAlarmRequest(alarm=999))
+    c.close()
+    return c.sock
+
+
 def session_pipelined(w, pb, port):
     c = connect(w, port)
     c.hello()
@@ -298,6 +325,7 @@ def main():
             "calls": session_calls(w, pb, d.port),
             "errors": session_errors(w, pb, d.port),
             "pipelined": session_pipelined(w, pb, d.port),
+            "insight": session_insight(w, pb, d.port),
             "client-batches": session_client_batches(w, pb, d.port),
             "refused": session_refused(w, pb, d),
         }

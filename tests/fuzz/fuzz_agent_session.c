@@ -95,7 +95,21 @@ static void check_packet(world *w, peer *p, const uint8_t *payload, size_t n) {
     const gcmon_v1_Event *e = &pkt->kind.event;
     uint64_t seq;
     FUZZ_CHECK(pkt->which_kind == gcmon_v1_Packet_event_tag);
+    FUZZ_CHECK(e->subscription >= 1);
+    if (e->which_body == gcmon_v1_Event_collection_tag) { /* 1.1 records */
+      FUZZ_CHECK(e->body.collection.number >= 1 &&
+                 e->body.collection.seq <= w->newest + 1);
+      return;
+    }
+    if (e->which_body == gcmon_v1_Event_alarm_tag) {
+      FUZZ_CHECK(e->body.alarm.alarm >= 1 && e->body.alarm.has_sample &&
+                 e->body.alarm.sample.seq <= w->newest);
+      return;
+    }
     FUZZ_CHECK(e->which_body == gcmon_v1_Event_sample_tag);
+    if (e->has_watermarks) /* 1.1: the window ends at this sample */
+      FUZZ_CHECK(e->watermarks.to_seq == e->body.sample.seq &&
+                 e->watermarks.from_seq <= e->watermarks.to_seq);
     seq = e->body.sample.seq;
     FUZZ_CHECK(seq >= 1 && seq <= w->newest);
     FUZZ_CHECK(e->subscription >= 1);

@@ -128,7 +128,8 @@ static void on_batch(void *ctx, uint32_t subscription,
                          h->events - before == in->batch_count);
 }
 
-static const gcmon__conn_ops ops = {on_write, on_event, on_refusal, on_batch};
+static const gcmon__conn_ops ops = {on_write, on_event, on_refusal, on_batch,
+                                    NULL};
 
 /* The calls of one batch, in the order the corpus was recorded in. */
 static void fill_request(gcmon__wire_request *r, unsigned k) {

@@ -6,6 +6,7 @@
  *
  *   alloc N    N bytes the program keeps        -> "ok"
  *   garbage N  N bytes the program drops        -> "ok"
+ *   collect    the program calls gc.collect()   -> "ok"
  *   state      -> "mem_alloc A mem_free F threshold T enabled E"
  *   status     -> "samples S read_errors R sessions_opened O"
  *   quit (or end of input): stop everything, exit 0 */
@@ -65,6 +66,9 @@ int main(void) {
       puts("ok");
     } else if (sscanf(line, "garbage %llu", &n) == 1) {
       fake_vm_alloc(&f, n, true);
+      puts("ok");
+    } else if (strncmp(line, "collect", 7) == 0) {
+      fake_vm_collect_by_program(&f);
       puts("ok");
     } else if (strncmp(line, "state", 5) == 0) {
       state(&f);

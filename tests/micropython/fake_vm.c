@@ -3,6 +3,21 @@
 #include "fake_vm.h"
 
 #include <string.h>
+#include <time.h>
+
+static uint64_t mono_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* The collection's work: its pause, outside the lock. */
+static void spend_pause(const fake_vm *f) {
+  uint64_t us = FAKE_VM_PAUSE_US(f->total);
+  struct timespec ts = {(time_t)(us / 1000000u), (long)(us % 1000000u) * 1000L};
+  while (nanosleep(&ts, &ts) != 0)
+    ;
+}
 
 static uint64_t blocks(uint64_t bytes) {
   return (bytes + FAKE_VM_BLOCK - 1) / FAKE_VM_BLOCK;
@@ -48,8 +63,16 @@ void fake_vm_alloc(fake_vm *f, uint64_t bytes, bool garbage) {
 }
 
 void fake_vm_collect_by_program(fake_vm *f) {
+  gcmon_mp_collection c = {.by_program = true, .start_mono_us = mono_us()};
+
+  spend_pause(f);
   pthread_mutex_lock(&f->mu);
+  c.used_before = f->live + f->garbage;
   collect_locked(f);
+  c.used_after = f->live + f->garbage;
+  c.pause_us = mono_us() - c.start_mono_us;
+  if (f->n_timed < sizeof f->timed / sizeof f->timed[0])
+    f->timed[f->n_timed++] = c;
   pthread_mutex_unlock(&f->mu);
 }
 
@@ -168,6 +191,9 @@ static int collect(void *ctx) {
   pthread_cond_broadcast(&f->cv);
   while (f->collect_gated)
     pthread_cond_wait(&f->cv, &f->mu);
+  pthread_mutex_unlock(&f->mu);
+  spend_pause(f);
+  pthread_mutex_lock(&f->mu);
   collect_locked(f);
   f->collects++;
   f->collect_started = false;
@@ -204,9 +230,24 @@ static bool should_exit(void *ctx) {
   return v;
 }
 
+static unsigned take_collections(void *ctx, gcmon_mp_collection *out,
+                                 unsigned max) {
+  fake_vm *f = ctx;
+  unsigned n;
+
+  pthread_mutex_lock(&f->mu);
+  n = f->n_timed < max ? f->n_timed : max;
+  memcpy(out, f->timed, n * sizeof *out);
+  memmove(f->timed, f->timed + n, (f->n_timed - n) * sizeof *out);
+  f->n_timed -= n;
+  pthread_mutex_unlock(&f->mu);
+  return n;
+}
+
 gcmon_mp_vm fake_vm_ops(fake_vm *f) {
-  return (gcmon_mp_vm){f,       enter,         leave,       read_vm,
-                       collect, set_threshold, set_enabled, should_exit};
+  return (gcmon_mp_vm){f,           enter,         leave,
+                       read_vm,     collect,       set_threshold,
+                       set_enabled, should_exit,   take_collections};
 }
 
 static void *serve(void *arg) {

@@ -39,14 +39,23 @@ typedef struct fake_vm {
   /* What happened. */
   uint64_t heap_allocs; /* fake_vm_alloc calls: the heap's allocator */
   uint64_t reads, scans, collects, stores;
+  /* Program collections, timed as a gc hook in firmware would, until
+   * take_collections hands them over. */
+  gcmon_mp_collection timed[8];
+  unsigned n_timed;
 } fake_vm;
+
+/* A collection marks and sweeps: the fake spends this long on one, a
+ * K230-like 0.1 ms plus 0.5 ms per MiB of heap. */
+#define FAKE_VM_PAUSE_US(heap_bytes) (100u + (heap_bytes) / 2048u)
 
 void fake_vm_init(fake_vm *f, uint64_t heap_bytes);
 void fake_vm_destroy(fake_vm *f);
 
 /* The program allocates bytes (rounded up to blocks), live or garbage. */
 void fake_vm_alloc(fake_vm *f, uint64_t bytes, bool garbage);
-/* A collection the module did not ask for (gc.collect() from Python). */
+/* A collection the module did not ask for (gc.collect() from Python),
+ * taking FAKE_VM_PAUSE_US, timed and kept for take_collections. */
 void fake_vm_collect_by_program(fake_vm *f);
 
 /* Let the heap grow new areas of area_bytes by itself when an allocation

@@ -5,6 +5,7 @@ streams samples. mp_fake_agent plays the MicroPython program."""
 import os
 import subprocess
 import sys
+import time
 
 import gcmonwire
 import gcmon_pb2 as pb
@@ -80,6 +81,32 @@ def main():
     check(seqs == sorted(seqs) and len(set(seqs)) == 5
           and all(e.HasField("gc") for e in events),
           "subscribe: 5 series samples in order %s" % seqs)
+    c.close()
+
+    # Collection records: the remote collect above and a gc.collect() of
+    # the program's own, each with the pause the VM took (FAKE_VM_PAUSE_US:
+    # about 1.1 ms for its 2 MiB heap).
+    prog.cmd("garbage 3000")
+    prog.cmd("collect")
+    c = gcmonwire.Client.tcp(prog.port)
+    c.hello()
+    recs = []
+    for _ in range(50):  # the next sampler tick (100 ms) takes it over
+        recs = list(c.call(get_collections=pb.GetCollectionsRequest())
+                    .collections.records)
+        if any(r.cause == pb.CollectionRecord.PROGRAM for r in recs):
+            break
+        time.sleep(0.05)
+    causes = [pb.CollectionRecord.Cause.Name(r.cause) for r in recs]
+    check(causes == ["REMOTE", "PROGRAM"],
+          "collections: the remote one and the program's (%s)" % causes)
+    remote, program = recs
+    check(remote.freed_bytes == 5008 and 1000 <= remote.pause_us < 100000,
+          "remote collect: freed 5008 bytes, pause %d us" % remote.pause_us)
+    check(program.freed_bytes == 3008 and 1000 <= program.pause_us < 100000
+          and program.alloc_after == 1008,
+          "program's gc.collect(): freed 3008 bytes, pause %d us"
+          % program.pause_us)
     c.close()
 
     st = prog.cmd("status")

@@ -214,6 +214,39 @@ TEST(collections_the_program_does_are_counted_between_readings) {
   rig_close(&r);
 }
 
+TEST(a_program_collect_and_a_remote_one_become_records_with_their_pause) {
+  rig r;
+  gcmon_sample s;
+  gcmon_source_collection got[8];
+  int64_t freed;
+  uint64_t duration;
+  uint64_t pause = FAKE_VM_PAUSE_US(2u << 20); /* ~1.1 ms for 2 MiB */
+
+  rig_open(&r, 1000, 2000, false);
+  ASSERT_EQ(0, read_at(&r, 1, 1000 * MS, &s));
+  fake_vm_alloc(&r.f, 64 * 1024, true);
+  fake_vm_collect_by_program(&r.f); /* gc.collect() in the script */
+  ASSERT_EQ(0, read_at(&r, 2, 2000 * MS, &s));
+  ASSERT_EQ_U64(1, s.gc.collections);
+  ASSERT_EQ(1, r.src->ops->take_collections(r.src, got, 8));
+  ASSERT_EQ(GCMON_COLLECTION_PROGRAM, got[0].cause);
+  ASSERT_TRUE(got[0].pause_us >= pause && got[0].pause_us < pause + 50 * MS);
+  ASSERT_EQ(64 * 1024, got[0].alloc_before - got[0].alloc_after);
+  ASSERT_TRUE(got[0].start_us < 2000 * MS &&
+              got[0].start_us > 2000 * MS - 1000 * MS);
+  ASSERT_EQ(0, r.src->ops->take_collections(r.src, got, 8)); /* once */
+
+  /* The agent's own collect is its REMOTE record, never reported here. */
+  fake_vm_alloc(&r.f, 32 * 1024, true);
+  ASSERT_EQ(0, r.src->ops->collect(r.src, 3000 * MS, &freed, &duration));
+  ASSERT_EQ(32 * 1024, freed);
+  ASSERT_TRUE(duration >= pause && duration < pause + 50 * MS);
+  ASSERT_EQ(0, read_at(&r, 3, 4000 * MS, &s));
+  ASSERT_EQ_U64(2, s.gc.collections);
+  ASSERT_EQ(0, r.src->ops->take_collections(r.src, got, 8));
+  rig_close(&r);
+}
+
 TEST(sys_counters_come_from_the_companion_source_when_there_is_one) {
   rig r;
   gcmon_sample s;
@@ -353,6 +386,7 @@ TEST(readings_and_controls_allocate_nothing_on_either_heap) {
   X(threshold_is_set_and_read_back_in_bytes_and_off_is_minus_one)              \
   X(disable_and_enable_are_seen_by_the_vm_and_read_back)                       \
   X(collections_the_program_does_are_counted_between_readings)                 \
+  X(a_program_collect_and_a_remote_one_become_records_with_their_pause)      \
   X(sys_counters_come_from_the_companion_source_when_there_is_one)             \
   X(a_request_that_times_out_before_t2_gets_the_gil_never_runs)                \
   X(a_request_t2_has_started_is_waited_for_past_the_timeout)                   \

@@ -106,6 +106,30 @@ class Challenge(Board, unittest.TestCase):
                    "each MAC'd call takes effect; the one without a mac is "
                    "PERMISSION_DENIED and changes nothing")
 
+    def test_alarm_rules_and_a_watermark_reset_need_the_mac(self):
+        d = self.daemon()
+        s = self.mac_session(d)
+        rule = pb.AlarmRule(pool=pb.AlarmRule.SYS_MMZ,
+                            metric=pb.AlarmRule.USED,
+                            compare=pb.AlarmRule.ABOVE, level=1 << 20)
+        # without a mac the session may read but not add, remove or reset
+        r = s.c.call(add_alarm=pb.AddAlarmRequest(rule=rule))
+        self.assertEqual(S.PERMISSION_DENIED, r.status.code)
+        r = s.c.call(get_watermarks=pb.GetWatermarksRequest(reset=True))
+        self.assertEqual(S.PERMISSION_DENIED, r.status.code)
+        r = s.c.call(get_watermarks=pb.GetWatermarksRequest())
+        self.assertEqual(S.OK, r.status.code, r.status.message)
+        listed = self.local.call(list_alarms=pb.ListAlarmsRequest())
+        self.assertEqual(0, len(listed.alarms.alarms))
+        # with one they may
+        r = s.call(add_alarm=pb.AddAlarmRequest(rule=rule))
+        self.assertEqual(S.OK, r.status.code, r.status.message)
+        r = s.call(get_watermarks=pb.GetWatermarksRequest(reset=True))
+        self.assertEqual(S.OK, r.status.code, r.status.message)
+        r = s.call(remove_alarm=pb.RemoveAlarmRequest(alarm=1))
+        self.assertEqual(S.OK, r.status.code, r.status.message)
+        self.assertEqual(0, d.stop())
+
     def test_a_recorded_session_replayed_changes_nothing(self):
         d = self.daemon()
         sent = []
@@ -350,6 +374,18 @@ class Cli(Board, unittest.TestCase):
                    "gcmond with and without --require-mac",
                    "each command controls through auth + MAC; the token "
                    "is in none of the bytes the client sent")
+
+    def test_the_cli_adds_and_removes_an_alarm_by_mac(self):
+        d = self.daemon("--require-mac")
+        p = self.gcmon(d, "alarm", "add", "sys_mmz.used", "above", "1M")
+        self.assertEqual(0, p.returncode, p.stderr)
+        listed = self.local.call(list_alarms=pb.ListAlarmsRequest())
+        self.assertEqual(1, len(listed.alarms.alarms))
+        p = self.gcmon(d, "alarm", "rm", "1")
+        self.assertEqual(0, p.returncode, p.stderr)
+        listed = self.local.call(list_alarms=pb.ListAlarmsRequest())
+        self.assertEqual(0, len(listed.alarms.alarms))
+        self.assertEqual(0, d.stop())
 
     def test_the_cli_require_mac_never_sends_the_token(self):
         # a daemon that offers no challenge: hello answers read-only, and
