@@ -240,5 +240,9 @@ gcmond_options_result gcmond_options_parse(gcmond_options *o, int argc,
     return usage("unexpected argument '%s'", argv[optind]);
   if (!o->listen && !o->uart)
     return usage("%s", "nothing to serve: --listen none needs --uart");
+  if (o->listen && o->uart && o->max_sessions < 2)
+    return usage("%s", "--max-sessions 1 with --uart leaves TCP no session "
+                       "(one is kept for the UART): use 2 or more, or "
+                       "--listen none");
   return GCMOND_OPTIONS_RUN;
 }
