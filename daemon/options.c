@@ -37,6 +37,8 @@ static void print_help(FILE *f) {
           "  --history N          samples kept in history          [%u]\n"
           "  --max-sessions N     clients at once, UART included   [%u]\n"
           "  --queue N            events a slow client may lag     [%u]\n"
+          "  --peer-timeout S     drop a TCP peer that acknowledges\n"
+          "                       nothing for S seconds            [%u]\n"
           "  --token-file FILE    control token for remote peers (mode 600)\n"
           "  --seed N             sim: workload seed               [random]\n"
           "  --meminfo PATH       linux: meminfo file        [/proc/meminfo]\n"
@@ -49,7 +51,7 @@ static void print_help(FILE *f) {
           "  -h, --help           print this help and exit\n",
           GCMON_MIN_INTERVAL_MS, GCMON_DEFAULT_INTERVAL_MS,
           GCMON_DEFAULT_HISTORY, GCMON_DEFAULT_MAX_SESSIONS,
-          GCMON_DEFAULT_QUEUE_EVENTS);
+          GCMON_DEFAULT_QUEUE_EVENTS, GCMON_TCP_DEFAULT_PEER_TIMEOUT_S);
 }
 
 static gcmond_options_result usage(const char *fmt, ...)
@@ -109,6 +111,7 @@ enum {
   OPT_INTERVAL,
   OPT_HISTORY,
   OPT_MAX_SESSIONS,
+  OPT_PEER_TIMEOUT,
   OPT_QUEUE,
   OPT_TOKEN_FILE,
   OPT_SEED,
@@ -126,6 +129,7 @@ static const struct option long_options[] = {
     {"interval", required_argument, NULL, OPT_INTERVAL},
     {"history", required_argument, NULL, OPT_HISTORY},
     {"max-sessions", required_argument, NULL, OPT_MAX_SESSIONS},
+    {"peer-timeout", required_argument, NULL, OPT_PEER_TIMEOUT},
     {"queue", required_argument, NULL, OPT_QUEUE},
     {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
     {"seed", required_argument, NULL, OPT_SEED},
@@ -152,6 +156,7 @@ gcmond_options_result gcmond_options_parse(gcmond_options *o, int argc,
       .history = GCMON_DEFAULT_HISTORY,
       .max_sessions = GCMON_DEFAULT_MAX_SESSIONS,
       .queue_events = GCMON_DEFAULT_QUEUE_EVENTS,
+      .peer_timeout_s = GCMON_TCP_DEFAULT_PEER_TIMEOUT_S,
   };
   opterr = 0;
   optind = 1;
@@ -198,6 +203,11 @@ gcmond_options_result gcmond_options_parse(gcmond_options *o, int argc,
       if (parse_u64(optarg, 1, 1u << 20, &v))
         return usage("--queue '%s': an event count, at least 1", optarg);
       o->queue_events = (uint32_t)v;
+      break;
+    case OPT_PEER_TIMEOUT:
+      if (parse_u64(optarg, 2, 3600, &v))
+        return usage("--peer-timeout '%s': seconds, 2 to 3600", optarg);
+      o->peer_timeout_s = (uint32_t)v;
       break;
     case OPT_TOKEN_FILE:
       o->token_file = optarg;

@@ -14,6 +14,7 @@ typedef struct gcmond_options {
   uint32_t history;
   uint32_t max_sessions;
   uint32_t queue_events;
+  uint32_t peer_timeout_s; /* a silent or half-open TCP peer is dropped */
   const char *token_file;
   uint64_t seed;
   bool seed_set;
