@@ -42,6 +42,7 @@ typedef struct cli_ctx {
   const char *listen;   /* export: --listen */
   unsigned max_targets; /* export: --max-targets */
   unsigned idle_ms;     /* export: --idle-expiry */
+  const char *probe_allow; /* export: --probe-allow */
   int argc;             /* positional arguments after the command */
   char **argv;
 } cli_ctx;
@@ -56,7 +57,7 @@ enum {
   CLI_OPT_SINCE = 1 << 3,
   CLI_OPT_INTERVAL = 1 << 4,
   CLI_OPT_OUTFILE = 1 << 5, /* --csv FILE / --json FILE */
-  CLI_OPT_EXPORT = 1 << 6,  /* --listen, --max-targets, --idle-expiry */
+  CLI_OPT_EXPORT = 1 << 6,  /* --listen, --max-targets, --idle-expiry, --probe-allow */
 };
 
 typedef struct cli_command {

@@ -32,6 +32,7 @@ enum {
   OPT_LISTEN,
   OPT_MAX_TARGETS,
   OPT_IDLE_EXPIRY,
+  OPT_PROBE_ALLOW,
 };
 
 #define DEFAULT_LISTEN      "127.0.0.1:9230"
@@ -116,6 +117,8 @@ static size_t build_options(const cli_command *cmd, struct option *o) {
                              OPT_MAX_TARGETS};
     o[n++] = (struct option){"idle-expiry", required_argument, NULL,
                              OPT_IDLE_EXPIRY};
+    o[n++] = (struct option){"probe-allow", required_argument, NULL,
+                             OPT_PROBE_ALLOW};
   }
   o[n] = (struct option){NULL, 0, NULL, 0};
   return n;
@@ -200,6 +203,9 @@ static int apply_option(cli_ctx *x, const cli_command *cmd, int opt) {
     x->max_targets = (unsigned)n;
     return -1;
   }
+  case OPT_PROBE_ALLOW:
+    x->probe_allow = optarg;
+    return -1;
   case OPT_IDLE_EXPIRY:
     if (units_parse_duration_ms(optarg, 1000, &x->idle_ms) != 0)
       return usage_error(x,
