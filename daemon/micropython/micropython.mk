@@ -22,7 +22,6 @@
 #                       for K230 the absolute path of a static RT-Smart libuv.a
 #   GCMON_MP_K230       1: sys_* counters from /dev/canmv_misc and
 #                       /proc/media-mem (the k230 source)               (0)
-#   GCMON_MP_CANMV_EXITPOINT  1: Oct-2024 CanMV soft-reset protocol     (0)
 #
 # gcmon.pb.c/.h are generated into $(BUILD)/gcmon-nanopb at build time from
 # proto/gcmon.proto; nothing generated is kept in the source tree.
@@ -42,7 +41,6 @@ GCMON_PKG_CONFIG ?= pkg-config
 GCMON_LIBUV_CFLAGS ?= $(shell $(GCMON_PKG_CONFIG) --cflags libuv)
 GCMON_LIBUV_LIBS ?= $(shell $(GCMON_PKG_CONFIG) --libs libuv)
 GCMON_MP_K230 ?= 0
-GCMON_MP_CANMV_EXITPOINT ?= 0
 
 # The one file with QSTRs (scanned and compiled).
 SRC_USERMOD_C += $(USERMOD_DIR)/modgcmon.c
@@ -69,8 +67,7 @@ CFLAGS_USERMOD += \
 	-I$(GCMON_ROOT)/daemon/agent -I$(GCMON_ROOT)/daemon/sources \
 	-I$(GCMON_ROOT)/daemon/transport -I$(GCMON_MP_DIR) -I$(GCMON_GEN) \
 	$(GCMON_LIBUV_CFLAGS) \
-	-DGCMON_MP_K230=$(GCMON_MP_K230) \
-	-DGCMON_MP_CANMV_EXITPOINT=$(GCMON_MP_CANMV_EXITPOINT)
+	-DGCMON_MP_K230=$(GCMON_MP_K230)
 ifneq ($(NANOPB_DIR),)
 CFLAGS_USERMOD += -I$(abspath $(NANOPB_DIR))
 else
