@@ -11,7 +11,8 @@ protocol client:
   collect    reduces mem_alloc after the program made garbage
   threshold  `threshold 64K` is what gc.threshold() returns
   disable    is what gc.isenabled() returns
-  idle REPL  collect/threshold work while the REPL waits for a key
+  idle REPL  collect/threshold work while the REPL waits for a key, and
+             the first collect frees a list the REPL has just dropped
 
 With GCMON_SOAK_SECONDS=N it then runs the soak: 10 Hz sampling (a full
 scan each), a collect every second, a subscriber, and the busy program, for
@@ -241,10 +242,14 @@ def idle_repl(binary):
     m = run("import gc, gcmon; gcmon.start(port=0); "
             "print('PORT', gcmon.status()['port'])", r"PORT (\d+)")
     t = Target(int(m.group(1)))
+    run("x = [0] * 110000", "")   # 880 KB of items, then dropped
+    run("x = None", "")
     time.sleep(2)  # idle: the REPL waits for a key
     r = t.collect()
     check(r.after.HasField("gc"), "idle REPL: collect answered (%d us)"
           % r.duration_us)
+    check(r.freed_bytes >= 880000, "idle REPL: the first collect frees the "
+          "dropped list (%d bytes)" % r.freed_bytes)
     t.threshold("64K")
     t.enable(False)
     m = run("print('THR', gc.threshold(), gc.isenabled())",
