@@ -5,6 +5,7 @@
 #include "options.h"
 
 #include "agent.h"
+#include "gcmon_duration.h"
 #include "source.h"
 #include "tcp.h"
 #include "uart.h"
@@ -33,7 +34,7 @@ static void print_help(FILE *f) {
           "[0.0.0.0:7230]\n"
           "  --uart DEV           also serve on this serial device [off]\n"
           "  --baud N             UART speed                       [115200]\n"
-          "  --interval MS        sampling period, >= %u            [%u]\n"
+          "  --interval DUR       sampling period, >= %u ms  [%u ms]\n"
           "  --history N          samples kept in history          [%u]\n"
           "  --max-sessions N     clients at once, UART included   [%u]\n"
           "  --queue N            events a slow client may lag     [%u]\n"
@@ -146,6 +147,7 @@ static const struct option long_options[] = {
 gcmond_options_result gcmond_options_parse(gcmond_options *o, int argc,
                                            char **argv) {
   uint64_t v;
+  uint32_t ms;
   int c;
 
   *o = (gcmond_options){
@@ -184,10 +186,12 @@ gcmond_options_result gcmond_options_parse(gcmond_options *o, int argc,
       o->baud = (unsigned)v;
       break;
     case OPT_INTERVAL:
-      if (parse_u64(optarg, GCMON_MIN_INTERVAL_MS,
-                    GCMON_MAX_SUBSCRIPTION_INTERVAL_MS, &v))
-        return usage("--interval '%s': milliseconds, at least 10", optarg);
-      o->interval_ms = (uint32_t)v;
+      if (gcmon_parse_duration_ms(optarg, &ms) != 0 ||
+          ms < GCMON_MIN_INTERVAL_MS || ms > GCMON_MAX_SUBSCRIPTION_INTERVAL_MS)
+        return usage("--interval '%s': a duration of at least %u ms (250, "
+                     "250ms, 1s)",
+                     optarg, GCMON_MIN_INTERVAL_MS);
+      o->interval_ms = ms;
       break;
     case OPT_HISTORY:
       if (parse_u64(optarg, 1, 10u * 1000u * 1000u, &v))

@@ -16,6 +16,7 @@ base=(
   libuv1-dev                                 # event loop, both sides
   libmicrohttpd-dev                          # gcmon export (HTTP)
   socat tmux procps iproute2                 # ptys, terminals, netns in tests
+  jq bash                                    # JSON as users read it; completion
   prometheus                                 # a real scraper for export tests
 )
 extra=(

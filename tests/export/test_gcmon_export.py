@@ -234,7 +234,7 @@ class Export(unittest.TestCase):
               f" all closed {time.monotonic() - t0:.1f} s after")
 
     def test_bad_options_are_usage_errors(self):
-        for args, msg in ((["-t", "k230"], "tcp://HOST"),
+        for args, msg in ((["-t", "k230:99999"], "port"),
                           (["--listen", "nowhere"], "HOST:PORT"),
                           (["--max-targets", "0"], "--max-targets"),
                           (["--probe-allow", "10.0.0.0/33"], "--probe-allow"),
