@@ -194,8 +194,7 @@ bool export_allow_match(const export_allow *a,
   for (size_t i = 0; i < a->n; i++) {
     const export_net *net = &a->nets[i];
     unsigned whole = net->bits / 8u, rest = net->bits % 8u;
-    if (net->family != addr->ss_family ||
-        memcmp(net->addr, b, whole) != 0)
+    if (net->family != addr->ss_family || memcmp(net->addr, b, whole) != 0)
       continue;
     if (rest == 0 ||
         ((net->addr[whole] ^ b[whole]) & (uint8_t)(0xffu << (8u - rest))) == 0)

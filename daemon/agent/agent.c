@@ -176,7 +176,8 @@ int gcmon_agent_open_session(gcmon_agent *a, const gcmon_session_config *cfg,
                              gcmon_session **out) {
   /* The UART's slot is kept for it whatever max_sessions is: with 1, TCP
    * gets none (gcmond refuses that combination at startup). */
-  unsigned network_max = a->cfg.max_sessions - (a->cfg.reserve_uart_slot ? 1u : 0u);
+  unsigned network_max =
+      a->cfg.max_sessions - (a->cfg.reserve_uart_slot ? 1u : 0u);
   if (!cfg->uart && a->open_network_sessions >= network_max) {
     expire_silent_sessions(a); /* frees slots for the next attempt */
     goto refuse;

@@ -61,7 +61,7 @@ typedef struct gcmon_mp_life {
 } gcmon_mp_life;
 
 #define GCMON_MP_LIFE_INIT                                                     \
-  {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, false}
+  { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, false }
 
 /* What status() reports; a copy, taken under the lock. */
 typedef struct gcmon_mp_life_view {

@@ -133,13 +133,11 @@ static mp_int_t int_arg(mp_obj_t v, const char *name, mp_int_t lo,
   mp_int_t n;
 
   if (!mp_obj_is_int(v) || v == mp_const_true || v == mp_const_false)
-    mp_raise_msg_varg(&mp_type_TypeError,
-                      MP_ERROR_TEXT("%s must be an int"), name);
-  if (!mp_obj_is_small_int(v) ||
-      (n = MP_OBJ_SMALL_INT_VALUE(v)) < lo || n > hi)
-    mp_raise_msg_varg(&mp_type_ValueError,
-                      MP_ERROR_TEXT("%s must be %d..%d"), name, (int)lo,
-                      (int)hi);
+    mp_raise_msg_varg(&mp_type_TypeError, MP_ERROR_TEXT("%s must be an int"),
+                      name);
+  if (!mp_obj_is_small_int(v) || (n = MP_OBJ_SMALL_INT_VALUE(v)) < lo || n > hi)
+    mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("%s must be %d..%d"),
+                      name, (int)lo, (int)hi);
   return n;
 }
 
@@ -161,9 +159,9 @@ static void copy_args(args *g, const mp_arg_val_t *a) {
     mp_raise_ValueError(MP_ERROR_TEXT("baud must be a standard serial speed "
                                       "(9600, 115200, ...)"));
   g->cfg.baud = (unsigned)baud;
-  g->cfg.interval_ms = (uint32_t)int_arg(a[INTERVAL].u_obj, "interval_ms",
-                                         GCMON_MIN_INTERVAL_MS,
-                                         GCMON_MAX_SUBSCRIPTION_INTERVAL_MS);
+  g->cfg.interval_ms =
+      (uint32_t)int_arg(a[INTERVAL].u_obj, "interval_ms", GCMON_MIN_INTERVAL_MS,
+                        GCMON_MAX_SUBSCRIPTION_INTERVAL_MS);
   g->cfg.scan_ms = (unsigned)int_arg(a[SCAN].u_obj, "scan_ms", 0,
                                      GCMON_MAX_SUBSCRIPTION_INTERVAL_MS);
   g->cfg.call_timeout_ms =
@@ -202,14 +200,18 @@ static mp_obj_t gcmon_start(size_t n_args, const mp_obj_t *pos_args,
   static const mp_arg_t allowed[] = {
       {MP_QSTR_port, MP_ARG_OBJ, {.u_obj = MP_OBJ_NEW_SMALL_INT(7230)}},
       {MP_QSTR_uart, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_obj = mp_const_none}},
-      {MP_QSTR_baud, MP_ARG_KW_ONLY | MP_ARG_OBJ,
+      {MP_QSTR_baud,
+       MP_ARG_KW_ONLY | MP_ARG_OBJ,
        {.u_obj = MP_OBJ_NEW_SMALL_INT(115200)}},
-      {MP_QSTR_interval_ms, MP_ARG_KW_ONLY | MP_ARG_OBJ,
+      {MP_QSTR_interval_ms,
+       MP_ARG_KW_ONLY | MP_ARG_OBJ,
        {.u_obj = MP_OBJ_NEW_SMALL_INT(1000)}},
       {MP_QSTR_token, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_obj = mp_const_none}},
-      {MP_QSTR_scan_ms, MP_ARG_KW_ONLY | MP_ARG_OBJ,
+      {MP_QSTR_scan_ms,
+       MP_ARG_KW_ONLY | MP_ARG_OBJ,
        {.u_obj = MP_OBJ_NEW_SMALL_INT(1000)}},
-      {MP_QSTR_timeout_ms, MP_ARG_KW_ONLY | MP_ARG_OBJ,
+      {MP_QSTR_timeout_ms,
+       MP_ARG_KW_ONLY | MP_ARG_OBJ,
        {.u_obj = MP_OBJ_NEW_SMALL_INT(2000)}},
   };
   mp_arg_val_t a[MP_ARRAY_SIZE(allowed)];
@@ -257,7 +259,8 @@ static mp_obj_t gcmon_status(void) {
       v.uart[0] ? mp_obj_new_str(v.uart, strlen(v.uart)) : mp_const_none);
   put(d, MP_QSTR_interval_ms,
       v.present ? mp_obj_new_int(v.interval_ms) : mp_const_none);
-  put(d, MP_QSTR_scan_ms, v.present ? mp_obj_new_int(v.scan_ms) : mp_const_none);
+  put(d, MP_QSTR_scan_ms,
+      v.present ? mp_obj_new_int(v.scan_ms) : mp_const_none);
   put(d, MP_QSTR_samples, u64(st->samples));
   put(d, MP_QSTR_sessions, mp_obj_new_int(st->sessions));
   put(d, MP_QSTR_sessions_opened, u64(st->sessions_opened));
@@ -272,7 +275,7 @@ static mp_obj_t gcmon_status(void) {
   put(d, MP_QSTR_scan_us_max, u64(st->vm.scan_us_max));
   put(d, MP_QSTR_last_error,
       st->last_error[0] ? mp_obj_new_str(st->last_error, strlen(st->last_error))
-                       : mp_const_none);
+                        : mp_const_none);
   return d;
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(gcmon_status_obj, gcmon_status);

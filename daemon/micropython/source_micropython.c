@@ -178,9 +178,10 @@ static int series_read(mp_source *m, uint64_t now_us, gcmon_sample *out) {
       return failed(m, GCMON_ECANCELED);
     m->pending = true;
     m->pending_since_us = mono_us();
-    rc = settle(m, m->timeout_ms < GCMON_MP_SERIES_WAIT_MS
-                       ? m->timeout_ms
-                       : GCMON_MP_SERIES_WAIT_MS,
+    rc = settle(m,
+                m->timeout_ms < GCMON_MP_SERIES_WAIT_MS
+                    ? m->timeout_ms
+                    : GCMON_MP_SERIES_WAIT_MS,
                 now_us);
   }
   if (rc == GCMON_ECANCELED)

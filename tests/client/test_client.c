@@ -506,7 +506,7 @@ TEST(blocking_calls_need_synchronous_mode_and_a_ready_session) {
   X(history_download_pipelines_requests_and_keeps_seq_order)                   \
   X(history_from_an_evicted_seq_reports_the_gap_first)                         \
   X(a_ring_evicting_the_start_of_a_download_is_not_a_gap)                      \
-  X(samples_the_ring_evicts_during_a_download_are_a_reported_gap)             \
+  X(samples_the_ring_evicts_during_a_download_are_a_reported_gap)              \
   X(serial_target_on_a_pty_reads_a_sample)                                     \
   X(serial_device_that_does_not_exist_is_enodev)                               \
   X(blocking_calls_need_synchronous_mode_and_a_ready_session)

@@ -398,7 +398,7 @@ TEST(readings_and_controls_allocate_nothing_on_either_heap) {
 
 #define GCMON_TESTS(X)                                                         \
   X(an_on_demand_reading_equals_the_heap_at_that_moment)                       \
-  X(split_heap_auto_readings_equal_gc_mem_free_while_the_heap_grows)          \
+  X(split_heap_auto_readings_equal_gc_mem_free_while_the_heap_grows)           \
   X(series_readings_scan_at_most_once_per_scan_ms_and_repeat_the_last_scan)    \
   X(scan_ms_zero_scans_for_every_series_reading)                               \
   X(collect_frees_the_garbage_reports_it_and_counts_one_collection)            \
