@@ -6,6 +6,7 @@
 
 #include "agent.h"
 #include "gcmon_duration.h"
+#include "sim_scenario.h"
 #include "source.h"
 #include "tcp.h"
 #include "uart.h"
@@ -41,7 +42,12 @@ static void print_help(FILE *f) {
           "  --peer-timeout S     drop a TCP peer that acknowledges\n"
           "                       nothing for S seconds            [%u]\n"
           "  --token-file FILE    control token for remote peers (mode 600)\n"
+          "  --require-mac        refuse the token in clear: remote control "
+          "only\n                       by challenge-response (protocol 1.1)\n"
           "  --seed N             sim: workload seed               [random]\n"
+          "  --scenario NAME      sim: steady, gc-leak, mmz-leak, page-leak,\n"
+          "                       fragmentation, spikes, pause-heavy [none]\n"
+          "  --speed N            sim: simulated seconds per second     [1]\n"
           "  --meminfo PATH       linux: meminfo file        [/proc/meminfo]\n"
           "  --misc-dev PATH      k230: misc device      [/dev/canmv_misc]\n"
           "  --media-mem PATH     k230: MMZ stats file   [/proc/media-mem]\n"
@@ -115,7 +121,10 @@ enum {
   OPT_PEER_TIMEOUT,
   OPT_QUEUE,
   OPT_TOKEN_FILE,
+  OPT_REQUIRE_MAC,
   OPT_SEED,
+  OPT_SCENARIO,
+  OPT_SPEED,
   OPT_MEMINFO,
   OPT_MISC_DEV,
   OPT_MEDIA_MEM,
@@ -133,7 +142,10 @@ static const struct option long_options[] = {
     {"peer-timeout", required_argument, NULL, OPT_PEER_TIMEOUT},
     {"queue", required_argument, NULL, OPT_QUEUE},
     {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
+    {"require-mac", no_argument, NULL, OPT_REQUIRE_MAC},
     {"seed", required_argument, NULL, OPT_SEED},
+    {"scenario", required_argument, NULL, OPT_SCENARIO},
+    {"speed", required_argument, NULL, OPT_SPEED},
     {"meminfo", required_argument, NULL, OPT_MEMINFO},
     {"misc-dev", required_argument, NULL, OPT_MISC_DEV},
     {"media-mem", required_argument, NULL, OPT_MEDIA_MEM},
@@ -159,6 +171,7 @@ gcmond_options_result gcmond_options_parse(gcmond_options *o, int argc,
       .max_sessions = GCMON_DEFAULT_MAX_SESSIONS,
       .queue_events = GCMON_DEFAULT_QUEUE_EVENTS,
       .peer_timeout_s = GCMON_TCP_DEFAULT_PEER_TIMEOUT_S,
+      .speed = 1,
   };
   opterr = 0;
   optind = 1;
@@ -216,11 +229,26 @@ gcmond_options_result gcmond_options_parse(gcmond_options *o, int argc,
     case OPT_TOKEN_FILE:
       o->token_file = optarg;
       break;
+    case OPT_REQUIRE_MAC:
+      o->require_mac = true;
+      break;
     case OPT_SEED:
       if (parse_u64(optarg, 0, UINT64_MAX, &v))
         return usage("--seed '%s': an unsigned integer", optarg);
       o->seed = v;
       o->seed_set = true;
+      break;
+    case OPT_SCENARIO:
+      if (gcmon__sim_scenario_kind(optarg) <= 0)
+        return usage("unknown --scenario '%s' (steady, gc-leak, mmz-leak, "
+                     "page-leak, fragmentation, spikes, pause-heavy)",
+                     optarg);
+      o->scenario = optarg;
+      break;
+    case OPT_SPEED:
+      if (parse_u64(optarg, 1, 100000, &v))
+        return usage("--speed '%s': a factor, 1 to 100000", optarg);
+      o->speed = (uint32_t)v;
       break;
     case OPT_MEMINFO:
       o->meminfo_path = optarg;
@@ -252,6 +280,11 @@ gcmond_options_result gcmond_options_parse(gcmond_options *o, int argc,
   }
   if (optind < argc)
     return usage("unexpected argument '%s'", argv[optind]);
+  if (o->require_mac && !o->token_file)
+    return usage("%s", "--require-mac needs --token-file (the token the "
+                       "challenge-response proves)");
+  if ((o->scenario || o->speed != 1) && strcmp(o->source, "sim") != 0)
+    return usage("%s", "--scenario and --speed are for --source sim");
   if (!o->listen && !o->uart)
     return usage("%s", "nothing to serve: --listen none needs --uart");
   if (o->listen && o->uart && o->max_sessions < 2)

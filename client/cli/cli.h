@@ -35,6 +35,7 @@ typedef struct cli_ctx {
   uint8_t token[GCMON_TOKEN_MAX];
   size_t token_len;
   bool have_token;
+  bool require_mac; /* --require-mac: never send the token in clear */
   unsigned timeout_ms;  /* --timeout, default 5 s */
   cli_format format;    /* --json / --csv */
   bool raw_bytes;       /* --bytes */
@@ -45,6 +46,10 @@ typedef struct cli_ctx {
   unsigned max_targets; /* export: --max-targets */
   unsigned idle_ms;     /* export: --idle-expiry */
   const char *probe_allow; /* export: --probe-allow */
+  uint32_t for_ms;      /* diagnose: --for */
+  const char *in_csv;   /* diagnose: --csv FILE (input) */
+  const char *html_path;     /* diagnose: --html FILE */
+  uint32_t run_period_ms;    /* diagnose: --run-period */
   int argc;             /* positional arguments after the command */
   char **argv;
   bool wide;            /* watch, history: --wide (every field) */
@@ -65,9 +70,10 @@ enum {
   CLI_OPT_SINCE = 1 << 3,
   CLI_OPT_INTERVAL = 1 << 4,
   CLI_OPT_OUTFILE = 1 << 5, /* --csv FILE / --json FILE */
-  CLI_OPT_EXPORT = 1 << 6,  /* --listen, --max-targets, --idle-expiry,
-                               --probe-allow */
-  CLI_OPT_WIDE = 1 << 7,    /* --wide */
+  CLI_OPT_EXPORT = 1 << 6,   /* --listen, --max-targets, --idle-expiry,
+                                --probe-allow */
+  CLI_OPT_WIDE = 1 << 7,     /* --wide */
+  CLI_OPT_DIAGNOSE = 1 << 8, /* --for, --csv FILE, --html, --run-period */
 };
 
 typedef struct cli_command {
@@ -154,5 +160,6 @@ int cmd_disable(cli_ctx *x);
 int cmd_history(cli_ctx *x);
 int cmd_record(cli_ctx *x);
 int cmd_export(cli_ctx *x);
+int cmd_diagnose(cli_ctx *x);
 
 #endif

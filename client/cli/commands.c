@@ -124,5 +124,22 @@ const cli_command cli_commands[] = {
      "                        period)                          [every sample]\n"
      "  --timeout DUR         connecting and calls                      "
      "[5s]\n"},
+    {"diagnose", cmd_diagnose, J | CLI_OPT_DIAGNOSE | CLI_OPT_INTERVAL, 0, 0,
+     "", "find leaks, fragmentation, spikes and gc pauses; verdict per pool",
+     "Watches the board for --for DURATION, or reads a record/history CSV,\n"
+     "and gives a verdict per pool (gc, sys_heap, sys_page, sys_mmz): leak\n"
+     "(slope of the post-collection baseline with a 99.9% bound), fragmen-\n"
+     "tation (largest free falling or 1 - largest/free rising while free is\n"
+     "flat), spikes (short excursions; watermarks when the input has them),\n"
+     "gc pauses (p50/p99/max when collection records are present, else the\n"
+     "collection rate). Exit status: 0 healthy, 3 findings, 1 error, 2 usage.\n"
+     "See docs/diagnose.md.\n"
+     "\n"
+     "  --for DUR          watch the board this long (20s, 5m)\n"
+     "  --csv FILE         read a `gcmon record`/`history --csv` file instead\n"
+     "  --html FILE        also write a self-contained HTML report with charts\n"
+     "  --run-period DUR   one script run lasts this long (leak per run)\n"
+     "  --interval DUR     sample interval when watching       [every sample]\n"
+     "  --json             one JSON document with every number\n"},
     {NULL, NULL, 0, 0, 0, NULL, NULL, NULL},
 };

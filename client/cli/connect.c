@@ -40,6 +40,7 @@ static void fill_options(cli_ctx *x, gcmon_client_options *o) {
   o->client_name = "gcmon";
   o->token = x->have_token ? x->token : NULL;
   o->token_len = x->have_token ? x->token_len : 0;
+  o->require_mac = x->require_mac;
   o->timeout_ms = x->timeout_ms;
 }
 

@@ -26,6 +26,7 @@
 
 enum {
   OPT_TOKEN_FILE = 256,
+  OPT_REQUIRE_MAC,
   OPT_TIMEOUT,
   OPT_VERSION,
   OPT_JSON,
@@ -38,6 +39,10 @@ enum {
   OPT_IDLE_EXPIRY,
   OPT_PROBE_ALLOW,
   OPT_WIDE,
+  OPT_FOR,
+  OPT_IN_CSV,
+  OPT_HTML,
+  OPT_RUN_PERIOD,
 };
 
 #define DEFAULT_LISTEN      "127.0.0.1:9230"
@@ -65,6 +70,8 @@ static void print_usage(FILE *f) {
           "  --token-file FILE    read the control token for a remote daemon\n"
           "                       from FILE (else $GCMON_TOKEN, the token "
           "itself)\n"
+          "  --require-mac        prove the token by challenge-response only,"
+          "\n                       never send it in clear (protocol 1.1)\n"
           "  --timeout DUR        per-call timeout: 500 (ms), 500ms, 2.5s, "
           "1m [5s]\n"
           "  -h, --help           this help; COMMAND --help for a command's\n"
@@ -87,6 +94,8 @@ static size_t build_options(const cli_command *cmd, struct option *o) {
   o[n++] = (struct option){"target", required_argument, NULL, 't'};
   o[n++] =
       (struct option){"token-file", required_argument, NULL, OPT_TOKEN_FILE};
+  o[n++] =
+      (struct option){"require-mac", no_argument, NULL, OPT_REQUIRE_MAC};
   o[n++] = (struct option){"timeout", required_argument, NULL, OPT_TIMEOUT};
   o[n++] = (struct option){"help", no_argument, NULL, 'h'};
   if (!cmd)
@@ -113,6 +122,13 @@ static size_t build_options(const cli_command *cmd, struct option *o) {
                              OPT_IDLE_EXPIRY};
     o[n++] = (struct option){"probe-allow", required_argument, NULL,
                              OPT_PROBE_ALLOW};
+  }
+  if (cmd && (cmd->options & CLI_OPT_DIAGNOSE)) {
+    o[n++] = (struct option){"for", required_argument, NULL, OPT_FOR};
+    o[n++] = (struct option){"csv", required_argument, NULL, OPT_IN_CSV};
+    o[n++] = (struct option){"html", required_argument, NULL, OPT_HTML};
+    o[n++] = (struct option){"run-period", required_argument, NULL,
+                             OPT_RUN_PERIOD};
   }
   o[n] = (struct option){NULL, 0, NULL, 0};
   return n;
@@ -165,6 +181,9 @@ static int apply_option(cli_ctx *x, const cli_command *cmd, int opt,
     return -1;
   case OPT_TOKEN_FILE:
     x->token_file = optarg;
+    return -1;
+  case OPT_REQUIRE_MAC:
+    x->require_mac = true;
     return -1;
   case OPT_TIMEOUT:
     if (gcmon_parse_duration_ms(optarg, &x->timeout_ms) != 0)
@@ -224,6 +243,20 @@ static int apply_option(cli_ctx *x, const cli_command *cmd, int opt,
       return cli_usage_error(x, "--idle-expiry: '%s' is not a duration %s",
                              optarg, DURATION_EXAMPLES);
     return -1;
+  case OPT_FOR:
+  case OPT_RUN_PERIOD:
+    if (gcmon_parse_duration_ms(optarg, opt == OPT_FOR ? &x->for_ms
+                                                      : &x->run_period_ms) != 0)
+      return cli_usage_error(x, "%s: '%s' is not a duration %s",
+                             opt == OPT_FOR ? "--for" : "--run-period", optarg,
+                             DURATION_EXAMPLES);
+    return -1;
+  case OPT_IN_CSV:
+    x->in_csv = optarg;
+    return -1;
+  case OPT_HTML:
+    x->html_path = optarg;
+    return -1;
   default:
     return bad_option(x, opt, argv_opt);
   }
@@ -231,7 +264,7 @@ static int apply_option(cli_ctx *x, const cli_command *cmd, int opt,
 
 static int parse(cli_ctx *x, const cli_command *cmd, int argc, char **argv,
                  const char *shortopts) {
-  struct option longopts[20];
+  struct option longopts[24];
   int opt;
 
   build_options(cmd, longopts);

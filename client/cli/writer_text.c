@@ -69,6 +69,11 @@ static const label_row labels[] = {
     {"seq_gaps", "seq gaps", "gaps", 0, false},
     {"seq_missing", "samples missed", "missed", 0, false},
     {"reconnects", "reconnects", "reconnects", 0, false},
+    {"pools", "", "", STYLE_TRANSPARENT, false}, /* diagnose */
+    {"pools.gc", "gc heap", "", STYLE_SECTION, false},
+    {"pools.sys_heap", "sys_heap (kernel heap)", "", STYLE_SECTION, false},
+    {"pools.sys_page", "sys_page (user pages)", "", STYLE_SECTION, false},
+    {"pools.sys_mmz", "sys_mmz (multimedia)", "", STYLE_SECTION, false},
 };
 
 #define ROW_CELLS_MAX 32
@@ -358,7 +363,7 @@ static void t_list_end(writer *w) {
 
 static void t_field(writer *w, const char *key, const wval *v) {
   text_writer *t = (text_writer *)w;
-  char full[WRITER_PATH_MAX], value[64];
+  char full[WRITER_PATH_MAX], value[256];
   const label_row *row;
 
   if (in_row(t)) {

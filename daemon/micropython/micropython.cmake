@@ -51,6 +51,7 @@ target_sources(usermod_gcmon INTERFACE
   "${GCMON_ROOT}/proto/gcmon_crc32.c"
   "${GCMON_ROOT}/proto/gcmon_error.c"
   "${GCMON_ROOT}/proto/gcmon_pb_limits.c"
+  "${GCMON_ROOT}/proto/gcmon_mac.c"
   "${GCMON_GEN}/gcmon.pb.c")
 target_include_directories(usermod_gcmon INTERFACE
   "${GCMON_ROOT}/include"
@@ -73,6 +74,13 @@ if(NANOPB_DIR)
 else()
   find_library(GCMON_NANOPB_LIB NAMES libprotobuf-nanopb.a REQUIRED)
   target_link_options(usermod_gcmon INTERFACE "${GCMON_NANOPB_LIB}")
+endif()
+# Challenge-response needs mbedTLS's SHA-256: the port's own when it builds
+# one (MICROPY_SSL_MBEDTLS, whose include path and config it provides),
+# else the system's libmbedcrypto.
+if(NOT MICROPY_SSL_MBEDTLS)
+  find_library(GCMON_MBEDCRYPTO_LIB NAMES mbedcrypto REQUIRED)
+  target_link_options(usermod_gcmon INTERFACE "${GCMON_MBEDCRYPTO_LIB}")
 endif()
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(GCMON_LIBUV REQUIRED libuv)

@@ -22,6 +22,13 @@
 #                       for K230 the absolute path of a static RT-Smart libuv.a
 #   GCMON_MP_K230       1: sys_* counters from /dev/canmv_misc and
 #                       /proc/media-mem (the k230 source)               (0)
+#   GCMON_MBEDTLS_LIBS  mbedTLS for challenge-response control, only when
+#                       the port does not build its own: with
+#                       MICROPY_SSL_MBEDTLS=1 (the unix port's default, and
+#                       CanMV K230's k230 port) gcmon uses the firmware's
+#                       mbedTLS, whose headers and config extmod.mk already
+#                       puts on every object's command line; otherwise
+#                       Debian's libmbedcrypto                (-lmbedcrypto)
 #
 # gcmon.pb.c/.h are generated into $(BUILD)/gcmon-nanopb at build time from
 # proto/gcmon.proto; nothing generated is kept in the source tree.
@@ -54,7 +61,7 @@ GCMON_SRC := \
 	$(wildcard $(GCMON_ROOT)/daemon/transport/*.c) \
 	$(wildcard $(GCMON_ROOT)/daemon/sources/*.c) \
 	$(addprefix $(GCMON_ROOT)/proto/, gcmon_frame.c gcmon_crc32.c \
-		gcmon_error.c gcmon_pb_limits.c) \
+		gcmon_error.c gcmon_pb_limits.c gcmon_mac.c) \
 	$(GCMON_GEN)/gcmon.pb.c
 ifneq ($(NANOPB_DIR),)
 GCMON_SRC += $(addprefix $(abspath $(NANOPB_DIR))/, pb_common.c pb_encode.c \
@@ -74,6 +81,10 @@ else
 LDFLAGS_USERMOD += $(NANOPB_LIB)
 endif
 LDFLAGS_USERMOD += $(GCMON_LIBUV_LIBS) -lpthread
+ifneq ($(MICROPY_SSL_MBEDTLS),1)
+GCMON_MBEDTLS_LIBS ?= -lmbedcrypto
+LDFLAGS_USERMOD += $(GCMON_MBEDTLS_LIBS)
+endif
 
 # Generate the nanopb code before anything that includes gcmon.pb.h is
 # compiled (the object names are the ones py/py.mk derives).
