@@ -217,7 +217,7 @@ class Export(unittest.TestCase):
         status, body = e.get("/metrics")  # a real scrape from 127.0.0.1
         took = time.monotonic() - t0
         self.assertEqual(200, status, body)
-        self.assertLess(took, 1.0)
+        self.assertLess(took, 2.0)  # before: refused (every slot taken)
         # and the half-sent ones are closed within the header timeout
         closed = 0
         deadline = time.monotonic() + 15

@@ -63,7 +63,8 @@ def gil_held(prog):
     check(all(a[0] == pb.Status.UNAVAILABLE for a in answers),
           "GIL held: VM-bound calls UNAVAILABLE (%s)" % first[2])
     check(first[2].count("micropython") == 1, "the source named once")
-    check(0.45 < first[1] < 1.5 and all(a[1] < 0.2 for a in rest),
+    # before: each of them waited the 500 ms (and the samples with them)
+    check(0.45 < first[1] < 2.5 and all(a[1] < 0.4 for a in rest),
           "GIL held: the first waits the 500 ms timeout (%.0f ms), the next "
           "answer at once (at most %.0f ms)"
           % (first[1] * 1000, max(a[1] for a in rest) * 1000))
@@ -73,7 +74,7 @@ def gil_held(prog):
     check(h.status.code == pb.Status.OK and len(h.history.samples) == 4,
           "GIL held: history answers")
     seqs = [e.seq for e in events]
-    check(seqs == list(range(seqs[0], seqs[0] + 20)) and held < 4.5,
+    check(seqs == list(range(seqs[0], seqs[0] + 20)) and held < 6,
           "GIL held: 20 samples in %.1f s, in order, %d without gc"
           % (held, sum(not e.HasField("gc") for e in events)))
     prog.cmd("release")

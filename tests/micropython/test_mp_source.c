@@ -306,12 +306,17 @@ TEST(while_python_holds_the_gil_samples_flow_and_vm_calls_wait_only_once) {
   printf("VM busy: first call %llu ms (timeout 300), later rounds at most "
          "%llu ms\n",
          (unsigned long long)first, (unsigned long long)worst);
-  ASSERT_TRUE(first >= 290 && first < 1000);
-  ASSERT_TRUE(worst < 100);
+  /* before: every call waited the 300 ms, so a round took 900 ms */
+  ASSERT_TRUE(first >= 290 && first < 2000);
+  ASSERT_TRUE(worst < 250);
   pthread_mutex_unlock(&r.f.gil);
-  sleep_ms(50);
-  ASSERT_EQ(0, read_at(&r, 40, 4000 * MS, &s));
-  ASSERT_TRUE(s.has_gc); /* the VM is back */
+  for (int i = 0; i < 200; i++) { /* the VM is back (T2 may be slow) */
+    ASSERT_EQ(0, read_at(&r, 40 + (uint64_t)i, (4000 + 100 * i) * MS, &s));
+    if (s.has_gc)
+      break;
+    sleep_ms(10);
+  }
+  ASSERT_TRUE(s.has_gc);
   ASSERT_EQ(0, r.src->ops->collect(r.src, 0, &freed, &took));
   ASSERT_EQ(4096, freed);
   snap = fake_vm_snapshot(&r.f);
