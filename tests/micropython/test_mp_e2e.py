@@ -258,6 +258,18 @@ def idle_repl(binary):
           "idle REPL: Python sees threshold %s, enabled %s"
           % (m.group(1), m.group(2)))
     run("print('STOP', gcmon.stop())", r"STOP True")
+    # out-of-range arguments raise, naming the argument (nothing wraps)
+    for arg, name in (("port=0, interval_ms=2**32+10", "interval_ms"),
+                      ("port=0, baud=2**32+9600", "baud"),
+                      ("port=0, baud=10**12", "baud"),
+                      ("port=0, interval_ms=2**31", "interval_ms"),
+                      ("port=65536", "port"),
+                      ("port=0, timeout_ms=0", "timeout_ms")):
+        m = run("exec(\"try:\\n gcmon.start(%s); print('STARTED')\\n"
+                "except Exception as e:\\n print('RAISED', type(e).__name__, "
+                "e)\")" % arg, r"(STARTED|RAISED \w+ .*)\r")
+        check(m.group(1).startswith("RAISED ValueError " + name),
+              "start(%s): %s" % (arg, m.group(1)))
     os.write(master, b"\x04")  # Ctrl-D: leave the REPL
     check(proc.wait(20) == 0, "REPL exits 0")
     os.close(master)
