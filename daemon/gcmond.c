@@ -198,6 +198,7 @@ int main(int argc, char **argv) {
   cfg.listen = opt.listen;
   cfg.uart = opt.uart;
   cfg.baud = opt.baud;
+  cfg.peer_timeout_s = opt.peer_timeout_s;
 
   uv_loop_init(&loop);
   rc = gcmon_server_start(&d.server, &loop, &cfg, err, sizeof err);

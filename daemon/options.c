@@ -54,12 +54,14 @@ static void print_help(FILE *f) {
           "  --history N          samples kept in history          [%u]\n"
           "  --max-sessions N     clients at once, UART included   [%u]\n"
           "  --queue N            events a slow client may lag     [%u]\n"
+          "  --peer-timeout DUR   drop a TCP peer that acknowledges\n"
+          "                       nothing this long (whole s)      [%u s]\n"
           "  --token-file FILE    control token for remote peers (mode 600)\n"
           "  --require-mac        refuse the token in clear: remote control "
           "only\n                       by challenge-response (protocol 1.1)\n"
           "  --seed N             sim: workload seed               [random]\n"
           "  --workload NAME      sim: default | heavy             [default]\n"
-          "  --max-lag MS         UART: live events at most this late [%u]\n"
+          "  --max-lag DUR        UART: live events at most this late [%u ms]\n"
           "  --scenario NAME      sim: steady, gc-leak, mmz-leak, page-leak,\n"
           "                       fragmentation, spikes, pause-heavy [none]\n"
           "  --speed N            sim: simulated seconds per second     [1]\n"
@@ -77,7 +79,8 @@ static void print_help(FILE *f) {
           "  -h, --help           print this help and exit\n",
           GCMON_MIN_INTERVAL_MS, GCMON_DEFAULT_INTERVAL_MS,
           GCMON_DEFAULT_HISTORY, GCMON_DEFAULT_MAX_SESSIONS,
-          GCMON_DEFAULT_QUEUE_EVENTS, GCMON_DEFAULT_MAX_LAG_MS);
+          GCMON_DEFAULT_QUEUE_EVENTS, GCMON_TCP_DEFAULT_PEER_TIMEOUT_S,
+          GCMON_DEFAULT_MAX_LAG_MS);
 }
 
 static gcmond_options_result usage(const char *fmt, ...)
@@ -137,6 +140,7 @@ enum {
   OPT_INTERVAL,
   OPT_HISTORY,
   OPT_MAX_SESSIONS,
+  OPT_PEER_TIMEOUT,
   OPT_QUEUE,
   OPT_TOKEN_FILE,
   OPT_REQUIRE_MAC,
@@ -161,6 +165,7 @@ static const struct option long_options[] = {
     {"interval", required_argument, NULL, OPT_INTERVAL},
     {"history", required_argument, NULL, OPT_HISTORY},
     {"max-sessions", required_argument, NULL, OPT_MAX_SESSIONS},
+    {"peer-timeout", required_argument, NULL, OPT_PEER_TIMEOUT},
     {"queue", required_argument, NULL, OPT_QUEUE},
     {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
     {"require-mac", no_argument, NULL, OPT_REQUIRE_MAC},
@@ -195,6 +200,7 @@ gcmond_options_result gcmond_options_parse(gcmond_options *o, int argc,
       .history = GCMON_DEFAULT_HISTORY,
       .max_sessions = GCMON_DEFAULT_MAX_SESSIONS,
       .queue_events = GCMON_DEFAULT_QUEUE_EVENTS,
+      .peer_timeout_s = GCMON_TCP_DEFAULT_PEER_TIMEOUT_S,
       .run_file = RUN_FILE_DEFAULT,
       .max_lag_ms = GCMON_DEFAULT_MAX_LAG_MS,
       .speed = 1,
@@ -248,6 +254,14 @@ gcmond_options_result gcmond_options_parse(gcmond_options *o, int argc,
         return usage("--queue '%s': an event count, at least 1", optarg);
       o->queue_events = (uint32_t)v;
       break;
+    case OPT_PEER_TIMEOUT:
+      if (gcmon_parse_duration_ms(optarg, &ms) != 0 || ms < 2000u ||
+          ms > 3600u * 1000u || ms % 1000u != 0)
+        return usage("--peer-timeout '%s': whole seconds from 2s to 3600s "
+                     "(a bare number is ms: 60s, 1m)",
+                     optarg);
+      o->peer_timeout_s = ms / 1000u;
+      break;
     case OPT_TOKEN_FILE:
       o->token_file = optarg;
       break;
@@ -266,9 +280,12 @@ gcmond_options_result gcmond_options_parse(gcmond_options *o, int argc,
       o->workload = optarg;
       break;
     case OPT_MAX_LAG:
-      if (parse_u64(optarg, 10, 3600u * 1000u, &v))
-        return usage("--max-lag '%s': milliseconds, 10 to 3600000", optarg);
-      o->max_lag_ms = (uint32_t)v;
+      if (gcmon_parse_duration_ms(optarg, &ms) != 0 || ms < 10u ||
+          ms > 3600u * 1000u)
+        return usage("--max-lag '%s': a duration from 10 ms to 1 h (400, "
+                     "400ms, 1s)",
+                     optarg);
+      o->max_lag_ms = ms;
       break;
     case OPT_SCENARIO:
       if (gcmon__sim_scenario_kind(optarg) <= 0)
@@ -331,5 +348,9 @@ gcmond_options_result gcmond_options_parse(gcmond_options *o, int argc,
     return usage("%s", "--scenario and --speed are for --source sim");
   if (!o->listen && !o->uart)
     return usage("%s", "nothing to serve: --listen none needs --uart");
+  if (o->listen && o->uart && o->max_sessions < 2)
+    return usage("%s", "--max-sessions 1 with --uart leaves TCP no session "
+                       "(one is kept for the UART): use 2 or more, or "
+                       "--listen none");
   return GCMOND_OPTIONS_RUN;
 }

@@ -19,6 +19,7 @@ typedef struct gcmond_options {
   uint32_t history;
   uint32_t max_sessions;
   uint32_t queue_events;
+  uint32_t peer_timeout_s; /* a silent or half-open TCP peer is dropped */
   const char *token_file;
   bool require_mac; /* refuse the cleartext token: challenge-response only */
   uint64_t seed;

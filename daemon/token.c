@@ -16,7 +16,9 @@ int gcmon_token_load(const char *path, uint8_t *tok, size_t cap, char *err,
   uint8_t buf[128];
   struct stat st;
   ssize_t n;
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  /* O_NONBLOCK: opening a FIFO for reading would wait for a writer; we
+   * refuse anything but a regular file right after, before any read. */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 
   if (fd < 0) {
     snprintf(err, errlen, "token file %s: %s", path, strerror(errno));

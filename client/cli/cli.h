@@ -45,6 +45,7 @@ typedef struct cli_ctx {
   const char *listen;   /* export: --listen */
   unsigned max_targets; /* export: --max-targets */
   unsigned idle_ms;     /* export: --idle-expiry */
+  const char *probe_allow; /* export: --probe-allow */
   uint32_t for_ms;      /* diagnose: --for */
   const char *in_csv;   /* diagnose: --csv FILE (input) */
   const char *html_path;     /* diagnose: --html FILE */
@@ -69,7 +70,8 @@ enum {
   CLI_OPT_SINCE = 1 << 3,
   CLI_OPT_INTERVAL = 1 << 4,
   CLI_OPT_OUTFILE = 1 << 5, /* --csv FILE / --json FILE */
-  CLI_OPT_EXPORT = 1 << 6,  /* --listen, --max-targets, --idle-expiry */
+  CLI_OPT_EXPORT = 1 << 6,   /* --listen, --max-targets, --idle-expiry,
+                                --probe-allow */
   CLI_OPT_WIDE = 1 << 7,     /* --wide */
   CLI_OPT_DIAGNOSE = 1 << 8, /* --for, --csv FILE, --html, --run-period */
 };

@@ -1,13 +1,14 @@
 /* gcmon export: a Prometheus exporter (see export.h for its parts).
  *
  *   gcmon export [--listen HOST:PORT] [-t URI]... [--max-targets N]
- *                [--idle-expiry DUR] [--interval DUR] [--timeout DUR]
+ *                [--idle-expiry DUR] [--probe-allow NETS] [--interval DUR]
+ *                [--timeout DUR]
  *
  * This file wires them together on the main thread's libuv loop and takes
  * them apart again on SIGINT/SIGTERM, in the one safe order: stop the HTTP
  * threads (waking any scrape that waits), then close the clients, then
  * free the cache. No control token is ever sent: the exporter only reads,
- * and a /probe target is whatever a scraper names. */
+ * and a /probe target is whatever a scraper names, within --probe-allow. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 #include "export.h"
@@ -20,6 +21,7 @@ typedef struct {
   uv_loop_t loop;
   uv_signal_t sigint, sigterm;
   export_cache cache;
+  export_allow allow;
   export_links *links;
   export_http *http;
   bool stopping;
@@ -75,12 +77,19 @@ static int start(exporter *e) {
     return CLI_EXIT_FAILURE;
   }
   e->cache.wake_data = e->links;
-  for (int i = 0; i < x->ntargets; i++)
-    if (!export_cache_add_listed(&e->cache, x->targets[i])) {
+  for (int i = 0; i < x->ntargets; i++) {
+    char key[EXPORT_TARGET_MAX + 64];
+    struct sockaddr_storage addr;
+    /* Under its address, so /probe of the same board shares its session. */
+    if (export_resolve_tcp(x->targets[i], key, sizeof key, &addr) != 0)
+      snprintf(key, sizeof key, "%s", x->targets[i]);
+    if (!export_cache_add_listed(&e->cache, key, x->targets[i])) {
       cli_error(x, "export: out of memory");
       return CLI_EXIT_FAILURE;
     }
-  err = export_http_start(&e->http, x->listen, &e->cache, msg, sizeof msg);
+  }
+  err = export_http_start(&e->http, x->listen, &e->cache, &e->allow, msg,
+                          sizeof msg);
   if (err != 0) {
     cli_error(x, "export: %s", msg);
     return CLI_EXIT_FAILURE;
@@ -96,12 +105,18 @@ static int start(exporter *e) {
 
 int cmd_export(cli_ctx *x) {
   exporter e;
+  char msg[256];
   int rc = check_targets(x);
 
   if (rc != CLI_EXIT_OK)
     return rc;
   memset(&e, 0, sizeof e);
   e.x = x;
+  if (x->probe_allow &&
+      export_allow_parse(&e.allow, x->probe_allow, msg, sizeof msg) != 0) {
+    cli_error(x, "%s (see gcmon export --help)", msg);
+    return CLI_EXIT_USAGE;
+  }
   uv_loop_init(&e.loop);
   if (export_cache_init(&e.cache, x->max_targets, export_links_wake, NULL) !=
       0) {
@@ -127,5 +142,6 @@ int cmd_export(cli_ctx *x) {
   uv_run(&e.loop, UV_RUN_DEFAULT);
   uv_loop_close(&e.loop);
   export_cache_close(&e.cache);
+  export_allow_free(&e.allow);
   return rc;
 }

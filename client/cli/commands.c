@@ -118,6 +118,8 @@ const cli_command cli_commands[] = {
      "                                                                 [256]\n"
      "  --idle-expiry DUR     drop a /probe target not scraped for this long\n"
      "                        (90s, 5m; a bare number is ms)            [5m]\n"
+     "  --probe-allow NETS    /probe may reach only these hosts and\n"
+     "                        networks (k230.lan,10.0.0.0/8,::1) [anywhere]\n"
      "  --interval DUR        sample interval (a multiple of the daemon's\n"
      "                        period)                          [every sample]\n"
      "  --timeout DUR         connecting and calls                      "

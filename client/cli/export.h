@@ -10,6 +10,9 @@
  *   export_render.c  the exposition: a pure function from snapshots to text
  *   export_insight.c memory insight kept per target: watermarks, alarm
  *                    states, the collection pause histogram
+ *   export_address.c where a tcp:// target really points (the cache key,
+ *                    one entry and so one session per board) and the
+ *                    --probe-allow networks
  *
  * The two sides never call each other: HTTP threads read and create cache
  * entries and wake the loop through a callback (a uv_async_t); the loop
@@ -22,6 +25,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <sys/socket.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,6 +57,27 @@ typedef struct export_insight {
 /* Fold what one update brings (see export_update) into ins. */
 struct export_update;
 void export_insight_apply(export_insight *ins, const struct export_update *u);
+/* ---- addresses (export_address.c) -------------------------------------- */
+
+/* The networks /probe may reach (--probe-allow); off: anywhere. */
+typedef struct export_allow {
+  bool on;
+  size_t n;
+  struct export_net *nets;
+} export_allow;
+
+/* "HOST,ADDR,ADDR/BITS,..." (hosts resolved now). 0, or -1 with msg. */
+int export_allow_parse(export_allow *a, const char *spec, char *msg,
+                       size_t msglen);
+bool export_allow_match(const export_allow *a,
+                        const struct sockaddr_storage *addr);
+void export_allow_free(export_allow *a);
+
+/* Resolve a tcp:// target: its address, and the canonical target naming
+ * it, "tcp://ADDR:PORT" ("tcp://[V6]:PORT"), as the cache key. 0, or -1
+ * when the target is not tcp:// or its host does not resolve. */
+int export_resolve_tcp(const char *target, char *key, size_t keylen,
+                       struct sockaddr_storage *addr);
 
 /* ---- snapshots and the exposition (export_render.c) -------------------- */
 
@@ -149,19 +174,22 @@ typedef enum export_probe_result {
   EXPORT_PROBE_NOMEM
 } export_probe_result;
 
-/* Find or create the entry for target (creating only when allow_new),
- * wait up to wait_ms for its first sample, and copy it into *out. */
-export_probe_result export_cache_probe(export_cache *c, const char *target,
-                                       bool allow_new, unsigned wait_ms,
-                                       export_snapshot *out);
+/* Find the entry for key, or create one connecting to target (only when
+ * allow_new), wait up to wait_ms for its first sample, and copy it into
+ * *out. One entry per key: every spelling of a board shares it. */
+export_probe_result export_cache_probe(export_cache *c, const char *key,
+                                       const char *target, bool allow_new,
+                                       unsigned wait_ms, export_snapshot *out);
 /* Snapshots of the listed targets, in the order given; *out is malloc'ed
  * (free it). Returns the count, or -1 without memory. */
 long export_cache_listed(export_cache *c, export_snapshot **out,
                          export_self *self);
 
 /* Loop side. */
-/* A -t target (never expires). Returns NULL without memory. */
-export_entry *export_cache_add_listed(export_cache *c, const char *target);
+/* A -t target (never expires), found by key (export_resolve_tcp). Returns
+ * NULL without memory. */
+export_entry *export_cache_add_listed(export_cache *c, const char *key,
+                                      const char *target);
 /* Entries nobody has opened a connection for yet, marked as claimed; up
  * to max of them into out. */
 size_t export_cache_claim_new(export_cache *c, export_entry **out, size_t max);
@@ -218,9 +246,10 @@ void export_links_close(export_links *l);
 typedef struct export_http export_http;
 
 /* Listen on addr ("HOST:PORT", "[V6]:PORT"; port 0 picks one) and serve
- * from cache. On failure writes why into msg. */
+ * from cache; /probe reaches only what allow (borrowed) lets it. On
+ * failure writes why into msg. */
 int export_http_start(export_http **out, const char *addr, export_cache *cache,
-                      char *msg, size_t msglen);
+                      const export_allow *allow, char *msg, size_t msglen);
 /* The address actually bound, as "HOST:PORT". */
 const char *export_http_address(const export_http *h);
 /* Stop serving and wait for the HTTP threads; frees h. */

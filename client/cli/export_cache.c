@@ -18,6 +18,7 @@
 #include <time.h>
 
 struct export_entry {
+  char *key; /* what finds it: the resolved address of a tcp:// target */
   char *target;
   bool listed;
   bool claimed; /* the loop has a connection for it */
@@ -67,6 +68,7 @@ int export_cache_init(export_cache *c, size_t max_probed,
 void export_entry_free(export_entry *e) {
   if (!e)
     return;
+  free(e->key);
   free(e->target);
   free(e);
 }
@@ -95,19 +97,21 @@ const char *export_entry_target(const export_entry *e) {
 }
 
 /* Callers hold the lock. */
-static export_entry *find(export_cache *c, const char *target) {
+static export_entry *find(export_cache *c, const char *key) {
   for (export_entry *e = c->head; e; e = e->next)
-    if (strcmp(e->target, target) == 0)
+    if (strcmp(e->key, key) == 0)
       return e;
   return NULL;
 }
 
-static export_entry *entry_new(export_cache *c, const char *target,
-                               bool listed) {
+static export_entry *entry_new(export_cache *c, const char *key,
+                               const char *target, bool listed) {
   export_entry *e = calloc(1, sizeof *e);
   export_entry **tail = &c->head;
 
-  if (!e || !(e->target = strdup(target))) {
+  if (!e || !(e->target = strdup(target)) || !(e->key = strdup(key))) {
+    if (e)
+      free(e->target);
     free(e);
     return NULL;
   }
@@ -123,12 +127,13 @@ static export_entry *entry_new(export_cache *c, const char *target,
   return e;
 }
 
-export_entry *export_cache_add_listed(export_cache *c, const char *target) {
+export_entry *export_cache_add_listed(export_cache *c, const char *key,
+                                      const char *target) {
   export_entry *e;
   pthread_mutex_lock(&c->mu);
-  e = find(c, target);
+  e = find(c, key);
   if (!e)
-    e = entry_new(c, target, true);
+    e = entry_new(c, key, target, true);
   pthread_mutex_unlock(&c->mu);
   return e;
 }
@@ -170,9 +175,9 @@ static void fill(const export_entry *e, uint64_t now, export_snapshot *out) {
     snprintf(out->error, sizeof out->error, "no sample yet");
 }
 
-export_probe_result export_cache_probe(export_cache *c, const char *target,
-                                       bool allow_new, unsigned wait_ms,
-                                       export_snapshot *out) {
+export_probe_result export_cache_probe(export_cache *c, const char *key,
+                                       const char *target, bool allow_new,
+                                       unsigned wait_ms, export_snapshot *out) {
   export_entry *e;
   uint64_t now = export_now_ms();
   struct timespec deadline;
@@ -187,7 +192,7 @@ export_probe_result export_cache_probe(export_cache *c, const char *target,
   }
 
   pthread_mutex_lock(&c->mu);
-  e = find(c, target);
+  e = find(c, key);
   if (!e && !allow_new) {
     pthread_mutex_unlock(&c->mu);
     return EXPORT_PROBE_DENIED;
@@ -198,7 +203,7 @@ export_probe_result export_cache_probe(export_cache *c, const char *target,
       pthread_mutex_unlock(&c->mu);
       return EXPORT_PROBE_FULL;
     }
-    e = entry_new(c, target, false);
+    e = entry_new(c, key, target, false);
     if (!e) {
       pthread_mutex_unlock(&c->mu);
       return EXPORT_PROBE_NOMEM;

@@ -12,8 +12,15 @@
  * An unreachable board is HTTP 200 with gcmon_probe_success 0 and the
  * reason as a comment; HTTP errors are for what the scraper got wrong
  * (400: no or malformed target; 403: a serial device not listed with -t,
- * as a probe may not open host devices; 503: over --max-targets). The
- * listening socket is ours (bind errors name the cause), handed to MHD. */
+ * as a probe may not open host devices, or an address outside
+ * --probe-allow; 503: over --max-targets). A tcp:// target is resolved
+ * first and cached under its address, so every spelling of one board is
+ * one entry and one session on it. The listening socket is ours (bind
+ * errors name the cause), handed to MHD, which bounds slow clients: a
+ * connection that sends nothing for IDLE_CONNECTION_S is closed (a request
+ * whose headers never finish included), and one address holds at most
+ * CONNECTIONS_PER_IP, so a slowloris from one host cannot fill the
+ * CONNECTIONS_MAX slots real scrapes need. */
 #define _POSIX_C_SOURCE 200809L
 #include "export.h"
 
@@ -33,11 +40,13 @@
 #define FIRST_SAMPLE_WAIT_MS 2000 /* without a scrape timeout header */
 #define WAIT_MARGIN_MS       500  /* kept for rendering and sending */
 #define CONNECTIONS_MAX      256
-#define IDLE_CONNECTION_S    120 /* keep-alive between scrapes */
+#define CONNECTIONS_PER_IP   64 /* Prometheus keeps one per /probe target */
+#define IDLE_CONNECTION_S    10 /* unfinished headers, or keep-alive idle */
 
 struct export_http {
   struct MHD_Daemon *mhd;
   export_cache *cache;
+  const export_allow *allow;
   int fd;
   char address[INET6_ADDRSTRLEN + 8];
 };
@@ -119,7 +128,9 @@ static enum MHD_Result get_probe(export_http *h, struct MHD_Connection *conn) {
   uint64_t start = export_now_ms();
   export_snapshot snap;
   export_text t;
-  char why[256];
+  char why[256], key[EXPORT_TARGET_MAX + 64];
+  struct sockaddr_storage addr;
+  bool tcp = strncmp(target ? target : "", "tcp://", 6) == 0;
 
   if (!target || !*target)
     return send_message(conn, MHD_HTTP_BAD_REQUEST,
@@ -133,8 +144,18 @@ static enum MHD_Result get_probe(export_http *h, struct MHD_Connection *conn) {
                           "target contains a space or a control character");
   if (gcmon_uri_check(target, why, sizeof why) != 0)
     return send_message(conn, MHD_HTTP_BAD_REQUEST, "%s", why);
-  switch (export_cache_probe(h->cache, target,
-                             strncmp(target, "tcp://", 6) == 0,
+  if (!tcp || export_resolve_tcp(target, key, sizeof key, &addr) != 0) {
+    if (tcp && h->allow->on)
+      return send_message(conn, MHD_HTTP_FORBIDDEN,
+                          "%s: cannot resolve its host to check it against "
+                          "--probe-allow",
+                          target);
+    snprintf(key, sizeof key, "%s", target); /* keyed as written */
+  } else if (!export_allow_match(h->allow, &addr)) {
+    return send_message(conn, MHD_HTTP_FORBIDDEN,
+                        "%s: %s is not in --probe-allow", target, key + 6);
+  }
+  switch (export_cache_probe(h->cache, key, key, tcp,
                              first_sample_wait_ms(conn), &snap)) {
   case EXPORT_PROBE_OK:
     break;
@@ -304,7 +325,7 @@ static int listen_on(export_http *h, const char *addr, char *msg,
 }
 
 int export_http_start(export_http **out, const char *addr, export_cache *cache,
-                      char *msg, size_t msglen) {
+                      const export_allow *allow, char *msg, size_t msglen) {
   export_http *h = calloc(1, sizeof *h);
   int err;
 
@@ -314,6 +335,7 @@ int export_http_start(export_http **out, const char *addr, export_cache *cache,
     return GCMON_ENOMEM;
   }
   h->cache = cache;
+  h->allow = allow;
   err = listen_on(h, addr, msg, msglen);
   if (err != 0) {
     free(h);
@@ -324,6 +346,7 @@ int export_http_start(export_http **out, const char *addr, export_cache *cache,
           MHD_USE_AUTO | MHD_USE_ITC,
       0, NULL, NULL, on_request, h, MHD_OPTION_LISTEN_SOCKET, h->fd,
       MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTIONS_MAX,
+      MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)CONNECTIONS_PER_IP,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_CONNECTION_S,
       MHD_OPTION_END);
   if (!h->mhd) {

@@ -37,6 +37,7 @@ enum {
   OPT_LISTEN,
   OPT_MAX_TARGETS,
   OPT_IDLE_EXPIRY,
+  OPT_PROBE_ALLOW,
   OPT_WIDE,
   OPT_FOR,
   OPT_IN_CSV,
@@ -119,6 +120,8 @@ static size_t build_options(const cli_command *cmd, struct option *o) {
                              OPT_MAX_TARGETS};
     o[n++] = (struct option){"idle-expiry", required_argument, NULL,
                              OPT_IDLE_EXPIRY};
+    o[n++] = (struct option){"probe-allow", required_argument, NULL,
+                             OPT_PROBE_ALLOW};
   }
   if (cmd && (cmd->options & CLI_OPT_DIAGNOSE)) {
     o[n++] = (struct option){"for", required_argument, NULL, OPT_FOR};
@@ -232,6 +235,9 @@ static int apply_option(cli_ctx *x, const cli_command *cmd, int opt,
     x->max_targets = (unsigned)n;
     return -1;
   }
+  case OPT_PROBE_ALLOW:
+    x->probe_allow = optarg;
+    return -1;
   case OPT_IDLE_EXPIRY:
     if (gcmon_parse_duration_ms(optarg, &x->idle_ms) != 0)
       return cli_usage_error(x, "--idle-expiry: '%s' is not a duration %s",

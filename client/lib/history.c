@@ -20,7 +20,19 @@
  * full samples: tens of samples per frame. The first answer (as many as
  * fit) sets the step; later requests ask for max_count = half of it, so
  * that nearly every answer holds exactly what the pipeline assumed even
- * when later samples change more (and encode longer) than the first. */
+ * when later samples change more (and encode longer) than the first.
+ *
+ * Where the download starts. Asked for everything retained (from_seq 0), a
+ * full ring evicts from the very end the download starts at: by the time
+ * the pipelined requests after the first answer are served, the first few
+ * seqs past it may be gone, which is no loss the user should see - the
+ * download merely could not start that early. So the first window of
+ * samples (START_HOLD answers) is held back: if the ring overtakes it, the
+ * download starts again at the oldest seq still there, silently. Once the
+ * hold is full (or the download ends), it is delivered and from then on
+ * every seq the ring evicts before we reach it is a gap, reported. A
+ * download from an explicit from_seq reports a gap from that seq on, as
+ * the caller asked for it. */
 #define _POSIX_C_SOURCE 200809L /* libuv's headers need POSIX types */
 #include "client_internal.h"
 
@@ -28,6 +40,7 @@
 #include <string.h>
 
 #define DEFAULT_WINDOW 8
+#define START_HOLD     8 /* answers held back while the start settles */
 
 typedef struct fetch {
   gcmon_client *c;
@@ -46,6 +59,9 @@ typedef struct fetch {
   bool compact;  /* answers are SampleBatches */
   bool estimated;
   bool stop;
+  /* The start hold (from_seq 0 only): samples not yet delivered. */
+  gcmon_sample *held;
+  size_t nheld, held_cap; /* held_cap 0: not holding */
   unsigned inflight;
   unsigned gen;
   int err;
@@ -59,9 +75,19 @@ typedef struct {
 
 static void pump(fetch *f);
 
+/* Hand the held start over to the caller; no more holding. */
+static void release_hold(fetch *f) {
+  for (size_t i = 0; i < f->nheld; i++)
+    f->o.on_sample(f->o.data, &f->held[i]);
+  free(f->held);
+  f->held = NULL;
+  f->nheld = f->held_cap = 0;
+}
+
 static void finish_if_idle(fetch *f) {
   if (!f->stop || f->inflight > 0)
     return;
+  release_hold(f);
   if (f->on_done)
     f->on_done(f->o.data, f->err);
   free(f);
@@ -90,11 +116,21 @@ static void estimate(fetch *f, const gcmon_sample *first) {
 static void take(fetch *f, const gcmon_sample *s) {
   if (f->want && s->seq < f->want)
     return;
-  if (f->want && s->seq > f->want)
+  if (f->held_cap && f->want && s->seq > f->want) {
+    f->delivered -= f->nheld; /* the ring overtook the start: begin here */
+    f->nheld = 0;
+  } else if (f->want && s->seq > f->want) {
     gap(f, f->want, s->seq - 1);
+  }
   f->want = s->seq + 1;
   f->delivered++;
-  f->o.on_sample(f->o.data, s);
+  if (f->held_cap) {
+    f->held[f->nheld++] = *s;
+    if (f->nheld == f->held_cap)
+      release_hold(f);
+  } else {
+    f->o.on_sample(f->o.data, s);
+  }
   if ((f->o.max_samples && f->delivered >= f->o.max_samples) ||
       (f->until && s->seq >= f->until))
     f->stop = true;
@@ -122,6 +158,10 @@ static void process(fetch *f, const tag *t, const gcmon_history *h,
     if (h->count && !in) {
       f->estimated = true;
       estimate(f, &h->samples[0]);
+    }
+    if (f->o.from_seq == 0 && count > 0) {
+      f->held = calloc(START_HOLD * f->step, sizeof *f->held);
+      f->held_cap = f->held ? START_HOLD * f->step : 0; /* else: no hold */
     }
   } else if (f->want && t->from > f->want && h->oldest_seq <= f->want) {
     f->gen++; /* a hole between requests: restart the pipeline at want */

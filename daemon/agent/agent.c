@@ -178,8 +178,10 @@ bool gcmon_session_should_close(const gcmon_session *s) {
 
 int gcmon_agent_open_session(gcmon_agent *a, const gcmon_session_config *cfg,
                              gcmon_session **out) {
-  unsigned network_max = a->cfg.max_sessions -
-                         (a->cfg.reserve_uart_slot && a->cfg.max_sessions > 1);
+  /* The UART's slot is kept for it whatever max_sessions is: with 1, TCP
+   * gets none (gcmond refuses that combination at startup). */
+  unsigned network_max =
+      a->cfg.max_sessions - (a->cfg.reserve_uart_slot ? 1u : 0u);
   if (!cfg->uart && a->open_network_sessions >= network_max) {
     expire_silent_sessions(a); /* frees slots for the next attempt */
     goto refuse;

@@ -213,3 +213,17 @@ bool gcmon__codec_peek_request_id(const uint8_t *payload, size_t len,
     *id = (uint32_t)v;
   return found;
 }
+
+bool gcmon__codec_peek_request_call(const uint8_t *payload, size_t len,
+                                    uint32_t call) {
+  pb_istream_t s = pb_istream_from_buffer(payload, len);
+  pb_istream_t req;
+  bool found;
+
+  if (!find_field(&s, gcmon_v1_Packet_request_tag, PB_WT_STRING) ||
+      !pb_make_string_substream(&s, &req))
+    return false;
+  found = find_field(&req, call, PB_WT_STRING);
+  pb_close_string_substream(&s, &req);
+  return found;
+}

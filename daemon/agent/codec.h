@@ -67,4 +67,9 @@ size_t gcmon__codec_encode_alarm_event(uint32_t alarm, bool raised,
 bool gcmon__codec_peek_request_id(const uint8_t *payload, size_t len,
                                   uint32_t *id);
 
+/* Whether such a payload is a Request carrying the call field `call` (a
+ * gcmon_v1_Request_*_tag), however malformed the call itself is. */
+bool gcmon__codec_peek_request_call(const uint8_t *payload, size_t len,
+                                    uint32_t call);
+
 #endif

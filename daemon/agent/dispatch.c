@@ -311,6 +311,10 @@ void gcmon__dispatch_request(gcmon_session *s, const gcmon_v1_Request *req,
   const call_row *row = NULL;
 
   resp->id = req->id;
+  /* Every hello decides control afresh: one that fails (bad id, version,
+   * token) leaves the session read-only, never with an earlier grant. */
+  if (req->which_call == gcmon_v1_Request_hello_tag)
+    s->control = false;
   for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++)
     if (calls[i].tag == req->which_call)
       row = &calls[i];

@@ -35,12 +35,6 @@ static struct timespec deadline_in(const gcmon_mp_mailbox *mb, unsigned ms) {
   return ts;
 }
 
-static bool passed(const gcmon_mp_mailbox *mb, const struct timespec *t) {
-  struct timespec now = deadline_in(mb, 0);
-  return now.tv_sec > t->tv_sec ||
-         (now.tv_sec == t->tv_sec && now.tv_nsec > t->tv_nsec);
-}
-
 int gcmon_mp_mailbox_init(gcmon_mp_mailbox *mb) {
   pthread_condattr_t attr;
 
@@ -74,45 +68,79 @@ void gcmon_mp_mailbox_destroy(gcmon_mp_mailbox *mb) {
   pthread_mutex_destroy(&mb->mu);
 }
 
-int gcmon_mp_mailbox_call(gcmon_mp_mailbox *mb, gcmon_mp_request *req,
-                          unsigned timeout_ms) {
-  struct timespec deadline = deadline_in(mb, timeout_ms);
+int gcmon_mp_mailbox_post(gcmon_mp_mailbox *mb, const gcmon_mp_request *req) {
   int rc = 0;
 
   pthread_mutex_lock(&mb->mu);
-  if (mb->closing || mb->state != IDLE) {
-    pthread_mutex_unlock(&mb->mu);
-    return GCMON_ECANCELED;
+  if (mb->closing)
+    rc = GCMON_ECANCELED;
+  else if (mb->state != IDLE)
+    rc = GCMON_EBUSY;
+  else {
+    mb->req = *req;
+    mb->state = POSTED;
+    pthread_cond_signal(&mb->to_worker);
   }
-  mb->req = *req;
-  mb->state = POSTED;
-  pthread_cond_signal(&mb->to_worker);
+  pthread_mutex_unlock(&mb->mu);
+  return rc;
+}
 
+int gcmon_mp_mailbox_wait(gcmon_mp_mailbox *mb, gcmon_mp_request *req,
+                          unsigned wait_ms) {
+  struct timespec deadline = deadline_in(mb, wait_ms);
+  int rc = 0;
+
+  pthread_mutex_lock(&mb->mu);
   while (mb->state != DONE) {
-    if (mb->state == CLAIMED) { /* committed: wait it out, untimed */
-      pthread_cond_wait(&mb->to_caller, &mb->mu);
-      continue;
-    }
-    if (mb->closing) {
+    if (mb->state == IDLE || (mb->closing && mb->state == POSTED)) {
+      mb->state = IDLE; /* closed: a posted request will never run */
       rc = GCMON_ECANCELED;
       break;
     }
-    if (pthread_cond_timedwait(&mb->to_caller, &mb->mu, &deadline) ==
-            ETIMEDOUT &&
-        mb->state == POSTED) {
-      mb->stats.withdrawn++;
-      rc = GCMON_EBUSY;
+    if (wait_ms == GCMON_MP_WAIT_FOREVER) {
+      pthread_cond_wait(&mb->to_caller, &mb->mu);
+    } else if (pthread_cond_timedwait(&mb->to_caller, &mb->mu, &deadline) ==
+                   ETIMEDOUT &&
+               mb->state != DONE) {
+      rc = GCMON_ETIMEDOUT;
       break;
     }
   }
   if (rc == 0) {
-    if (passed(mb, &deadline))
-      mb->stats.overran++;
     *req = mb->req;
+    mb->state = IDLE;
   }
-  mb->state = IDLE;
   pthread_mutex_unlock(&mb->mu);
   return rc;
+}
+
+bool gcmon_mp_mailbox_withdraw(gcmon_mp_mailbox *mb) {
+  bool withdrawn = false;
+
+  pthread_mutex_lock(&mb->mu);
+  if (mb->state == POSTED) {
+    mb->state = IDLE;
+    mb->stats.withdrawn++;
+    withdrawn = true;
+  } else if (mb->state == CLAIMED || mb->state == DONE) {
+    mb->stats.overran++; /* committed: the caller waits it out */
+  }
+  pthread_mutex_unlock(&mb->mu);
+  return withdrawn;
+}
+
+int gcmon_mp_mailbox_call(gcmon_mp_mailbox *mb, gcmon_mp_request *req,
+                          unsigned timeout_ms) {
+  int rc = gcmon_mp_mailbox_post(mb, req);
+
+  if (rc != 0)
+    return GCMON_ECANCELED;
+  rc = gcmon_mp_mailbox_wait(mb, req, timeout_ms);
+  if (rc != GCMON_ETIMEDOUT)
+    return rc;
+  if (gcmon_mp_mailbox_withdraw(mb))
+    return GCMON_EBUSY;
+  return gcmon_mp_mailbox_wait(mb, req, GCMON_MP_WAIT_FOREVER);
 }
 
 /* vm->read, timing it when it scans. */

@@ -82,9 +82,27 @@ void gcmon_mp_mailbox_destroy(gcmon_mp_mailbox *mb);
 
 /* T1: post req, wait up to timeout_ms for T2 to run it, copy the results
  * back into req. 0 (the op's own result is in req->rc), GCMON_EBUSY (timed
- * out before T2 took it; it will never run) or GCMON_ECANCELED (closed). */
+ * out before T2 took it; it will never run) or GCMON_ECANCELED (closed, or
+ * the slot holds another request). post + wait + withdraw, below. */
 int gcmon_mp_mailbox_call(gcmon_mp_mailbox *mb, gcmon_mp_request *req,
                           unsigned timeout_ms);
+
+/* The same in steps, for a caller that must not block while the VM is
+ * busy (source_micropython.c leaves a READ posted and carries on).
+ *
+ * post: 0, GCMON_EBUSY (the slot holds a request) or GCMON_ECANCELED.
+ * wait: up to wait_ms (GCMON_MP_WAIT_FOREVER: no limit) for the posted
+ *   request; 0 with the results in req and the slot empty,
+ *   GCMON_ETIMEDOUT (still posted or running; ask again later), or
+ *   GCMON_ECANCELED (closed; the slot is empty).
+ * withdraw: take back a posted request T2 has not claimed: true (it will
+ *   never run; the slot is empty). false when T2 has claimed it: it is
+ *   short, wait for it (counted in `overran`); or when the slot is empty. */
+#define GCMON_MP_WAIT_FOREVER 0xffffffffu
+int gcmon_mp_mailbox_post(gcmon_mp_mailbox *mb, const gcmon_mp_request *req);
+int gcmon_mp_mailbox_wait(gcmon_mp_mailbox *mb, gcmon_mp_request *req,
+                          unsigned wait_ms);
+bool gcmon_mp_mailbox_withdraw(gcmon_mp_mailbox *mb);
 
 /* T2: run posted requests on vm until the mailbox is closed, polling
  * vm->should_exit at least every poll_ms. Returns true when it stopped

@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct mp_source {
   gcmon_source base;
@@ -22,26 +23,18 @@ typedef struct mp_source {
   gcmon_mp_reading prev; /* the last reading of any kind */
   uint64_t collections;
   uint64_t counted_unreported; /* counted by observe(), not yet reported */
-  gcmon_source_collection pending[8]; /* timed by the VM, for the agent */
-  size_t n_pending;
+  gcmon_source_collection timed[8]; /* timed by the VM, for the agent */
+  size_t n_timed;
+  /* A READ left posted while the VM was busy (source_micropython.h). */
+  bool pending;
+  uint64_t pending_since_us; /* monotonic: when the VM began to keep us */
+  bool fresh; /* a reading arrived since the last series sample */
 } mp_source;
 
-/* One round trip to T2; a failure is worded into src->error. */
-static int call(mp_source *m, gcmon_mp_request *req) {
-  int rc = gcmon_mp_mailbox_call(m->mb, req, m->timeout_ms);
-
-  if (rc == GCMON_EBUSY)
-    return gcmon__source_fail(&m->base, rc,
-                              "micropython: the VM did not let us in within "
-                              "%u ms (GIL held)",
-                              m->timeout_ms);
-  if (rc == GCMON_ECANCELED)
-    return gcmon__source_fail(&m->base, rc,
-                              "micropython: the VM worker has stopped");
-  if (rc == 0 && req->rc != 0)
-    return gcmon__source_fail(&m->base, GCMON_EIO,
-                              "micropython: gc.collect() raised");
-  return rc;
+static uint64_t mono_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 /* Count a collection we did not ask for when r shows one since the
@@ -65,12 +58,12 @@ static void take_timed(mp_source *m, const gcmon_mp_request *req,
     const gcmon_mp_collection *c = &req->collections[i];
     uint64_t age = req->taken_mono_us - c->start_mono_us;
     gcmon_source_collection *dst;
-    if (m->n_pending == sizeof m->pending / sizeof m->pending[0]) {
-      memmove(m->pending, m->pending + 1,
-              (m->n_pending - 1) * sizeof m->pending[0]);
-      m->n_pending--;
+    if (m->n_timed == sizeof m->timed / sizeof m->timed[0]) {
+      memmove(m->timed, m->timed + 1,
+              (m->n_timed - 1) * sizeof m->timed[0]);
+      m->n_timed--;
     }
-    dst = &m->pending[m->n_pending++];
+    dst = &m->timed[m->n_timed++];
     dst->cause =
         c->by_program ? GCMON_COLLECTION_PROGRAM : GCMON_COLLECTION_AUTOMATIC;
     dst->start_us = now_us > age ? now_us - age : 0;
@@ -88,11 +81,11 @@ static void take_timed(mp_source *m, const gcmon_mp_request *req,
 static size_t mp_take_collections(gcmon_source *src,
                                   gcmon_source_collection *out, size_t max) {
   mp_source *m = (mp_source *)src;
-  size_t n = m->n_pending < max ? m->n_pending : max;
+  size_t n = m->n_timed < max ? m->n_timed : max;
 
-  memcpy(out, m->pending, n * sizeof *out);
-  memmove(m->pending, m->pending + n, (m->n_pending - n) * sizeof *out);
-  m->n_pending -= n;
+  memcpy(out, m->timed, n * sizeof *out);
+  memmove(m->timed, m->timed + n, (m->n_timed - n) * sizeof *out);
+  m->n_timed -= n;
   return n;
 }
 
@@ -101,6 +94,102 @@ static void remember_scan(mp_source *m, const gcmon_mp_reading *r,
   m->scan = *r;
   m->scan_at_us = now_us;
   m->have_scan = true;
+}
+
+/* A READ served by T2 becomes the source's state: its reading, and the
+ * collections the VM timed since the last one. */
+static void absorb(mp_source *m, const gcmon_mp_request *req,
+                   uint64_t now_us) {
+  observe(m, &req->after);
+  take_timed(m, req, now_us);
+  if (req->after.full)
+    remember_scan(m, &req->after, now_us);
+  m->fresh = true;
+}
+
+static int busy_error(mp_source *m) {
+  return gcmon__source_fail(&m->base, GCMON_EBUSY,
+                            "the VM did not let us in within %u ms (GIL "
+                            "held)",
+                            m->timeout_ms);
+}
+
+static int failed(mp_source *m, int rc) {
+  if (rc == GCMON_ECANCELED)
+    return gcmon__source_fail(&m->base, rc, "the VM worker has stopped");
+  return rc;
+}
+
+/* Collect the pending READ if T2 has served it, waiting up to wait_ms.
+ * 0 (nothing pending any more), GCMON_ETIMEDOUT or GCMON_ECANCELED. */
+static int settle(mp_source *m, unsigned wait_ms, uint64_t now_us) {
+  gcmon_mp_request req;
+  int rc;
+
+  if (!m->pending)
+    return 0;
+  rc = gcmon_mp_mailbox_wait(m->mb, &req, wait_ms);
+  if (rc == GCMON_ETIMEDOUT)
+    return rc;
+  m->pending = false;
+  if (rc == 0)
+    absorb(m, &req, now_us);
+  return rc;
+}
+
+/* Milliseconds left of the VM's allowance, counted from `since`. */
+static unsigned left_ms(const mp_source *m, uint64_t since) {
+  uint64_t used = (mono_us() - since) / 1000u;
+  return used >= m->timeout_ms ? 0u : (unsigned)(m->timeout_ms - used);
+}
+
+/* Leave a READ posted (or keep the one there) as the mark that the VM is
+ * busy since `since`. */
+static void leave_pending(mp_source *m, uint64_t since) {
+  gcmon_mp_request probe = {.op = GCMON_MP_READ};
+
+  if (!m->pending && gcmon_mp_mailbox_post(m->mb, &probe) != 0)
+    return;
+  m->pending = true;
+  m->pending_since_us = since;
+}
+
+/* A VM-bound call (on-demand): req run by T2 within the allowance, else
+ * GCMON_EBUSY at once when the VM has been busy for call_timeout_ms. */
+static int vm_call(mp_source *m, gcmon_mp_request *req, uint64_t now_us) {
+  uint64_t since = mono_us();
+  int rc;
+
+  if (m->pending) {
+    since = m->pending_since_us;
+    rc = settle(m, left_ms(m, since), now_us);
+    if (rc == GCMON_ETIMEDOUT)
+      return busy_error(m);
+    if (rc != 0)
+      return failed(m, rc);
+    since = mono_us(); /* the VM answered: a fresh allowance */
+  }
+  rc = gcmon_mp_mailbox_post(m->mb, req);
+  if (rc != 0)
+    return failed(m, GCMON_ECANCELED);
+  m->pending = req->op == GCMON_MP_READ; /* a READ may run late */
+  m->pending_since_us = since;
+  rc = gcmon_mp_mailbox_wait(m->mb, req, left_ms(m, since));
+  if (rc == GCMON_ETIMEDOUT) {
+    if (m->pending)
+      return busy_error(m); /* the READ stays posted: the busy mark */
+    if (gcmon_mp_mailbox_withdraw(m->mb)) {
+      leave_pending(m, since);
+      return busy_error(m);
+    }
+    rc = gcmon_mp_mailbox_wait(m->mb, req, GCMON_MP_WAIT_FOREVER);
+  }
+  m->pending = false;
+  if (rc != 0)
+    return failed(m, rc);
+  if (req->rc != 0)
+    return gcmon__source_fail(&m->base, GCMON_EIO, "gc.collect() raised");
+  return 0;
 }
 
 static bool scan_due(const mp_source *m, const gcmon_sample *out,
@@ -127,30 +216,56 @@ static void read_sys(mp_source *m, uint64_t now_us, gcmon_sample *out) {
   out->sys_mmz = s.sys_mmz;
 }
 
+/* A series reading: never waits on a busy VM (source_micropython.h). */
+static int series_read(mp_source *m, uint64_t now_us, gcmon_sample *out) {
+  gcmon_mp_request req = {.op = GCMON_MP_READ};
+  int rc = settle(m, 0, now_us);
+
+  if (rc == 0) {
+    req.full = scan_due(m, out, now_us);
+    if (gcmon_mp_mailbox_post(m->mb, &req) != 0)
+      return failed(m, GCMON_ECANCELED);
+    m->pending = true;
+    m->pending_since_us = mono_us();
+    rc = settle(m,
+                m->timeout_ms < GCMON_MP_SERIES_WAIT_MS
+                    ? m->timeout_ms
+                    : GCMON_MP_SERIES_WAIT_MS,
+                now_us);
+  }
+  if (rc == GCMON_ECANCELED)
+    return failed(m, rc);
+  return 0; /* with the gc fields when a reading came in since the last */
+}
+
 static int mp_read(gcmon_source *src, uint64_t now_us, gcmon_sample *out) {
   mp_source *m = (mp_source *)src;
-  gcmon_mp_request req = {.op = GCMON_MP_READ};
   int rc;
 
-  req.full = scan_due(m, out, now_us);
-  rc = call(m, &req);
+  if (out->seq != 0) {
+    rc = series_read(m, now_us, out);
+  } else {
+    gcmon_mp_request req = {.op = GCMON_MP_READ, .full = true};
+    rc = vm_call(m, &req, now_us);
+    if (rc == 0)
+      absorb(m, &req, now_us);
+  }
   if (rc != 0)
     return rc;
-  observe(m, &req.after);
-  take_timed(m, &req, now_us);
-  if (req.after.full)
-    remember_scan(m, &req.after, now_us);
 
   out->uptime_us = now_us;
-  out->has_gc = true;
-  out->gc.mem_alloc = (int64_t)m->scan.used;
-  /* Exactly gc.mem_free(): with a split heap that grows by itself, the
-   * room it can still grow counts as free (py/modgc.c). */
-  out->gc.mem_free = (int64_t)(m->scan.free + m->scan.grow_room);
-  out->gc.largest_free = (int64_t)m->scan.largest_free;
-  out->gc.threshold = req.after.threshold;
-  out->gc.enabled = req.after.enabled;
-  out->gc.collections = m->collections;
+  out->has_gc = m->fresh && m->have_scan;
+  if (out->has_gc) {
+    out->gc.mem_alloc = (int64_t)m->scan.used;
+    /* Exactly gc.mem_free(): with a split heap that grows by itself, the
+     * room it can still grow counts as free (py/modgc.c). */
+    out->gc.mem_free = (int64_t)(m->scan.free + m->scan.grow_room);
+    out->gc.largest_free = (int64_t)m->scan.largest_free;
+    out->gc.threshold = m->prev.threshold;
+    out->gc.enabled = m->prev.enabled;
+    out->gc.collections = m->collections;
+  }
+  m->fresh = false;
   read_sys(m, now_us, out);
   return 0;
 }
@@ -159,7 +274,7 @@ static int mp_collect(gcmon_source *src, uint64_t now_us, int64_t *freed_bytes,
                       uint64_t *duration_us) {
   mp_source *m = (mp_source *)src;
   gcmon_mp_request req = {.op = GCMON_MP_COLLECT};
-  int rc = call(m, &req);
+  int rc = vm_call(m, &req, now_us);
 
   if (rc != 0)
     return rc;
@@ -175,7 +290,7 @@ static int mp_collect(gcmon_source *src, uint64_t now_us, int64_t *freed_bytes,
 static int mp_set_threshold(gcmon_source *src, int64_t bytes) {
   mp_source *m = (mp_source *)src;
   gcmon_mp_request req = {.op = GCMON_MP_SET_THRESHOLD, .threshold = bytes};
-  int rc = call(m, &req);
+  int rc = vm_call(m, &req, 0);
 
   if (rc == 0)
     observe(m, &req.after);
@@ -185,7 +300,7 @@ static int mp_set_threshold(gcmon_source *src, int64_t bytes) {
 static int mp_set_enabled(gcmon_source *src, bool enabled) {
   mp_source *m = (mp_source *)src;
   gcmon_mp_request req = {.op = GCMON_MP_SET_ENABLED, .enabled = enabled};
-  int rc = call(m, &req);
+  int rc = vm_call(m, &req, 0);
 
   if (rc == 0)
     observe(m, &req.after);

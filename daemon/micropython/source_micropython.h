@@ -17,6 +17,21 @@
  * between readings count as one, so the figure is a lower bound, exact
  * when collections are rarer than readings.
  *
+ * When Python keeps the GIL (a long C call, time.sleep_ms on unix) the
+ * loop must not stall with it. So a READ that T2 has not served in time
+ * stays posted, and while it does the VM counts as busy:
+ *   - series readings return at once, without the gc fields (has_gc
+ *     false) but with everything else (sys_* counters), so samples,
+ *     history and the link keep flowing; a series reading waits for the VM
+ *     at most GCMON_MP_SERIES_WAIT_MS, and only when no READ is pending;
+ *   - a VM-bound call (on-demand reading, collect, threshold, enable)
+ *     waits at most call_timeout_ms counted from when the VM was first
+ *     kept waiting, so the first one answers GCMON_EBUSY after
+ *     call_timeout_ms and the ones after it at once: the waits do not add
+ *     up. A control op that timed out before T2 claimed it is withdrawn
+ *     (it never runs late); a READ is left posted in its place, and when
+ *     T2 serves it the VM is no longer busy.
+ *
  * Threads: called only from the loop thread (T1), like every source. */
 #ifndef GCMON_MP_SOURCE_H
 #define GCMON_MP_SOURCE_H
@@ -28,6 +43,7 @@
 
 #define GCMON_MP_DEFAULT_CALL_TIMEOUT_MS 2000u
 #define GCMON_MP_DEFAULT_SCAN_MS         1000u
+#define GCMON_MP_SERIES_WAIT_MS          100u
 
 typedef struct gcmon_mp_source_config {
   gcmon_mp_mailbox *mailbox; /* borrowed; T2 serves it */

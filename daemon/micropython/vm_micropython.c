@@ -70,11 +70,60 @@ static void vm_read(void *ctx, bool full, gcmon_mp_reading *out) {
                        : (int64_t)(threshold * MICROPY_BYTES_PER_GC_BLOCK);
 }
 
+#if MICROPY_ENABLE_SCHEDULER
+/* Run by the main thread from the scheduler: zero the stack below it. */
+static mp_obj_t scrub_stack(mp_obj_t arg) {
+  volatile unsigned char pad[GCMON_MP_SCRUB_BYTES];
+  gcmon_mp_vm_state *st = MP_OBJ_TO_PTR(arg);
+
+  for (size_t i = 0; i < sizeof pad; i++)
+    pad[i] = 0;
+  __atomic_store_n(&st->scrubbed, 1, __ATOMIC_RELEASE);
+  return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(scrub_stack_obj, scrub_stack);
+
+/* Why a collect may run twice. On the unix port another thread's stack is
+ * scanned by its own GC signal handler, from inside the signal frame the
+ * kernel builds below its stack pointer. The kernel does not write every
+ * byte of that frame (XSAVE leaves components in their initial state
+ * unwritten), so words left there by the main thread's earlier, deeper
+ * calls are scanned as roots. At an idle REPL (blocked in read()) that
+ * stale memory can keep a list the program has just dropped alive, for
+ * every collection, until the main thread runs again (measured: an 880 KB
+ * list survived three gcmon collects; the root was 736 bytes below the
+ * REPL's stack pointer). The first collection's signal also interrupts
+ * that read() (EINTR), after which the main thread runs scheduled
+ * callbacks (MP_HAL_RETRY_SYSCALL): one of ours zeroes the stack below it,
+ * and the second collection then sees no stale word. A main thread busy
+ * in Python runs it at its next bytecode and rewrites its stack anyway.
+ * We wait for it at most GCMON_MP_SCRUB_WAIT_MS, with the GIL released. */
+static void scrub_main_stack(gcmon_mp_vm_state *st) {
+  __atomic_store_n(&st->scrubbed, 0, __ATOMIC_RELEASE);
+  if (!mp_sched_schedule(MP_OBJ_FROM_PTR(&scrub_stack_obj),
+                         MP_OBJ_FROM_PTR(st)))
+    return; /* queue full: one collection, as before */
+  gc_collect();
+  MP_THREAD_GIL_EXIT();
+  for (unsigned ms = 0; ms < GCMON_MP_SCRUB_WAIT_MS &&
+                        !__atomic_load_n(&st->scrubbed, __ATOMIC_ACQUIRE);
+       ms++) {
+    struct timespec one = {0, 1000000L};
+    nanosleep(&one, NULL);
+  }
+  MP_THREAD_GIL_ENTER();
+}
+#endif
+
 static int vm_collect(void *ctx) {
   nlr_buf_t nlr;
 
-  (void)ctx;
   if (nlr_push(&nlr) == 0) {
+#if MICROPY_ENABLE_SCHEDULER
+    scrub_main_stack(ctx);
+#else
+    (void)ctx;
+#endif
     gc_collect();
     nlr_pop();
     return 0;

@@ -31,7 +31,13 @@
 typedef struct gcmon_mp_vm_state {
   bool exit_seen;
   uint64_t last_exitpoint_us;
+  int scrubbed; /* the main thread ran the stack scrub (vm_collect) */
 } gcmon_mp_vm_state;
+
+/* How long a collect waits for the main thread to scrub its stack, and
+ * how much of it the scrub clears (vm_micropython.c, vm_collect). */
+#define GCMON_MP_SCRUB_WAIT_MS 20u
+#define GCMON_MP_SCRUB_BYTES   (8u * 1024u)
 
 /* True when the firmware has the Oct-2024 CanMV exit point (status()
  * reports which soft-reset protocol is in use). */

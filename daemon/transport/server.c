@@ -80,6 +80,7 @@ int gcmon_server_start(gcmon_server **out, uv_loop_t *loop,
                                 errlen);
     if (rc != 0)
       goto fail;
+    gcmon_tcp_server_set_peer_timeout(srv->tcp, cfg->peer_timeout_s);
   }
   if (cfg->uart) {
     rc = gcmon_uart_start(&srv->uart, loop, srv->agent, cfg->uart, cfg->baud,

@@ -15,6 +15,7 @@ typedef struct gcmon_server_config {
   const char *listen;       /* "0.0.0.0:7230"; NULL = no TCP */
   const char *uart;         /* "/dev/uart1"; NULL = no UART */
   unsigned baud;
+  unsigned peer_timeout_s; /* tcp.h; 0 = GCMON_TCP_DEFAULT_PEER_TIMEOUT_S */
 } gcmon_server_config;
 
 /* Create the agent and start sampling and serving. 0 or GCMON_E* with one

@@ -7,6 +7,8 @@
 #include "conn.h"
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,7 @@ struct gcmon_tcp_server {
   gcmon_agent *agent;
   tcp_conn *conns; /* every open connection, for stop() */
   int port;
+  unsigned peer_timeout_s;
   bool stopping;
   unsigned handles_open; /* listener + connections not yet closed */
 };
@@ -152,6 +155,38 @@ static void set_send_buffer(tcp_conn *tc) {
   (void)uv_send_buffer_size((uv_handle_t *)&tc->handle, &size);
 }
 
+/* Half of the bound idle, then three probes over the other half; with
+ * TCP_USER_TIMEOUT the same bound also covers unacknowledged data (and
+ * decides when failed keepalive probes end the connection). */
+static void set_peer_timeout(tcp_conn *tc, unsigned secs) {
+  unsigned idle = secs / 2u;
+  uv_os_fd_t fd;
+
+  uv_tcp_keepalive(&tc->handle, 1, idle ? idle : 1u);
+  if (uv_fileno((uv_handle_t *)&tc->handle, &fd) != 0)
+    return;
+#if defined(TCP_KEEPINTVL) && defined(TCP_KEEPCNT)
+  {
+    int cnt = 3, intvl = (int)((secs - idle) / 3u);
+    if (intvl < 1)
+      intvl = 1;
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
+  }
+#endif
+#ifdef TCP_USER_TIMEOUT
+  {
+    unsigned ms = secs * 1000u;
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof ms);
+  }
+#endif
+}
+
+void gcmon_tcp_server_set_peer_timeout(gcmon_tcp_server *srv,
+                                       unsigned seconds) {
+  srv->peer_timeout_s = seconds ? seconds : GCMON_TCP_DEFAULT_PEER_TIMEOUT_S;
+}
+
 static void on_connection(uv_stream_t *listener, int status) {
   gcmon_tcp_server *srv = listener->data;
   struct sockaddr_storage peer;
@@ -176,7 +211,7 @@ static void on_connection(uv_stream_t *listener, int status) {
     return;
   }
   uv_tcp_nodelay(&tc->handle, 1);
-  uv_tcp_keepalive(&tc->handle, 1, 60);
+  set_peer_timeout(tc, srv->peer_timeout_s);
   set_send_buffer(tc);
   memset(&peer, 0, sizeof peer);
   uv_tcp_getpeername(&tc->handle, (struct sockaddr *)&peer, &peerlen);
@@ -215,6 +250,7 @@ int gcmon_tcp_server_start(gcmon_tcp_server **out, uv_loop_t *loop,
   if (!srv)
     return GCMON_ENOMEM;
   srv->agent = agent;
+  srv->peer_timeout_s = GCMON_TCP_DEFAULT_PEER_TIMEOUT_S;
   uv_tcp_init(loop, &srv->listener);
   srv->listener.data = srv;
   srv->handles_open = 1;

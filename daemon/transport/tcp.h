@@ -1,7 +1,9 @@
 /* TCP transport: a listener whose every connection is one session.
  *
  * Loopback peers (127.0.0.0/8, ::1) are trusted for control; others need
- * the token. TCP_NODELAY and keepalive on every connection. When the agent
+ * the token. TCP_NODELAY on every connection, and a bound on how long a
+ * dead or half-open peer keeps its session (see set_peer_timeout below).
+ * When the agent
  * refuses a session (limit), the connection receives the agent's refusal
  * frame and is closed. */
 #ifndef GCMON_TCP_H
@@ -18,6 +20,16 @@ typedef struct gcmon_tcp_server gcmon_tcp_server;
 int gcmon_tcp_server_start(gcmon_tcp_server **out, uv_loop_t *loop,
                            gcmon_agent *agent, const char *listen, char *err,
                            size_t errlen);
+
+/* A peer is dropped when it acknowledges nothing for about `seconds`:
+ * keepalive probes while the link is idle, TCP_USER_TIMEOUT while data is
+ * queued to it (keepalive never fires then, so without it a half-open
+ * subscriber would hold its slot for the ~15 min of retransmissions).
+ * Applies to connections accepted from now on. Platforms without
+ * TCP_USER_TIMEOUT get the keepalive half only (docs/security.md). */
+#define GCMON_TCP_DEFAULT_PEER_TIMEOUT_S 60u
+void gcmon_tcp_server_set_peer_timeout(gcmon_tcp_server *srv,
+                                       unsigned seconds);
 
 /* The port actually bound (useful with port 0). */
 int gcmon_tcp_server_port(const gcmon_tcp_server *srv);

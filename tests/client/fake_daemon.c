@@ -264,6 +264,10 @@ static void on_history(fake_daemon *f, uint32_t id,
   r.result_case = GCMON__V1__RESPONSE__RESULT_HISTORY;
   r.history = &h;
   send_response(f, &r);
+  if (f->history_requests < 64 && f->history_lap[f->history_requests]) {
+    f->oldest += f->history_lap[f->history_requests];
+    f->newest += f->history_lap[f->history_requests];
+  }
 }
 
 static void handle(fake_daemon *f, const Gcmon__V1__Request *q) {

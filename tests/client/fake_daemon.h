@@ -33,6 +33,10 @@ typedef struct fake_daemon {
   uint64_t first_seq_override; /* next subscribe answers this first_seq */
   int drop_after_events;       /* close the session after this many events */
   uint32_t history_per_answer; /* samples per History (default 4) */
+  /* A full ring sampling on while a download runs: after the Nth History
+   * answer (1-based) the series moves on by history_lap[N] seqs (oldest
+   * and newest alike), as a ring does during a round trip. */
+  uint32_t history_lap[64];
   bool forget;                 /* restart: forget the session until hello */
   uint64_t lose_live_seq;      /* stream this seq to no one, once (a frame
                                   the line destroyed); replays still have it */
@@ -43,7 +47,7 @@ typedef struct fake_daemon {
   int hellos;
   int subscribes;
   uint64_t subscribe_from[16]; /* from_seq of each subscribe, in order */
-  int history_requests;
+  int history_requests; /* answered so far */
   int max_history_in_flight; /* most get_history read before answering */
   int events_sent;
 

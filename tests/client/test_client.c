@@ -373,7 +373,7 @@ typedef struct {
 
 static void on_hist_sample(void *data, const gcmon_sample *s) {
   collected *h = data;
-  if (s->seq != h->last + 1)
+  if ((h->last || h->n) && s->seq != h->last + 1) /* last 0: any start */
     h->ordered = false;
   h->last = s->seq;
   h->n++;
@@ -436,6 +436,53 @@ TEST(history_from_an_evicted_seq_reports_the_gap_first) {
   fake_stop(&f);
 }
 
+static collected fetch_all(fake_daemon *f, uint64_t from_seq) {
+  gcmon_client *c = open_tcp(f, NULL);
+  gcmon_history_options o = {0};
+  collected h = {0, 0, true, 0};
+
+  ASSERT_EQ(0, gcmon_client_connect(c, 0));
+  o.from_seq = from_seq;
+  o.on_sample = on_hist_sample;
+  o.on_gap = on_hist_gap;
+  o.data = &h;
+  ASSERT_EQ(0, gcmon_history_fetch(c, &o, 0));
+  gcmon_client_close(c);
+  return h;
+}
+
+TEST(a_ring_evicting_the_start_of_a_download_is_not_a_gap) {
+  fake_daemon f;
+  collected h;
+
+  ASSERT_EQ(0, fake_start_tcp(&f));
+  f.oldest = 1001; /* a full ring of 1024 at 100 Hz */
+  f.newest = 2024;
+  f.history_lap[1] = 6; /* the first round trip: 6 seqs evicted */
+  for (int i = 2; i < 64; i++)
+    f.history_lap[i] = 1; /* then slower than the download */
+  h = fetch_all(&f, 0);
+  ASSERT_EQ(0, h.gaps); /* before: a gap at 1005..1006 */
+  ASSERT_TRUE(h.ordered);
+  ASSERT_TRUE(h.n >= 1000);
+  fake_stop(&f);
+}
+
+TEST(samples_the_ring_evicts_during_a_download_are_a_reported_gap) {
+  fake_daemon f;
+  collected h;
+
+  ASSERT_EQ(0, fake_start_tcp(&f));
+  f.oldest = 1001;
+  f.newest = 2024;
+  f.history_lap[20] = 200; /* a stall on the link, deep into the download */
+  h = fetch_all(&f, 0);
+  ASSERT_EQ(1, h.gaps);
+  ASSERT_TRUE(h.ordered);
+  ASSERT_EQ_U64(2224, h.last);
+  fake_stop(&f);
+}
+
 /* ---- serial ------------------------------------------------------------ */
 
 TEST(serial_target_on_a_pty_reads_a_sample) {
@@ -487,6 +534,8 @@ TEST(blocking_calls_need_synchronous_mode_and_a_ready_session) {
   X(a_daemon_restart_behind_an_open_serial_line_is_noticed_and_resumed)        \
   X(history_download_pipelines_requests_and_keeps_seq_order)                   \
   X(history_from_an_evicted_seq_reports_the_gap_first)                         \
+  X(a_ring_evicting_the_start_of_a_download_is_not_a_gap)                      \
+  X(samples_the_ring_evicts_during_a_download_are_a_reported_gap)              \
   X(serial_target_on_a_pty_reads_a_sample)                                     \
   X(serial_device_that_does_not_exist_is_enodev)                               \
   X(blocking_calls_need_synchronous_mode_and_a_ready_session)

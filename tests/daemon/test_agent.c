@@ -427,6 +427,27 @@ TEST(the_uart_keeps_a_slot_network_peers_cannot_take) {
   driver_close(&d);
 }
 
+TEST(with_one_session_the_uart_keeps_it_and_is_never_refused) {
+  gcmon_agent_config cfg;
+  driver d;
+  peer net;
+  gcmon_session *uart;
+  gcmon_session_config ucfg = {.trusted = true, .uart = true, .peer = "u"};
+  gcmon_agent_config_defaults(&cfg);
+  cfg.max_sessions = 1;
+  cfg.reserve_uart_slot = true;
+  driver_init(&d, &cfg);
+  /* The network cannot take the only slot, so the UART's reopen (every
+   * second while unplugged) always finds it free. */
+  ASSERT_EQ(GCMON_ELIMIT, peer_open(&net, &d, false));
+  ASSERT_EQ(0, gcmon_agent_open_session(d.agent, &ucfg, &uart));
+  gcmon_session_close(uart);
+  ASSERT_EQ(0, gcmon_agent_open_session(d.agent, &ucfg, &uart));
+  gcmon_session_close(uart);
+  ASSERT_EQ(1, (long)gcmon_agent_get_stats(d.agent)->sessions_refused);
+  driver_close(&d);
+}
+
 TEST(a_replay_slower_than_the_sampler_still_has_a_lag_bound) {
   gcmon_agent_config cfg;
   driver d;
@@ -465,5 +486,6 @@ TEST(a_replay_slower_than_the_sampler_still_has_a_lag_bound) {
   X(malformed_request_is_counted_and_answered_when_its_id_is_readable)         \
   X(a_network_session_without_hello_is_closed_after_the_deadline)              \
   X(the_uart_keeps_a_slot_network_peers_cannot_take)                           \
+  X(with_one_session_the_uart_keeps_it_and_is_never_refused)                   \
   X(a_replay_slower_than_the_sampler_still_has_a_lag_bound)
 #include "gcmon_test_main.h"

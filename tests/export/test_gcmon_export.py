@@ -1,11 +1,15 @@
 """gcmon export on its own (no Prometheus): /metrics for -t targets, the
 first /probe of a new board, the target limit, idle expiry closing the
-session, staleness, a board that appears late or restarts, and SIGTERM.
+session, staleness, a board that appears late or restarts, and SIGTERM;
+and under abuse: many spellings of one board take one session on it,
+--probe-allow keeps /probe inside the operator's networks, and half-sent
+requests (slowloris) neither block a real scrape nor stay open.
 
     GCMON=<gcmon> GCMOND=<gcmond> GCMON_PYTHON test_gcmon_export.py
 """
 import os
 import signal
+import socket
 import sys
 import time
 import unittest
@@ -88,7 +92,8 @@ class Export(unittest.TestCase):
         first = f"tcp://127.0.0.1:{d.port}"
         self.assertEqual(1, self.probe(e, first)[0]["gcmon_probe_success"])
         self.probe(e, f"tcp://127.0.0.1:{t.free_port()}")
-        status, body = e.probe(f"tcp://localhost:{d.port}")  # a third URI
+        # a third board (localhost:{d.port} would be the first one again)
+        status, body = e.probe(f"tcp://127.0.0.2:{d.port}")
         self.assertEqual(503, status)
         self.assertIn("probe target limit reached (2 targets cached, see "
                       "--max-targets)", body)
@@ -158,10 +163,82 @@ class Export(unittest.TestCase):
         self.assertNotEqual(run_ids, info)  # a new run_id label
         self.assertEqual(1, m[f'gcmon_link_reconnects_total{{target="{target}"}}'])
 
+    def test_every_spelling_of_one_board_is_one_session_on_it(self):
+        d = self.start_daemon("--max-sessions", "3")
+        p = d.port
+        spellings = [f"tcp://127.0.0.1:{p}", f"tcp://127.1:{p}",
+                     f"tcp://2130706433:{p}", f"tcp://0x7f000001:{p}",
+                     f"tcp://localhost:{p}", f"tcp://127.0.0.1:0{p}",
+                     f"tcp://127.0.0.1:{p}/", f"tcp://127.000.000.001:{p}"]
+        e = self.start_exporter("-t", f"tcp://127.0.0.1:{p}")
+        for target in spellings:
+            m, body = self.probe(e, target)
+            self.assertEqual(1, m["gcmon_probe_success"], (target, body))
+        m = self.metrics(e)
+        # the listed target and every probe share one entry: one session
+        self.assertEqual(0, m['gcmon_exporter_targets{kind="probe"}'])
+        c = t.wire().Client.tcp(p)  # a direct client still gets a session
+        self.addCleanup(c.close)
+        self.assertEqual(0, c.hello().status.code)
+
+    def test_probe_allow_keeps_probes_inside_the_listed_networks(self):
+        d = self.start_daemon()
+        target = f"tcp://localhost:{d.port}"
+        e = self.start_exporter("--probe-allow", "10.0.0.0/8,192.168.1.7")
+        status, body = e.probe(target)
+        self.assertEqual(403, status, body)
+        self.assertIn("127.0.0.1", body)
+        self.assertIn("--probe-allow", body)
+        status, body = e.probe("tcp://no-such-host.invalid")
+        self.assertEqual(403, status, body)
+        e2 = self.start_exporter("--probe-allow", "10.0.0.0/8,127.0.0.0/30")
+        m, body = self.probe(e2, target)
+        self.assertEqual(1, m["gcmon_probe_success"], body)
+        e3 = self.start_exporter("--probe-allow", "localhost")
+        m, body = self.probe(e3, target)
+        self.assertEqual(1, m["gcmon_probe_success"], body)
+
+    def test_half_sent_requests_neither_block_a_scrape_nor_stay_open(self):
+        e = self.start_exporter()
+        host, port = e.address.rsplit(":", 1)
+        slow = []
+        for _ in range(300):  # one client, 127.0.0.2, never ends its headers
+            s = socket.socket()
+            s.settimeout(5)
+            s.bind(("127.0.0.2", 0))
+            try:
+                s.connect((host, int(port)))
+                s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+            except OSError:
+                pass
+            slow.append(s)
+        self.addCleanup(lambda: [s.close() for s in slow])
+        t0 = time.monotonic()
+        status, body = e.get("/metrics")  # a real scrape from 127.0.0.1
+        took = time.monotonic() - t0
+        self.assertEqual(200, status, body)
+        self.assertLess(took, 2.0)  # before: refused (every slot taken)
+        # and the half-sent ones are closed within the header timeout
+        closed = 0
+        deadline = time.monotonic() + 15
+        for s in slow:
+            s.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                closed += s.recv(1) == b""
+            except (ConnectionResetError, BrokenPipeError):
+                closed += 1
+            except OSError:
+                pass
+        self.assertEqual(len(slow), closed)
+        print(f"scrape beside 300 half-sent requests: {took * 1000:.0f} ms;"
+              f" all closed {time.monotonic() - t0:.1f} s after")
+
     def test_bad_options_are_usage_errors(self):
         for args, msg in ((["-t", "k230:99999"], "port"),
                           (["--listen", "nowhere"], "HOST:PORT"),
                           (["--max-targets", "0"], "--max-targets"),
+                          (["--probe-allow", "10.0.0.0/33"], "--probe-allow"),
+                          (["--probe-allow", "a,,b"], "--probe-allow"),
                           (["--idle-expiry", "soon"], "--idle-expiry")):
             p = t.run("export", *args)
             self.assertIn(p.returncode, (1, 2), args)

@@ -9,6 +9,8 @@
  *   collect    the program calls gc.collect()   -> "ok"
  *   state      -> "mem_alloc A mem_free F threshold T enabled E"
  *   status     -> "samples S read_errors R sessions_opened O"
+ *   hold       the program keeps the GIL (time.sleep_ms) -> "ok"
+ *   release    and lets it go                            -> "ok"
  *   quit (or end of input): stop everything, exit 0 */
 #define _POSIX_C_SOURCE 200809L
 #include "fake_vm.h"
@@ -53,6 +55,7 @@ int main(void) {
   cfg.interval_ms = 100;
   cfg.scan_ms = 1000;
   cfg.device_id = "micropython/fake";
+  cfg.call_timeout_ms = 500;
   if (gcmon_mp_runner_start(&r, &cfg, err, sizeof err) != 0) {
     fprintf(stderr, "mp_fake_agent: %s\n", err);
     return 1;
@@ -77,6 +80,12 @@ int main(void) {
       printf("samples %" PRIu64 " read_errors %" PRIu64
              " sessions_opened %" PRIu64 "\n",
              st.samples, st.read_errors, st.sessions_opened);
+    } else if (strncmp(line, "hold", 4) == 0) {
+      pthread_mutex_lock(&f.gil);
+      puts("ok");
+    } else if (strncmp(line, "release", 7) == 0) {
+      pthread_mutex_unlock(&f.gil);
+      puts("ok");
     } else if (strncmp(line, "quit", 4) == 0) {
       break;
     } else {

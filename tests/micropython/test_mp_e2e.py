@@ -11,7 +11,8 @@ protocol client:
   collect    reduces mem_alloc after the program made garbage
   threshold  `threshold 64K` is what gc.threshold() returns
   disable    is what gc.isenabled() returns
-  idle REPL  collect/threshold work while the REPL waits for a key
+  idle REPL  collect/threshold work while the REPL waits for a key, and
+             the first collect frees a list the REPL has just dropped
 
 With GCMON_SOAK_SECONDS=N it then runs the soak: 10 Hz sampling (a full
 scan each), a collect every second, a subscriber, and the busy program, for
@@ -241,10 +242,14 @@ def idle_repl(binary):
     m = run("import gc, gcmon; gcmon.start(port=0); "
             "print('PORT', gcmon.status()['port'])", r"PORT (\d+)")
     t = Target(int(m.group(1)))
+    run("x = [0] * 110000", "")   # 880 KB of items, then dropped
+    run("x = None", "")
     time.sleep(2)  # idle: the REPL waits for a key
     r = t.collect()
     check(r.after.HasField("gc"), "idle REPL: collect answered (%d us)"
           % r.duration_us)
+    check(r.freed_bytes >= 880000, "idle REPL: the first collect frees the "
+          "dropped list (%d bytes)" % r.freed_bytes)
     t.threshold("64K")
     t.enable(False)
     m = run("print('THR', gc.threshold(), gc.isenabled())",
@@ -253,6 +258,18 @@ def idle_repl(binary):
           "idle REPL: Python sees threshold %s, enabled %s"
           % (m.group(1), m.group(2)))
     run("print('STOP', gcmon.stop())", r"STOP True")
+    # out-of-range arguments raise, naming the argument (nothing wraps)
+    for arg, name in (("port=0, interval_ms=2**32+10", "interval_ms"),
+                      ("port=0, baud=2**32+9600", "baud"),
+                      ("port=0, baud=10**12", "baud"),
+                      ("port=0, interval_ms=2**31", "interval_ms"),
+                      ("port=65536", "port"),
+                      ("port=0, timeout_ms=0", "timeout_ms")):
+        m = run("exec(\"try:\\n gcmon.start(%s); print('STARTED')\\n"
+                "except Exception as e:\\n print('RAISED', type(e).__name__, "
+                "e)\")" % arg, r"(STARTED|RAISED \w+ .*)\r")
+        check(m.group(1).startswith("RAISED ValueError " + name),
+              "start(%s): %s" % (arg, m.group(1)))
     os.write(master, b"\x04")  # Ctrl-D: leave the REPL
     check(proc.wait(20) == 0, "REPL exits 0")
     os.close(master)

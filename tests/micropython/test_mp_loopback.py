@@ -1,7 +1,9 @@
 """The module's server (loop thread, mailbox, micropython source) on a
 pretend VM, driven over loopback TCP: what `gcmon stat`, `collect`,
 `threshold` and `disable` report is what the VM holds, and a subscription
-streams samples. mp_fake_agent plays the MicroPython program."""
+streams samples; and while the program keeps the GIL, samples, history and
+the link keep flowing and VM-bound calls answer UNAVAILABLE after the
+timeout once, then at once. mp_fake_agent plays the MicroPython program."""
 import os
 import subprocess
 import sys
@@ -38,6 +40,50 @@ def check(cond, what):
     if not cond:
         raise AssertionError(what)
     print("ok  ", what)
+
+
+def gil_held(prog):
+    """time.sleep_ms(10000) on the GIL build: the VM is shut for 3 s."""
+    c = gcmonwire.Client.tcp(prog.port)
+    c.hello()
+    sub = c.call(subscribe=pb.SubscribeRequest(interval_ms=100))
+    sid = sub.subscribed.subscription
+    c.events(sid, 2)
+    prog.cmd("hold")
+    t0 = time.monotonic()
+    answers = []
+    for call in [dict(get_sample=pb.GetSampleRequest()),
+                 dict(collect=pb.CollectRequest()),
+                 dict(get_sample=pb.GetSampleRequest()),
+                 dict(set_enabled=pb.SetEnabledRequest(enabled=False))]:
+        t = time.monotonic()
+        r = c.call(**call)
+        answers.append((r.status.code, time.monotonic() - t, r.status.message))
+    first, rest = answers[0], answers[1:]
+    check(all(a[0] == pb.Status.UNAVAILABLE for a in answers),
+          "GIL held: VM-bound calls UNAVAILABLE (%s)" % first[2])
+    check(first[2].count("micropython") == 1, "the source named once")
+    # before: each of them waited the 500 ms (and the samples with them)
+    check(0.45 < first[1] < 2.5 and all(a[1] < 0.4 for a in rest),
+          "GIL held: the first waits the 500 ms timeout (%.0f ms), the next "
+          "answer at once (at most %.0f ms)"
+          % (first[1] * 1000, max(a[1] for a in rest) * 1000))
+    events = c.events(sid, 20, timeout=5)
+    held = time.monotonic() - t0
+    h = c.call(get_history=pb.GetHistoryRequest(max_count=4))
+    check(h.status.code == pb.Status.OK and len(h.history.samples) == 4,
+          "GIL held: history answers")
+    seqs = [e.seq for e in events]
+    check(seqs == list(range(seqs[0], seqs[0] + 20)) and held < 6,
+          "GIL held: 20 samples in %.1f s, in order, %d without gc"
+          % (held, sum(not e.HasField("gc") for e in events)))
+    prog.cmd("release")
+    deadline = time.monotonic() + 5
+    while not c.events(sid, 1)[0].HasField("gc"):
+        check(time.monotonic() < deadline, "gc back in the samples")
+    check(c.call(get_sample=pb.GetSampleRequest()).status.code
+          == pb.Status.OK, "GIL released: get_sample answers again")
+    c.close()
 
 
 def main():
@@ -108,6 +154,7 @@ def main():
           "program's gc.collect(): freed 3008 bytes, pause %d us"
           % program.pause_us)
     c.close()
+    gil_held(prog)
 
     st = prog.cmd("status")
     check(st[2] == "read_errors" and st[3] == "0",

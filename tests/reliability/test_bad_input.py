@@ -99,7 +99,7 @@ class Requests(unittest.TestCase):
         self.addCleanup(lambda: d.proc.poll() is None and d.stop())
         c = w.Client.tcp(d.port)
         c.hello()
-        counted = 0
+        counted = rehellos = 0
         for name, payload, want in CASES:
             c.send_raw(w.frame(payload))
             if want is None:
@@ -113,6 +113,13 @@ class Requests(unittest.TestCase):
             # the session survives every one of them
             s = c.call(get_sample=pb.GetSampleRequest())
             self.assertEqual(S.OK, s.status.code, name)
+            if name.startswith("hello") and want != S.OK:
+                # a failed hello left the session read-only (even trusted)
+                r = c.call(set_enabled=pb.SetEnabledRequest(enabled=True))
+                self.assertEqual(S.PERMISSION_DENIED, r.status.code, name)
+                c.next_id = 1000
+                self.assertTrue(c.hello().hello.control, name)
+                rehellos += 2
         # framing-level damage: an oversize frame and a CRC error
         c.send_raw(b"\x7e" + b"\x55" * 3000 + b"\x7e")
         bad = bytearray(w.frame(request(90, ld(3, b""))))
@@ -132,8 +139,9 @@ class Requests(unittest.TestCase):
                            if want is not None and want != S.OK)
         # every valid frame: hello, each case, a get_sample after each, the
         # last get_sample; undecodable: the cases with no readable id, and
-        # the ones answered by reading only their id
-        self.assertEqual(2 + 2 * len(CASES), frames)
+        # the ones answered by reading only their id; after each failed
+        # hello, a denied set_enabled and a hello
+        self.assertEqual(2 + 2 * len(CASES) + rehellos, frames)
         self.assertGreaterEqual(undecodable, counted)
         self.assertEqual((1, 1, 0, 0), (oversize, crc, short, escape))
         self.assertEqual(undecodable + 2, drops)
@@ -182,6 +190,7 @@ GCMOND_BAD = [
     ["--source"], ["--uart"], ["--listen", "nonsense"],
     ["--listen", "1.2.3.4:99999"], ["--listen", "k230.local:7230"],
     ["--listen", "none"], ["--bogus"], ["extra"],
+    ["--max-sessions", "1", "--uart", "/dev/null"],  # TCP would get none
 ]
 
 GCMON_BAD = [

@@ -4,9 +4,11 @@
     daemon's token: not with no token, an empty one, a prefix of it, the
     token with a byte more, nor when no token is configured at all; it gets
     PERMISSION_DENIED with no result and nothing on the board changes,
-    while reading stays open to it; a second hello with a wrong token takes
+    while reading stays open to it; a second hello with a wrong token, no
+    token, or one that fails (too long a token or name, version 2) takes
     control away again;
-  - the token file must be a regular file only its owner can read or
+  - the token file must be a regular file (not a FIFO, which would hang
+    startup) only its owner can read or
     write, else gcmond refuses to start (like ssh with a private key);
   - gcmond runs as an unprivileged user (nobody), serves, and reports the
     files and devices it may not open as a clear startup error.
@@ -109,6 +111,32 @@ class Remote(unittest.TestCase):
                    "allowed; the right token controls; a wrong re-hello "
                    "takes control away")
 
+    def test_a_failed_re_hello_leaves_the_session_read_only(self):
+        d = self.daemon("--token-file", self.token)
+        bad = {"a 65-byte token": dict(token=b"t" * 65),
+               "a 33-byte client name": dict(client="n" * 33),
+               "version 2": dict(version=2),
+               "no token": dict()}
+        for what, fields in bad.items():
+            c = self.remote(d)
+            self.assertTrue(c.hello(token=TOKEN).hello.control)
+            hello = dict(version=1, client="pytest", token=TOKEN)
+            hello.update(fields)
+            if what == "no token":
+                del hello["token"]
+            r = c.call(hello=pb.HelloRequest(**hello))
+            if what == "no token":
+                self.assertFalse(r.hello.control, what)
+            else:
+                self.assertEqual(S.INVALID_ARGUMENT, r.status.code, what)
+            self.assert_no_control(c)
+            c.close()
+        self.assertEqual(0, d.stop())
+        report.row("failed re-hello", "a second hello after the right token "
+                   "that fails or carries no token", ", ".join(bad),
+                   "INVALID_ARGUMENT (or control false) and every later "
+                   "control call PERMISSION_DENIED: the earlier grant is gone")
+
     def test_without_a_configured_token_no_remote_peer_can_control(self):
         d = self.daemon()
         for tok in (b"", TOKEN, b"\0"):
@@ -192,7 +220,12 @@ class TokenFile(unittest.TestCase):
     def start(self, path):
         return subprocess.run(PREFIX + [GCMOND, "--listen", "127.0.0.1:0",
                                         "--token-file", path],
-                              capture_output=True, text=True, timeout=30)
+                              capture_output=True, text=True, timeout=10)
+
+    def fifo(self, name):
+        p = os.path.join(self.tmp.name, name)
+        os.mkfifo(p, 0o600)
+        return p
 
     def write(self, name, data, mode):
         p = os.path.join(self.tmp.name, name)
@@ -215,6 +248,7 @@ class TokenFile(unittest.TestCase):
             (self.write("empty", b"", 0o600), "1 to 64 bytes"),
             (self.write("long", b"t" * 65, 0o600), "1 to 64 bytes"),
             (os.path.join(self.tmp.name, "missing"), "No such file"),
+            (self.fifo("fifo"), "not a regular file"),  # no writer: no hang
         ]
         for path, why in cases:
             p = self.start(path)
@@ -222,8 +256,8 @@ class TokenFile(unittest.TestCase):
             self.assertIn(why, p.stderr, path)
             self.assertIn(path, p.stderr)
         report.row("token file checks", "a token file that is group or "
-                   "world accessible, a symlink, a directory, empty, too "
-                   "long or missing", f"{len(cases)} files",
+                   "world accessible, a symlink, a directory, a FIFO, empty, "
+                   "too long or missing", f"{len(cases)} files",
                    "gcmond refuses to start (exit 1) naming the file and the "
                    "fix (chmod 600, 1 to 64 bytes)")
 
