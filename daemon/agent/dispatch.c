@@ -312,9 +312,12 @@ void gcmon__dispatch_request(gcmon_session *s, const gcmon_v1_Request *req,
 
   resp->id = req->id;
   /* Every hello decides control afresh: one that fails (bad id, version,
-   * token) leaves the session read-only, never with an earlier grant. */
-  if (req->which_call == gcmon_v1_Request_hello_tag)
+   * token) leaves the session read-only, never with an earlier grant,
+   * neither a token's nor a challenge-response key's. */
+  if (req->which_call == gcmon_v1_Request_hello_tag) {
     s->control = false;
+    gcmon__auth_reset(&s->auth);
+  }
   for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++)
     if (calls[i].tag == req->which_call)
       row = &calls[i];

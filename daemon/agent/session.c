@@ -43,8 +43,11 @@ static void handle_undecodable(gcmon_session *s, const uint8_t *payload,
   gcmon_frame_decoder_reject(&s->decoder);
   /* A hello too malformed to decode still revokes control (dispatch.c,
    * call_hello): a failed re-hello must not keep an earlier grant. */
-  if (gcmon__codec_peek_request_call(payload, len, gcmon_v1_Request_hello_tag))
+  if (gcmon__codec_peek_request_call(payload, len,
+                                     gcmon_v1_Request_hello_tag)) {
     s->control = false;
+    gcmon__auth_reset(&s->auth);
+  }
   if (!gcmon__codec_peek_request_id(payload, len, &id))
     return;
   a->tx = (gcmon_v1_Packet)gcmon_v1_Packet_init_zero;

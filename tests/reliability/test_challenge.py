@@ -69,6 +69,17 @@ class Board:
         self.assertTrue(r.auth.control)
         return s
 
+    @staticmethod
+    def surely_not_hello(payload):
+        """The flipped payload decodes, and not as a hello."""
+        p = pb.Packet()
+        try:
+            p.ParseFromString(payload)
+        except Exception:
+            return False
+        return not (p.WhichOneof("kind") == "request"
+                    and p.request.WhichOneof("call") == "hello")
+
     def state(self):
         g = self.local.call(get_sample=pb.GetSampleRequest()).sample.gc
         return (g.threshold, g.enabled, g.collections)
@@ -198,18 +209,28 @@ class Challenge(Board, unittest.TestCase):
         # (a mac is checked on any call); a flip in protobuf's framing may
         # make it undecodable (INVALID_ARGUMENT, or no answer without an
         # id). None may succeed.
+        # A flip that makes the request a hello (or may, undecodable) ends
+        # the session's MAC key by design (a failed re-hello leaves a
+        # session read-only): those go to a session of their own, keyed
+        # afresh, so that this one can show that no other flip used up its
+        # counter.
         denied = other = 0
         for bit in range(len(payload) * 8):
             bad = bytearray(payload)
             bad[bit // 8] ^= 1 << (bit % 8)
-            s.send_payload(bytes(bad))
-            ping = s.c.request(get_sample=pb.GetSampleRequest())
+            target = s if self.surely_not_hello(bytes(bad)) else \
+                self.mac_session(d)
+            target.send_payload(bytes(bad))
+            ping = target.c.request(get_sample=pb.GetSampleRequest())
             answers = []
             while True:  # everything up to the ping's answer
-                p = s.c.wait(lambda p: p.WhichOneof("kind") == "response")
+                p = target.c.wait(
+                    lambda p: p.WhichOneof("kind") == "response")
                 if p.response.id == ping:
                     break
                 answers.append(p.response)
+            if target is not s:
+                target.c.close()
             self.assertLessEqual(len(answers), 1)
             for r in answers:
                 self.assertNotEqual(S.OK, r.status.code, (bit, r))
@@ -231,6 +252,24 @@ class Challenge(Board, unittest.TestCase):
                    f"none succeeds: {denied} PERMISSION_DENIED, {other} "
                    "malformed or another call refused; nothing changed; "
                    "the original then works")
+
+    def test_a_failed_re_hello_ends_the_mac_grant(self):
+        d = self.daemon()
+        before = self.state()
+        for bad in (pb.HelloRequest(version=2, client="again"),
+                    pb.HelloRequest(version=1, client="x" * 33)):
+            s = self.mac_session(d)
+            r = s.c.call(hello=bad)
+            self.assertEqual(S.INVALID_ARGUMENT, r.status.code)
+            # the client still holds the key; the daemon no longer does
+            req_id, payload = s.request_payload(
+                set_threshold=pb.SetThresholdRequest(bytes=12288))
+            s.send_payload(payload)
+            self.assertEqual(S.PERMISSION_DENIED,
+                             s.c.response(req_id).status.code)
+            s.c.close()
+        self.assertEqual(before, self.state())
+        self.assertEqual(0, d.stop())
 
     def test_a_mac_from_another_session_is_refused(self):
         d = self.daemon()
