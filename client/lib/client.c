@@ -2,6 +2,7 @@
  * close) and accessors. The state machine itself is link.c. */
 #define _POSIX_C_SOURCE 200809L
 #include "client_internal.h"
+#include "repl.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -215,6 +216,12 @@ const gcmon_status *gcmon_client_status(const gcmon_client *c) {
 
 const char *gcmon_client_errmsg(const gcmon_client *c) {
   return c->errmsg;
+}
+
+const char *gcmon_client_link_note(const gcmon_client *c) {
+  if (c->link && c->link->repl)
+    return gcmon__repl_note(c->link->repl);
+  return "";
 }
 
 const char *gcmon_client_target(const gcmon_client *c) {

@@ -83,13 +83,15 @@ static int parse_tcp(const char *text, const char *p, gcmon__uri *out,
 }
 
 static int parse_serial(const char *text, const char *p, gcmon__uri *out,
-                        char *msg, size_t len) {
+                        gcmon__uri_kind kind, char *msg, size_t len) {
   size_t path_len = strcspn(p, "?#");
   const char *q = p + path_len;
 
   if (path_len == 0 || p[0] != '/')
     return fail(msg, len, text,
-                "expected an absolute device path: serial:///dev/ttyUSB0");
+                kind == GCMON__URI_REPL
+                    ? "expected an absolute device path: repl:///dev/ttyACM0"
+                    : "expected an absolute device path: serial:///dev/ttyUSB0");
   if (path_len > GCMON__URI_PATH_MAX)
     return fail(msg, len, text, "device path too long");
   memcpy(out->path, p, path_len);
@@ -109,7 +111,7 @@ static int parse_serial(const char *text, const char *p, gcmon__uri *out,
   }
   if (*q != '\0')
     return fail(msg, len, text, "unexpected text after the device path");
-  out->kind = GCMON__URI_SERIAL;
+  out->kind = kind;
   return 0;
 }
 
@@ -121,7 +123,10 @@ int gcmon__uri_parse(const char *text, gcmon__uri *out, char *msg,
   if (strncmp(text, "tcp://", 6) == 0)
     return parse_tcp(text, text + 6, out, msg, msglen);
   if (strncmp(text, "serial://", 9) == 0)
-    return parse_serial(text, text + 9, out, msg, msglen);
+    return parse_serial(text, text + 9, out, GCMON__URI_SERIAL, msg, msglen);
+  if (strncmp(text, "repl://", 7) == 0)
+    return parse_serial(text, text + 7, out, GCMON__URI_REPL, msg, msglen);
   return fail(msg, msglen, text,
-              "expected tcp://HOST[:PORT] or serial:///dev/DEVICE[?baud=N]");
+              "expected tcp://HOST[:PORT], serial:///dev/DEVICE[?baud=N] or "
+              "repl:///dev/DEVICE[?baud=N]");
 }

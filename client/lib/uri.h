@@ -1,4 +1,5 @@
-/* Target URIs: tcp://HOST[:PORT] and serial://PATH[?baud=N].
+/* Target URIs: tcp://HOST[:PORT], serial://PATH[?baud=N] and
+ * repl://PATH[?baud=N] (a MicroPython console: see repl.h).
  *
  * Pure parsing, no I/O: the result says which transport to open and with
  * what. Every rejection comes with one line naming what is wrong, because
@@ -12,14 +13,18 @@
 #define GCMON__URI_HOST_MAX 255
 #define GCMON__URI_PATH_MAX 255
 
-typedef enum { GCMON__URI_TCP = 1, GCMON__URI_SERIAL } gcmon__uri_kind;
+typedef enum {
+  GCMON__URI_TCP = 1,
+  GCMON__URI_SERIAL,
+  GCMON__URI_REPL
+} gcmon__uri_kind;
 
 typedef struct gcmon__uri {
   gcmon__uri_kind kind;
   char host[GCMON__URI_HOST_MAX + 1]; /* tcp: name or address, no brackets */
   uint16_t port;                      /* tcp */
-  char path[GCMON__URI_PATH_MAX + 1]; /* serial: device path */
-  uint32_t baud;                      /* serial */
+  char path[GCMON__URI_PATH_MAX + 1]; /* serial, repl: device path */
+  uint32_t baud;                      /* serial, repl */
 } gcmon__uri;
 
 /* Parse text into *out. Returns 0 or GCMON_EURI with a reason in msg. */

@@ -216,6 +216,10 @@ GCMON_EXPORT const gcmon_info *gcmon_client_info(const gcmon_client *c);
 GCMON_EXPORT const gcmon_status *gcmon_client_status(const gcmon_client *c);
 /* One line about the last failure; "" when none. */
 GCMON_EXPORT const char *gcmon_client_errmsg(const gcmon_client *c);
+/* What the link says about itself, "" when nothing: for repl:// targets
+ * the mode (agent, or stock firmware through the raw REPL), the board heap
+ * one reading allocates and the highest reading rate the link allows. */
+GCMON_EXPORT const char *gcmon_client_link_note(const gcmon_client *c);
 /* The target as given at init. */
 GCMON_EXPORT const char *gcmon_client_target(const gcmon_client *c);
 GCMON_EXPORT void gcmon_client_link_stats(const gcmon_client *c,

@@ -1,0 +1,580 @@
+/* The stock-firmware adapter of a repl:// link (see repl.h): a daemon that
+ * lives in the host. It answers the client's frames in order, running one
+ * fixed snippet per reading through the raw REPL; seq and timestamps are
+ * the host's, subscriptions are ticks of the host's clock, history is a
+ * ring of the readings those ticks made. Control maps to gc calls. */
+#define _POSIX_C_SOURCE 200809L
+#include "repl.h"
+
+#include "gcmon/error.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The gc functions a reading prints, in this order, where they exist. */
+static const struct {
+  char key;
+  const char *name;
+} gc_fns[GCMON__REPL_FIELDS] = {
+    {'a', "mem_alloc"}, {'f', "mem_free"},  {'t', "threshold"},
+    {'e', "isenabled"}, {'T', "sys_total"}, {'h', "sys_heap"},
+    {'p', "sys_page"},  {'m', "sys_mmz"},
+};
+
+#define STATUS_INVALID 1
+#define STATUS_EXHAUSTED 4
+#define STATUS_UNIMPLEMENTED 5
+#define STATUS_INTERNAL 7
+#define PERIOD_FLOOR_MS 10u /* the finest tick */
+
+static void run_jobs(gcmon__repl *r);
+
+static uint32_t tick_now(gcmon__repl *r) {
+  uint64_t el = gcmon__repl_now_us(r) - r->t0_us;
+  return (uint32_t)(1 + el / ((uint64_t)r->min_ms * 1000u));
+}
+
+/* ---- readings ---------------------------------------------------------- */
+
+static int parse_int(const char **p, int64_t *v) {
+  char *end;
+  long long x;
+  while (**p == ' ' || **p == '(' || **p == ',')
+    (*p)++;
+  if (strncmp(*p, "True", 4) == 0 || strncmp(*p, "False", 5) == 0) {
+    *v = **p == 'T';
+    *p += **p == 'T' ? 4 : 5;
+    return 0;
+  }
+  x = strtoll(*p, &end, 10);
+  if (end == *p)
+    return -1;
+  *v = x;
+  *p = end;
+  return 0;
+}
+
+static int parse_mem(const char **p, gcmon_mem_info *m) {
+  int64_t total, free_b, used;
+  if (parse_int(p, &total) || parse_int(p, &free_b) || parse_int(p, &used))
+    return -1;
+  while (**p == ')' || **p == ' ')
+    (*p)++;
+  m->total = (uint64_t)total;
+  m->free = (uint64_t)free_b;
+  m->used = (uint64_t)used;
+  return 0;
+}
+
+int gcmon__repl_parse_reading(const gcmon__repl *r, const char *line,
+                              gcmon_sample *s) {
+  const char *p = line;
+  memset(s, 0, sizeof *s);
+  s->gc.mem_free = -1;
+  s->gc.threshold = -1;
+  s->gc.largest_free = -1;
+  for (int i = 0; i < r->nfields; i++) {
+    int64_t v = 0;
+    int bad = 0;
+    if (i > 0) {
+      if (*p != '|')
+        return -1;
+      p++;
+    }
+    switch (r->fields[i]) {
+    case 'a':
+    case 'f':
+    case 't':
+    case 'e':
+    case 'T':
+      bad = parse_int(&p, &v);
+      break;
+    case 'h':
+      bad = parse_mem(&p, &s->sys_heap);
+      s->has_sys_heap = true;
+      break;
+    case 'p':
+      bad = parse_mem(&p, &s->sys_page);
+      s->has_sys_page = true;
+      break;
+    default:
+      bad = parse_mem(&p, &s->sys_mmz);
+      s->has_sys_mmz = true;
+      break;
+    }
+    if (bad)
+      return -1;
+    switch (r->fields[i]) {
+    case 'a':
+      s->has_gc = true;
+      s->gc.mem_alloc = v;
+      break;
+    case 'f':
+      s->gc.mem_free = v;
+      break;
+    case 't':
+      s->gc.threshold = v < 0 ? -1 : v;
+      break;
+    case 'e':
+      s->gc.enabled = v != 0;
+      break;
+    case 'T':
+      s->sys_total = (uint64_t)v;
+      break;
+    default:
+      break;
+    }
+  }
+  return *p == '\r' || *p == '\n' || *p == '\0' ? 0 : -1;
+}
+
+/* The last line of the snippet's output that parses as a reading. */
+static int reading(gcmon__repl *r, gcmon_sample *s, uint64_t seq) {
+  const char *line = r->out, *nl, *good = NULL;
+  while (*line) {
+    if (gcmon__repl_parse_reading(r, line, s) == 0)
+      good = line;
+    nl = strchr(line, '\n');
+    if (!nl)
+      break;
+    line = nl + 1;
+  }
+  if (!good || gcmon__repl_parse_reading(r, good, s) != 0)
+    return -1;
+  s->seq = seq;
+  s->uptime_us = gcmon__repl_now_us(r) - r->t0_us;
+  return 0;
+}
+
+/* ---- answers ----------------------------------------------------------- */
+
+static void send_frame(gcmon__repl *r, const uint8_t *frame, size_t n) {
+  if (n > 0)
+    gcmon__repl_deliver(r, frame, n);
+}
+
+static void answer(gcmon__repl *r, const gcmon__repl_reply *rep) {
+  uint8_t frame[GCMON_FRAME_WIRE_MAX];
+  send_frame(r, frame, gcmon__repl_frame_reply(rep, frame, sizeof frame));
+}
+
+static void answer_status(gcmon__repl *r, uint32_t id, int code,
+                          const char *msg) {
+  gcmon__repl_reply rep = {.id = id, .code = code, .message = msg};
+  answer(r, &rep);
+}
+
+static void ring_push(gcmon__repl *r, const gcmon_sample *s) {
+  if (s->seq <= r->ring_newest && r->ring_count)
+    return;
+  if (r->ring_count < GCMON__REPL_RING)
+    r->ring[r->ring_count++] = *s;
+  else {
+    memmove(r->ring, r->ring + 1, (GCMON__REPL_RING - 1) * sizeof *r->ring);
+    r->ring[GCMON__REPL_RING - 1] = *s;
+  }
+  r->ring_newest = s->seq;
+}
+
+static void emit_event(gcmon__repl *r, uint32_t id, const gcmon_sample *s) {
+  uint8_t frame[GCMON_FRAME_WIRE_MAX];
+  send_frame(r, frame, gcmon__repl_frame_event(id, s, frame, sizeof frame));
+}
+
+/* ---- subscriptions ----------------------------------------------------- */
+
+static void on_tick(uv_timer_t *tm);
+
+static void arm_tick(gcmon__repl *r) {
+  uint64_t next = 0, at_us, now;
+  for (int i = 0; i < GCMON__REPL_SUBS; i++)
+    if (r->subs[i].id && (!next || r->subs[i].next_seq < next))
+      next = r->subs[i].next_seq;
+  if (!next) {
+    uv_timer_stop(&r->tick);
+    return;
+  }
+  at_us = r->t0_us + (next - 1) * (uint64_t)r->min_ms * 1000u;
+  now = gcmon__repl_now_us(r);
+  uv_timer_start(&r->tick, on_tick, at_us > now ? (at_us - now + 999) / 1000 : 0,
+                 0);
+}
+
+static int push_job(gcmon__repl *r, const gcmon__repl_job *j) {
+  if (r->job_count == GCMON__REPL_JOBS)
+    return -1;
+  r->jobs[(r->job_head + r->job_count++) % GCMON__REPL_JOBS] = *j;
+  return 0;
+}
+
+static void on_tick(uv_timer_t *tm) {
+  gcmon__repl *r = tm->data;
+  uint64_t due = 0, now = tick_now(r);
+  gcmon__repl_job j;
+
+  for (int i = 0; i < GCMON__REPL_SUBS; i++)
+    if (r->subs[i].id && (!due || r->subs[i].next_seq < due))
+      due = r->subs[i].next_seq;
+  if (!due)
+    return;
+  if (r->tick_queued || due + 1 < now) {
+    /* still reading the last tick, or too late for this one: skip it */
+    for (int i = 0; i < GCMON__REPL_SUBS; i++)
+      while (r->subs[i].id && r->subs[i].next_seq < now + 1)
+        r->subs[i].next_seq += r->subs[i].step;
+    arm_tick(r);
+    return;
+  }
+  memset(&j, 0, sizeof j);
+  j.tick = due;
+  if (push_job(r, &j) == 0)
+    r->tick_queued = true;
+  for (int i = 0; i < GCMON__REPL_SUBS; i++)
+    if (r->subs[i].id && r->subs[i].next_seq == due)
+      r->subs[i].next_seq += r->subs[i].step;
+  arm_tick(r);
+  run_jobs(r);
+}
+
+static void tick_read(gcmon__repl *r, uint64_t tick) {
+  gcmon_sample s;
+  r->tick_queued = false;
+  if (reading(r, &s, tick) != 0)
+    return;
+  ring_push(r, &s);
+  for (int i = 0; i < GCMON__REPL_SUBS; i++)
+    if (r->subs[i].id && r->subs[i].next_seq - r->subs[i].step == tick)
+      emit_event(r, r->subs[i].id, &s);
+}
+
+static void subscribe(gcmon__repl *r, const gcmon__repl_req *q) {
+  gcmon__repl_reply rep = {.id = q->id, .kind = GCMON__REPLY_SUBSCRIBED};
+  gcmon__repl_sub *sub = NULL;
+  uint32_t ms = q->interval_ms ? q->interval_ms : r->min_ms;
+  uint64_t next = tick_now(r) + 1, first;
+  size_t from = r->ring_count;
+
+  for (int i = 0; i < GCMON__REPL_SUBS; i++)
+    if (!r->subs[i].id) {
+      sub = &r->subs[i];
+      break;
+    }
+  if (!sub) {
+    answer_status(r, q->id, STATUS_EXHAUSTED, "too many subscriptions");
+    return;
+  }
+  ms = (ms + r->min_ms - 1) / r->min_ms * r->min_ms;
+  sub->id = ++r->next_sub_id;
+  sub->step = ms / r->min_ms;
+  if (q->from_seq)
+    for (from = 0; from < r->ring_count && r->ring[from].seq < q->from_seq;)
+      from++;
+  first = from < r->ring_count ? r->ring[from].seq : next;
+  if (from < r->ring_count) {
+    uint64_t last = r->ring[r->ring_count - 1].seq;
+    next = last + sub->step;
+    while (next < tick_now(r) + 1)
+      next += sub->step;
+  }
+  sub->next_seq = next;
+  rep.subscribed.subscription = sub->id;
+  rep.subscribed.interval_ms = ms;
+  rep.subscribed.first_seq = first;
+  answer(r, &rep);
+  for (; from < r->ring_count; from++)
+    emit_event(r, sub->id, &r->ring[from]);
+  arm_tick(r);
+}
+
+static void unsubscribe(gcmon__repl *r, const gcmon__repl_req *q) {
+  for (int i = 0; i < GCMON__REPL_SUBS; i++)
+    if (r->subs[i].id && r->subs[i].id == q->subscription) {
+      r->subs[i].id = 0;
+      answer_status(r, q->id, 0, NULL);
+      arm_tick(r);
+      return;
+    }
+  answer_status(r, q->id, STATUS_INVALID, "no such subscription");
+}
+
+static void history(gcmon__repl *r, const gcmon__repl_req *q) {
+  gcmon__repl_reply rep = {.id = q->id, .kind = GCMON__REPLY_HISTORY};
+  const gcmon_sample *list[GCMON_HISTORY_MAX];
+  uint8_t frame[GCMON_FRAME_WIRE_MAX];
+  size_t from = 0, n = 0, len;
+  size_t max = q->max_count && q->max_count < GCMON_HISTORY_MAX
+                   ? q->max_count
+                   : GCMON_HISTORY_MAX;
+
+  while (from < r->ring_count && r->ring[from].seq < q->from_seq)
+    from++;
+  while (n < max && from + n < r->ring_count) {
+    list[n] = &r->ring[from + n];
+    n++;
+  }
+  rep.oldest_seq = r->ring_count ? r->ring[0].seq : 0;
+  rep.history = list;
+  for (;;) {
+    rep.count = n;
+    rep.next_seq = n ? list[n - 1]->seq + 1
+                     : (q->from_seq > r->ring_newest ? q->from_seq
+                                                     : r->ring_newest + 1);
+    len = gcmon__repl_frame_reply(&rep, frame, sizeof frame);
+    if (len || n == 0)
+      break;
+    n--;
+  }
+  send_frame(r, frame, len);
+}
+
+static void hello(gcmon__repl *r, uint32_t id) {
+  gcmon__repl_reply rep = {.id = id, .kind = GCMON__REPLY_HELLO};
+  gcmon_info info;
+  memset(&info, 0, sizeof info);
+  info.version = GCMON_PROTOCOL_VERSION;
+  snprintf(info.daemon, sizeof info.daemon, "gcmon raw-REPL adapter");
+  snprintf(info.source, sizeof info.source, "micropython-repl");
+  if (r->outer) {
+    const char *p = r->outer->uri.path;
+    size_t n = strlen(p); /* keep the end: the device's own name */
+    snprintf(info.device_id, sizeof info.device_id, "%.32s",
+             n > GCMON_STRING_MAX ? p + n - GCMON_STRING_MAX : p);
+  }
+  info.run_id = r->run_id;
+  info.max_payload = GCMON_MAX_PAYLOAD;
+  info.history_capacity = GCMON__REPL_RING;
+  info.min_interval_ms = r->min_ms;
+  info.control = true;
+  info.max_subscriptions = GCMON__REPL_SUBS;
+  info.max_sessions = 1;
+  rep.hello = &info;
+  answer(r, &rep);
+}
+
+/* ---- the job queue ----------------------------------------------------- */
+
+static void on_job_done(gcmon__repl *r, int err) {
+  gcmon__repl_job *j = &r->cur;
+  gcmon__repl_reply rep = {.id = j->req.id};
+  gcmon_sample s;
+
+  if (j->req.call == 0) {
+    tick_read(r, j->tick);
+  } else if (err != 0 || reading(r, &s, 0) != 0) {
+    char msg[97];
+    snprintf(msg, sizeof msg, "board: %.80s",
+             r->err_len ? r->err : "unreadable gc values");
+    for (char *c = msg; *c; c++)
+      if (*c == '\r' || *c == '\n')
+        *c = ' ';
+    answer_status(r, j->req.id, STATUS_INTERNAL, msg);
+  } else if (j->req.call == GCMON_CALL_COLLECT) {
+    int64_t before = strtoll(r->out, NULL, 10);
+    rep.kind = GCMON__REPLY_COLLECT;
+    rep.sample = &s;
+    rep.freed_bytes = before - s.gc.mem_alloc;
+    rep.duration_us = r->took_us;
+    answer(r, &rep);
+  } else {
+    rep.kind = GCMON__REPLY_SAMPLE;
+    rep.sample = &s;
+    answer(r, &rep);
+  }
+  run_jobs(r);
+}
+
+static void start_job(gcmon__repl *r) {
+  gcmon__repl_job *j = &r->cur;
+  char code[sizeof r->snippet + 96];
+
+  switch (j->req.call) {
+  case GCMON_CALL_COLLECT:
+    snprintf(code, sizeof code,
+             "import gc\nprint(gc.mem_alloc())\ngc.collect()\n%s", r->snippet);
+    break;
+  case GCMON_CALL_SET_THRESHOLD:
+    snprintf(code, sizeof code, "import gc\ngc.threshold(%" PRId64 ")\n%s",
+             j->req.threshold < 0 ? (int64_t)-1 : j->req.threshold,
+             r->snippet);
+    break;
+  case GCMON_CALL_SET_ENABLED:
+    snprintf(code, sizeof code, "import gc\ngc.%s()\n%s",
+             j->req.enabled ? "enable" : "disable", r->snippet);
+    break;
+  default:
+    snprintf(code, sizeof code, "%s", r->snippet);
+    break;
+  }
+  if (gcmon__repl_exec(r, code, on_job_done) != 0)
+    gcmon__repl_fail(r, GCMON_EIO, "%s: cannot write to the console",
+                     r->outer ? r->outer->uri.path : "?");
+}
+
+static void run_jobs(gcmon__repl *r) {
+  while (!r->busy && r->job_count && r->phase == GCMON__REPL_STOCK) {
+    r->cur = r->jobs[r->job_head];
+    r->job_head = (r->job_head + 1) % GCMON__REPL_JOBS;
+    r->job_count--;
+    if (r->cur.unknown) {
+      answer_status(r, r->cur.req.id, STATUS_UNIMPLEMENTED,
+                    "not served over the raw REPL without the agent");
+      continue;
+    }
+    switch (r->cur.req.call) {
+    case GCMON_CALL_HELLO:
+      hello(r, r->cur.req.id);
+      break;
+    case GCMON_CALL_SUBSCRIBE:
+      subscribe(r, &r->cur.req);
+      break;
+    case GCMON_CALL_UNSUBSCRIBE:
+      unsubscribe(r, &r->cur.req);
+      break;
+    case GCMON_CALL_GET_HISTORY:
+      history(r, &r->cur.req);
+      break;
+    default: /* readings, control, ticks: the board's turn */
+      start_job(r);
+      break;
+    }
+  }
+}
+
+static void on_kick(uv_timer_t *tm) {
+  gcmon__repl *r = tm->data;
+  size_t off = 0;
+
+  while (off < r->pending_len && r->phase == GCMON__REPL_STOCK) {
+    size_t used;
+    gcmon_frame_status st = gcmon_frame_decoder_feed(
+        &r->dec, r->pending + off, r->pending_len - off, &used);
+    gcmon__repl_job j;
+    off += used;
+    if (st != GCMON_FRAME_READY)
+      continue;
+    memset(&j, 0, sizeof j);
+    if (gcmon__repl_decode_request(r->dec.buf, r->dec.payload_len, &j.req) !=
+            0 ||
+        j.req.id == 0) {
+      gcmon_frame_decoder_reject(&r->dec);
+      continue;
+    }
+    j.unknown = j.req.call == 0;
+    if (push_job(r, &j) != 0)
+      answer_status(r, j.req.id, STATUS_EXHAUSTED, "too many requests");
+  }
+  r->pending_len = 0;
+  run_jobs(r);
+}
+
+void gcmon__repl_stock_input(gcmon__repl *r, const uint8_t *bytes, size_t n) {
+  size_t room = sizeof r->pending - r->pending_len;
+  size_t take = n < room ? n : room;
+  memcpy(r->pending + r->pending_len, bytes, take);
+  r->pending_len += take;
+  r->dropped_bytes += n - take;
+  uv_timer_start(&r->kick, on_kick, 0, 0);
+}
+
+/* ---- set-up: which gc functions, what a reading costs ------------------ */
+
+const char *gcmon__repl_note(const gcmon__repl *r) {
+  return r->note;
+}
+
+static void setup_failed(gcmon__repl *r, const char *what) {
+  char msg[120];
+  snprintf(msg, sizeof msg, "%.100s", r->err_len ? r->err : r->out);
+  for (char *c = msg; *c; c++)
+    if (*c == '\r' || *c == '\n')
+      *c = ' ';
+  gcmon__repl_fail(r, GCMON_EPROTO, "%s: %s: '%s'",
+                   r->outer ? r->outer->uri.path : "?", what, msg);
+}
+
+static void on_setup(gcmon__repl *r, int err);
+
+static void setup_next(gcmon__repl *r) {
+  if (gcmon__repl_exec(r, r->snippet, on_setup) != 0)
+    gcmon__repl_fail(r, GCMON_EIO, "%s: cannot write to the console",
+                     r->outer ? r->outer->uri.path : "?");
+}
+
+static void build_snippet(gcmon__repl *r) {
+  size_t n = (size_t)snprintf(r->snippet, sizeof r->snippet,
+                              "import gc\nprint(");
+  for (int i = 0; i < r->nfields; i++)
+    for (int k = 0; k < GCMON__REPL_FIELDS; k++)
+      if (gc_fns[k].key == r->fields[i])
+        n += (size_t)snprintf(r->snippet + n, sizeof r->snippet - n, "%sgc.%s()",
+                              i ? "," : "", gc_fns[k].name);
+  snprintf(r->snippet + n, sizeof r->snippet - n, ",sep='|')\n");
+}
+
+static void on_setup(gcmon__repl *r, int err) {
+  gcmon_sample s;
+
+  if (err != 0) {
+    setup_failed(r, "the board refused the set-up snippet");
+    return;
+  }
+  switch (r->setup_step++) {
+  case 0: /* the names of the gc functions present */
+    for (int k = 0; k < GCMON__REPL_FIELDS; k++)
+      if (strstr(r->out, gc_fns[k].name))
+        r->fields[r->nfields++] = gc_fns[k].key;
+    if (r->nfields == 0 || r->fields[0] != 'a') {
+      setup_failed(r, "no gc.mem_alloc() on this board");
+      return;
+    }
+    build_snippet(r);
+    setup_next(r);
+    return;
+  case 1:
+  case 2:
+    if (reading(r, &s, 0) != 0) {
+      setup_failed(r, "cannot read the reading snippet's output");
+      return;
+    }
+    if (r->setup_step == 2) {
+      r->cost_bytes = s.gc.mem_alloc; /* the first of two readings */
+      setup_next(r);
+      return;
+    }
+    r->cost_bytes = s.gc.mem_alloc - r->cost_bytes;
+    break;
+  default:
+    return;
+  }
+  /* Ticks no faster than a reading's round trip, rounded up to 10 ms. */
+  r->min_ms = (uint32_t)((r->took_us + 9999) / 10000 * 10);
+  if (r->min_ms < PERIOD_FLOOR_MS)
+    r->min_ms = PERIOD_FLOOR_MS;
+  snprintf(r->note, sizeof r->note,
+           "stock firmware over the raw REPL: %" PRId64
+           " B of board heap per reading, one reading takes %.1f ms "
+           "(at most %.0f readings/s on this link)",
+           r->cost_bytes, (double)r->took_us / 1000.0,
+           r->took_us ? 1e6 / (double)r->took_us : 0.0);
+  r->t0_us = gcmon__repl_now_us(r);
+  r->run_id = ((uint64_t)uv_hrtime() << 16) ^ (uint64_t)(uintptr_t)r;
+  gcmon_frame_decoder_init(&r->dec, r->dec_buf, sizeof r->dec_buf);
+  r->phase = GCMON__REPL_STOCK;
+  if (r->outer)
+    gcmon__transport_opened_virtual(r->outer);
+}
+
+void gcmon__repl_stock_start(gcmon__repl *r) {
+  r->phase = GCMON__REPL_SETUP;
+  r->setup_step = 0;
+  if (gcmon__repl_exec(r,
+                       "import gc\nprint(' '.join(n for n in ("
+                       "'mem_alloc','mem_free','threshold','isenabled',"
+                       "'sys_total','sys_heap','sys_page','sys_mmz')"
+                       " if hasattr(gc,n)))\n",
+                       on_setup) != 0)
+    gcmon__repl_fail(r, GCMON_EIO, "%s: cannot write to the console",
+                     r->outer ? r->outer->uri.path : "?");
+}

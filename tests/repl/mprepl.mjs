@@ -1,0 +1,90 @@
+// A real MicroPython REPL on raw stdin/stdout bytes: the WebAssembly port's
+// event-driven REPL (replInit/replProcessChar), fed one byte at a time.
+// Run it behind a pty with socat (tests/repl/mprepl.py does). Synchronous on
+// purpose: the raw-paste mode reads its data with blocking stdin reads from
+// inside replProcessChar, and those must come from the same byte queue.
+// Options:
+//   --heap N    gc heap bytes (default 131072)
+//   --baud N    pace both directions like a serial line (10 bits a byte)
+import fs from "node:fs";
+import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
+
+let heap = 131072, baud = 0;
+for (let i = 2; i < process.argv.length; i++) {
+  if (process.argv[i] === "--heap") heap = parseInt(process.argv[++i], 10);
+  else if (process.argv[i] === "--baud") baud = parseInt(process.argv[++i], 10);
+}
+const nsPerByte = baud ? 1e10 / baud : 0; // 10 bits a byte
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+const now = () => Number(process.hrtime.bigint());
+
+// A byte may not leave (or be taken in) before its slot on the line.
+function pacer() {
+  let free = 0;
+  return (n) => {
+    if (!nsPerByte) return;
+    const t = now();
+    if (free < t - 5e6) free = t - 5e6; // a line idle is no credit past 5 ms
+    free += n * nsPerByte;
+    const wait = free - now();
+    if (wait > 1e6) Atomics.wait(sleeper, 0, 0, wait / 1e6);
+  };
+}
+const paceOut = pacer(), paceIn = pacer();
+
+let out = [];
+function flush() {
+  if (!out.length) return;
+  const b = Buffer.from(out);
+  out = [];
+  for (let off = 0; off < b.length; off += 64) {
+    const part = b.subarray(off, off + 64);
+    paceOut(part.length);
+    let done = 0;
+    while (done < part.length) {
+      try {
+        done += fs.writeSync(1, part, done);
+      } catch (e) {
+        if (e.code !== "EAGAIN") process.exit(0);
+        Atomics.wait(sleeper, 0, 0, 1);
+      }
+    }
+  }
+}
+
+const inBuf = Buffer.alloc(4096);
+let inQ = [];
+function nextByte() {
+  while (!inQ.length) {
+    flush();
+    let n;
+    try {
+      n = fs.readSync(0, inBuf, 0, inBuf.length);
+    } catch (e) {
+      if (e.code === "EAGAIN") { Atomics.wait(sleeper, 0, 0, 1); continue; }
+      process.exit(0);
+    }
+    if (n === 0) { flush(); process.exit(0); }
+    for (let i = 0; i < n; i++) inQ.push(inBuf[i]);
+  }
+  paceIn(1);
+  return inQ.shift();
+}
+
+const mp = await loadMicroPython({
+  heapsize: heap,
+  linebuffer: false,
+  stdin: nextByte,
+  stdout: (data) => {
+    for (const c of data) out.push(c);
+    if (out.length >= 256) flush();
+  },
+});
+mp.replInit();
+for (;;) {
+  const c = nextByte();
+  if (mp.replProcessChar(c)) break;
+  if (!inQ.length) flush();
+}
+flush();
+process.exit(0);
