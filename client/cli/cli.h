@@ -99,7 +99,8 @@ void emit_sample(writer *w, const gcmon_sample *s);
 void emit_series_sample(writer *w, uint64_t run_id, const gcmon_sample *s);
 void emit_gap(writer *w, uint64_t run_id, uint64_t first, uint64_t last);
 void emit_restart(writer *w, uint64_t run_id, uint64_t prev_run_id);
-void emit_info(writer *w, const gcmon_info *info);
+/* ci: the console link's mode and costs (repl://), or NULL. */
+void emit_info(writer *w, const gcmon_info *info, const gcmon_console_info *ci);
 void emit_collect(writer *w, const gcmon_collect_result *r);
 void emit_link_stats(writer *w, const gcmon_link_stats *s);
 /* CSV columns of a series stream (record, history). */

@@ -4,6 +4,8 @@
  * optional groups (no gc heap, unknown sys_*) are left out. */
 #include "cli.h"
 
+#include <string.h>
+
 const char *const emit_series_columns[] = {"event",
                                            "run_id",
                                            "seq",
@@ -94,7 +96,7 @@ void emit_restart(writer *w, uint64_t run_id, uint64_t prev_run_id) {
   w->ops->end(w);
 }
 
-void emit_info(writer *w, const gcmon_info *i) {
+void emit_info(writer *w, const gcmon_info *i, const gcmon_console_info *ci) {
   w->ops->begin(w);
   w_str(w, "daemon", i->daemon);
   w_str(w, "source", i->source);
@@ -109,6 +111,16 @@ void emit_info(writer *w, const gcmon_info *i) {
     w_u64(w, "max_subscriptions", i->max_subscriptions);
   if (i->max_sessions)
     w_u64(w, "max_sessions", i->max_sessions);
+  if (ci) {
+    w->ops->group(w, "console");
+    w_str(w, "mode", ci->mode);
+    if (strcmp(ci->mode, "stock") == 0) {
+      w_dbytes(w, "heap_per_reading", ci->heap_per_reading);
+      w_duration(w, "reading_us", ci->reading_us);
+      w_u64(w, "max_readings_per_s", (uint64_t)ci->max_readings_per_s);
+    }
+    w->ops->group_end(w);
+  }
   w->ops->end(w);
 }
 

@@ -39,6 +39,11 @@ static const label_row labels[] = {
     {"sys_mmz", "gc.sys_mmz()", "mmz", STYLE_INLINE},
     {"after", "after collection", "", STYLE_SECTION},
     {"link", "link", "", STYLE_SECTION},
+    {"console", "console (repl://)", "", STYLE_SECTION},
+    {"mode", "mode", "mode", 0},
+    {"heap_per_reading", "board heap / reading", "heap_per_reading", 0},
+    {"reading_us", "one reading", "reading", 0},
+    {"max_readings_per_s", "max readings/s", "max_rate", 0},
     {"seq", "seq", "seq", 0},
     {"uptime_us", "uptime", "uptime", 0},
     {"run_id", "run id", "", 0}, /* not a column: rows would be wide */

@@ -218,10 +218,11 @@ const char *gcmon_client_errmsg(const gcmon_client *c) {
   return c->errmsg;
 }
 
-const char *gcmon_client_link_note(const gcmon_client *c) {
-  if (c->link && c->link->repl)
-    return gcmon__repl_note(c->link->repl);
-  return "";
+int gcmon_client_console_info(const gcmon_client *c, gcmon_console_info *out) {
+  memset(out, 0, sizeof *out);
+  if (!c->link || !c->link->repl)
+    return GCMON_ENODEV;
+  return gcmon__repl_console_info(c->link->repl, out);
 }
 
 const char *gcmon_client_target(const gcmon_client *c) {

@@ -98,6 +98,8 @@ struct gcmon__repl {
   char snippet[256]; /* the fixed reading snippet */
   int64_t cost_bytes;    /* board heap allocated by one reading */
   uint32_t min_ms;       /* tick period: a reading's round trip, rounded */
+  uint64_t reading_us;   /* a reading's round trip, measured at connect */
+  int64_t last_alloc;    /* set-up: mem_alloc of the previous reading */
   uint64_t t0_us;        /* host time of tick 1 */
   uint64_t run_id;
   gcmon_frame_decoder dec;
@@ -110,7 +112,6 @@ struct gcmon__repl {
   gcmon__repl_job cur; /* the job whose snippet runs */
   bool tick_queued;    /* a tick job waits or runs */
   uint64_t last_tick;  /* highest tick read */
-  char note[200];      /* what `gcmon info` shows about the link */
   gcmon__repl_sub subs[GCMON__REPL_SUBS];
   uint32_t next_sub_id;
   gcmon_sample *ring; /* GCMON__REPL_RING readings of ticks, by seq */
@@ -138,8 +139,8 @@ void gcmon__repl_fail(gcmon__repl *r, int err, const char *fmt, ...)
 void gcmon__repl_stock_start(gcmon__repl *r);
 /* Frames from the client. */
 void gcmon__repl_stock_input(gcmon__repl *r, const uint8_t *bytes, size_t n);
-/* The note for `gcmon info`, "" before the link is up. */
-const char *gcmon__repl_note(const gcmon__repl *r);
+/* gcmon_client_console_info() for this link. */
+int gcmon__repl_console_info(const gcmon__repl *r, gcmon_console_info *out);
 /* Parse one reading line into *s (fields as detected). 0 or -1. */
 int gcmon__repl_parse_reading(const gcmon__repl *r, const char *line,
                               gcmon_sample *s);

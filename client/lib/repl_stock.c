@@ -480,8 +480,19 @@ void gcmon__repl_stock_input(gcmon__repl *r, const uint8_t *bytes, size_t n) {
 
 /* ---- set-up: which gc functions, what a reading costs ------------------ */
 
-const char *gcmon__repl_note(const gcmon__repl *r) {
-  return r->note;
+int gcmon__repl_console_info(const gcmon__repl *r, gcmon_console_info *out) {
+  if (r->phase == GCMON__REPL_AGENT) {
+    out->mode = "agent";
+    return 0;
+  }
+  if (r->phase != GCMON__REPL_STOCK)
+    return GCMON_ENODEV;
+  out->mode = "stock";
+  out->heap_per_reading = r->cost_bytes;
+  out->reading_us = (uint32_t)r->reading_us;
+  out->max_readings_per_s =
+      r->reading_us ? 1e6 / (double)r->reading_us : 0.0;
+  return 0;
 }
 
 static void setup_failed(gcmon__repl *r, const char *what) {
@@ -534,30 +545,36 @@ static void on_setup(gcmon__repl *r, int err) {
     return;
   case 1:
   case 2:
+  case 3:
+  case 4:
+    /* Readings back to back: mem_alloc grows by what one costs, unless
+     * the gc ran in between (a drop), so keep the smallest rise. */
     if (reading(r, &s, 0) != 0) {
       setup_failed(r, "cannot read the reading snippet's output");
       return;
     }
-    if (r->setup_step == 2) {
-      r->cost_bytes = s.gc.mem_alloc; /* the first of two readings */
+    if (r->setup_step > 2) {
+      int64_t rise = s.gc.mem_alloc - r->last_alloc;
+      if (rise > 0 && (r->cost_bytes <= 0 || rise < r->cost_bytes))
+        r->cost_bytes = rise;
+      if (r->reading_us == 0 || r->took_us < r->reading_us)
+        r->reading_us = r->took_us;
+    } else {
+      r->cost_bytes = -1;
+    }
+    r->last_alloc = s.gc.mem_alloc;
+    if (r->setup_step < 5) {
       setup_next(r);
       return;
     }
-    r->cost_bytes = s.gc.mem_alloc - r->cost_bytes;
     break;
   default:
     return;
   }
   /* Ticks no faster than a reading's round trip, rounded up to 10 ms. */
-  r->min_ms = (uint32_t)((r->took_us + 9999) / 10000 * 10);
+  r->min_ms = (uint32_t)((r->reading_us + 9999) / 10000 * 10);
   if (r->min_ms < PERIOD_FLOOR_MS)
     r->min_ms = PERIOD_FLOOR_MS;
-  snprintf(r->note, sizeof r->note,
-           "stock firmware over the raw REPL: %" PRId64
-           " B of board heap per reading, one reading takes %.1f ms "
-           "(at most %.0f readings/s on this link)",
-           r->cost_bytes, (double)r->took_us / 1000.0,
-           r->took_us ? 1e6 / (double)r->took_us : 0.0);
   r->t0_us = gcmon__repl_now_us(r);
   r->run_id = ((uint64_t)uv_hrtime() << 16) ^ (uint64_t)(uintptr_t)r;
   gcmon_frame_decoder_init(&r->dec, r->dec_buf, sizeof r->dec_buf);
