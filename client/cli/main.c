@@ -51,8 +51,10 @@ static void print_usage(FILE *f) {
   fprintf(f,
           "\n"
           "options:\n"
-          "  -t, --target URI     tcp://HOST[:PORT] or serial:///dev/DEV"
+          "  -t, --target URI     tcp://HOST[:PORT], serial:///dev/DEV"
           "[?baud=N]\n"
+          "                       or repl:///dev/DEV[?baud=N] (a MicroPython "
+          "console)\n"
           "                       [$GCMON_TARGET, else %s]\n"
           "  --token-file FILE    control token for a remote daemon "
           "[$GCMON_TOKEN]\n"

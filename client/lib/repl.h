@@ -110,6 +110,9 @@ struct gcmon__repl {
   gcmon__repl_job jobs[GCMON__REPL_JOBS]; /* FIFO */
   unsigned job_head, job_count;
   gcmon__repl_job cur; /* the job whose snippet runs */
+  int collect_stage;      /* collect: reading, gc.collect(), reading */
+  int64_t collect_before; /* mem_alloc before a collect */
+  uint64_t collect_us;    /* the gc.collect() snippet's round trip */
   bool tick_queued;    /* a tick job waits or runs */
   uint64_t last_tick;  /* highest tick read */
   gcmon__repl_sub subs[GCMON__REPL_SUBS];

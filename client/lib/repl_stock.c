@@ -27,7 +27,7 @@ static const struct {
 #define STATUS_EXHAUSTED 4
 #define STATUS_UNIMPLEMENTED 5
 #define STATUS_INTERNAL 7
-#define PERIOD_FLOOR_MS 10u /* the finest tick */
+#define PERIOD_DEFAULT_MS 100u /* tick period unless the URI asks */
 
 static void run_jobs(gcmon__repl *r);
 
@@ -362,7 +362,7 @@ static void on_job_done(gcmon__repl *r, int err) {
 
   if (j->req.call == 0) {
     tick_read(r, j->tick);
-  } else if (err != 0 || reading(r, &s, 0) != 0) {
+  } else if (err != 0 || (r->collect_stage != 1 && reading(r, &s, 0) != 0)) {
     char msg[97];
     snprintf(msg, sizeof msg, "board: %.80s",
              r->err_len ? r->err : "unreadable gc values");
@@ -370,12 +370,25 @@ static void on_job_done(gcmon__repl *r, int err) {
       if (*c == '\r' || *c == '\n')
         *c = ' ';
     answer_status(r, j->req.id, STATUS_INTERNAL, msg);
+  } else if (j->req.call == GCMON_CALL_COLLECT && r->collect_stage < 2) {
+    /* Three snippets: a reading, gc.collect() on its own (some ports only
+     * free once the snippet that asked has returned), a reading. */
+    if (r->collect_stage++ == 0) {
+      r->collect_before = s.gc.mem_alloc;
+      if (gcmon__repl_exec(r, "import gc\ngc.collect()\nprint(1)\n",
+                           on_job_done) != 0)
+        gcmon__repl_fail(r, GCMON_EIO, "console write failed");
+    } else {
+      r->collect_us = r->took_us;
+      if (gcmon__repl_exec(r, r->snippet, on_job_done) != 0)
+        gcmon__repl_fail(r, GCMON_EIO, "console write failed");
+    }
+    return;
   } else if (j->req.call == GCMON_CALL_COLLECT) {
-    int64_t before = strtoll(r->out, NULL, 10);
     rep.kind = GCMON__REPLY_COLLECT;
     rep.sample = &s;
-    rep.freed_bytes = before - s.gc.mem_alloc;
-    rep.duration_us = r->took_us;
+    rep.freed_bytes = r->collect_before - s.gc.mem_alloc;
+    rep.duration_us = r->collect_us;
     answer(r, &rep);
   } else {
     rep.kind = GCMON__REPLY_SAMPLE;
@@ -391,8 +404,8 @@ static void start_job(gcmon__repl *r) {
 
   switch (j->req.call) {
   case GCMON_CALL_COLLECT:
-    snprintf(code, sizeof code,
-             "import gc\nprint(gc.mem_alloc())\ngc.collect()\n%s", r->snippet);
+    r->collect_stage = 0;
+    snprintf(code, sizeof code, "%s", r->snippet);
     break;
   case GCMON_CALL_SET_THRESHOLD:
     snprintf(code, sizeof code, "import gc\ngc.threshold(%" PRId64 ")\n%s",
@@ -571,10 +584,15 @@ static void on_setup(gcmon__repl *r, int err) {
   default:
     return;
   }
-  /* Ticks no faster than a reading's round trip, rounded up to 10 ms. */
-  r->min_ms = (uint32_t)((r->reading_us + 9999) / 10000 * 10);
-  if (r->min_ms < PERIOD_FLOOR_MS)
-    r->min_ms = PERIOD_FLOOR_MS;
+  /* Ticks every ?interval= (default 100 ms), never faster than a
+   * reading's round trip (in whole ms): the board's heap pays for each. */
+  {
+    uint32_t floor_ms = (uint32_t)((r->reading_us + 999) / 1000);
+    uint32_t asked = r->outer && r->outer->uri.interval_ms
+                         ? r->outer->uri.interval_ms
+                         : PERIOD_DEFAULT_MS;
+    r->min_ms = asked > floor_ms ? asked : floor_ms;
+  }
   r->t0_us = gcmon__repl_now_us(r);
   r->run_id = ((uint64_t)uv_hrtime() << 16) ^ (uint64_t)(uintptr_t)r;
   gcmon_frame_decoder_init(&r->dec, r->dec_buf, sizeof r->dec_buf);

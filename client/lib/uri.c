@@ -101,13 +101,31 @@ static int parse_serial(const char *text, const char *p, gcmon__uri *out,
   if (*q == '?') {
     const char *param = q + 1;
     size_t plen = strcspn(param, "#");
-    if (plen < 5 || strncmp(param, "baud=", 5) != 0)
-      return fail(msg, len, text, "the only option is ?baud=N");
-    if (parse_uint(param + 5, plen - 5, 4000000, &out->baud) != 0 ||
-        !gcmon__baud_supported(out->baud))
-      return fail(msg, len, text,
-                  "unsupported baud rate (e.g. 9600, 115200, 921600)");
-    q = param + plen;
+    const char *end = param + plen;
+    while (param < end) {
+      size_t n = strcspn(param, "&#");
+      if (n > 5 && strncmp(param, "baud=", 5) == 0) {
+        if (parse_uint(param + 5, n - 5, 4000000, &out->baud) != 0 ||
+            !gcmon__baud_supported(out->baud))
+          return fail(msg, len, text,
+                      "unsupported baud rate (e.g. 9600, 115200, 921600)");
+      } else if (kind == GCMON__URI_REPL && n > 9 &&
+                 strncmp(param, "interval=", 9) == 0) {
+        if (parse_uint(param + 9, n - 9, 3600000, &out->interval_ms) != 0 ||
+            out->interval_ms == 0)
+          return fail(msg, len, text,
+                      "interval must be milliseconds from 1 to 3600000");
+      } else {
+        return fail(msg, len, text,
+                    kind == GCMON__URI_REPL
+                        ? "the options are ?baud=N&interval=MS"
+                        : "the only option is ?baud=N");
+      }
+      param += n;
+      if (*param == '&')
+        param++;
+    }
+    q = end;
   }
   if (*q != '\0')
     return fail(msg, len, text, "unexpected text after the device path");

@@ -1,5 +1,5 @@
 /* Target URIs: tcp://HOST[:PORT], serial://PATH[?baud=N] and
- * repl://PATH[?baud=N] (a MicroPython console: see repl.h).
+ * repl://PATH[?baud=N][&interval=MS] (a MicroPython console: see repl.h).
  *
  * Pure parsing, no I/O: the result says which transport to open and with
  * what. Every rejection comes with one line naming what is wrong, because
@@ -25,6 +25,7 @@ typedef struct gcmon__uri {
   uint16_t port;                      /* tcp */
   char path[GCMON__URI_PATH_MAX + 1]; /* serial, repl: device path */
   uint32_t baud;                      /* serial, repl */
+  uint32_t interval_ms; /* repl: stock tick period asked (0 = default) */
 } gcmon__uri;
 
 /* Parse text into *out. Returns 0 or GCMON_EURI with a reason in msg. */
