@@ -117,5 +117,11 @@ int cmd_disable(cli_ctx *x);
 int cmd_history(cli_ctx *x);
 int cmd_record(cli_ctx *x);
 int cmd_export(cli_ctx *x);
+int cmd_ports(cli_ctx *x);
+
+/* cmd_ports.c: -t auto. Sets x->target to repl://<the only CanMV board>
+ * (kept in buf) and returns -1, or prints the candidates and returns
+ * CLI_EXIT_FAILURE. */
+int cli_resolve_auto(cli_ctx *x, char *buf, size_t cap);
 
 #endif

@@ -109,5 +109,14 @@ const cli_command cli_commands[] = {
      "                        period)                          [every sample]\n"
      "  --timeout DUR         connecting and calls                      "
      "[5s]\n"},
+    {"ports", cmd_ports, J, 0, 0, "",
+     "list serial devices, marking the ones that look like a CanMV board",
+     "Lists this host's serial devices: the device, its /dev/serial/by-id\n"
+     "name, the USB vendor:product id and product string, and whether it\n"
+     "looks like a CanMV board (USB 1209:abd1, or CanMV/K230/Kendryte/Canaan\n"
+     "in its USB strings). Connects to nothing. -t auto picks the only such\n"
+     "board (as repl://) or lists the candidates.\n"
+     "\n"
+     "  --json    JSON Lines, one device a line\n"},
     {NULL, NULL, 0, 0, 0, NULL, NULL, NULL},
 };

@@ -266,6 +266,7 @@ int main(int argc, char **argv) {
   cli_ctx x;
   const cli_command *cmd = NULL;
   char msg[256];
+  char auto_target[300];
   int rc, nargs;
 
   /* A peer that closes its socket must be an error from write(2), not a
@@ -310,7 +311,12 @@ int main(int argc, char **argv) {
   x.argc = nargs;
   x.argv = argv + optind;
 
-  if (gcmon_uri_check(x.target, msg, sizeof msg) != 0)
+  if (strcmp(x.target, "auto") == 0 && cmd->run != cmd_ports) {
+    rc = cli_resolve_auto(&x, auto_target, sizeof auto_target);
+    if (rc >= 0)
+      return rc;
+  }
+  if (cmd->run != cmd_ports && gcmon_uri_check(x.target, msg, sizeof msg) != 0)
     return usage_error(&x, "%s", msg);
   rc = load_token(&x);
   if (rc >= 0)

@@ -14,6 +14,7 @@
 
 #include "gcmon/client.h"
 
+#include "answered.h"
 #include "conn.h"
 #include "transport.h"
 #include "uri.h"
@@ -102,6 +103,8 @@ struct gcmon_client {
   gcmon_subscription *subs;
   uint32_t orphan_id; /* last unwanted stream we asked the daemon to end */
   uint64_t seq_gaps, seq_missing, connects, disconnects, unmatched_events;
+  uint8_t heard[GCMON__HEARD_MAX]; /* first bytes of a link not yet ready */
+  size_t heard_len;
 };
 
 /* link.c */
