@@ -328,7 +328,7 @@ void gcmon__link_lost(gcmon_client *c, int err, const char *why) {
 
   if (c->state != GCMON_STATE_CONNECTING && c->state != GCMON_STATE_READY)
     return;
-  if (c->state == GCMON_STATE_CONNECTING &&
+  if (c->state == GCMON_STATE_CONNECTING && c->conn.dec.stats.frames == 0 &&
       gcmon__describe_answer(&c->uri, c->target, c->heard, c->heard_len, said,
                              sizeof said)) {
     why = said;
