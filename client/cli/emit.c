@@ -36,6 +36,8 @@ static void emit_mem(writer *w, const char *key, const gcmon_mem_info *m) {
   w_bytes(w, "total", m->total, 0);
   w_bytes(w, "used", m->used, m->total);
   w_bytes(w, "free", m->free, m->total);
+  if (m->peak_used)
+    w_bytes(w, "peak_used", m->peak_used, m->total);
   w->ops->group_end(w);
 }
 

@@ -225,7 +225,7 @@ static void e_system_memory(render *r, const export_snapshot *s) {
 }
 
 /* The pools, in PROTOCOL.md's order: which field of gcmon_mem_info. */
-enum { POOL_TOTAL, POOL_USED, POOL_FREE };
+enum { POOL_TOTAL, POOL_USED, POOL_FREE, POOL_PEAK_USED };
 
 static void pools(render *r, const export_snapshot *s, int which) {
   const struct {
@@ -239,11 +239,13 @@ static void pools(render *r, const export_snapshot *s, int which) {
     return;
   for (size_t i = 0; i < sizeof p / sizeof p[0]; i++) {
     label l = {"pool", p[i].name};
-    if (p[i].has)
-      put_u64(r, s, &l, 1,
-              which == POOL_TOTAL  ? p[i].m->total
-              : which == POOL_USED ? p[i].m->used
-                                   : p[i].m->free);
+    if (!p[i].has || (which == POOL_PEAK_USED && p[i].m->peak_used == 0))
+      continue;
+    put_u64(r, s, &l, 1,
+            which == POOL_TOTAL  ? p[i].m->total
+            : which == POOL_USED ? p[i].m->used
+            : which == POOL_FREE ? p[i].m->free
+                                 : p[i].m->peak_used);
   }
 }
 
@@ -255,6 +257,9 @@ static void e_pool_used(render *r, const export_snapshot *s) {
 }
 static void e_pool_free(render *r, const export_snapshot *s) {
   pools(r, s, POOL_FREE);
+}
+static void e_pool_peak_used(render *r, const export_snapshot *s) {
+  pools(r, s, POOL_PEAK_USED);
 }
 
 static const gcmon_gc_info *gc(const export_snapshot *s) {
@@ -349,6 +354,10 @@ static const family families[] = {
      e_pool_used},
     {"gcmon_pool_free_bytes", "gauge", "Bytes free in a memory pool.",
      e_pool_free},
+    {"gcmon_pool_peak_used_bytes", "gauge",
+     "Highest use of a memory pool since the board booted, where the board "
+     "keeps one (the K230 kernel heap).",
+     e_pool_peak_used},
     {"gcmon_gc_allocated_bytes", "gauge",
      "gc.mem_alloc(): bytes allocated on the garbage-collected heap.",
      e_gc_alloc},

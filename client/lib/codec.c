@@ -117,6 +117,7 @@ static void copy_mem(gcmon_mem_info *dst, const Gcmon__V1__MemInfo *m) {
   dst->total = m->total;
   dst->used = m->used;
   dst->free = m->free;
+  dst->peak_used = m->peak_used;
 }
 
 static void copy_sample(gcmon_sample *dst, const Gcmon__V1__Sample *s) {

@@ -16,6 +16,7 @@ static void mem_to_pb(const gcmon_mem_info *in, gcmon_v1_MemInfo *out) {
   out->total = in->total;
   out->used = in->used;
   out->free = in->free;
+  out->peak_used = in->peak_used;
 }
 
 void gcmon__codec_sample_to_pb(const gcmon_sample *in, gcmon_v1_Sample *out) {

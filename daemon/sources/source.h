@@ -73,15 +73,24 @@ struct gcmon_source {
 typedef int (*gcmon_ioctl_fn)(int fd, unsigned long request, void *arg,
                               void *ctx);
 
+/* The k230 read seam for /proc/media-mem, whose driver answers only reads
+ * of one exact size: the real one calls read(2); tests pass a function that
+ * plays the driver. Same contract as read(2). */
+typedef long (*gcmon_read_fn)(int fd, void *buf, unsigned long n, void *ctx);
+
 typedef struct gcmon_source_config {
   const char *name; /* which source; NULL means "sim" */
   uint64_t seed;    /* sim: workload seed (same seed + same read times =
                        same readings) */
   const char *meminfo_path;   /* linux: default /proc/meminfo */
   const char *misc_dev_path;  /* k230: default /dev/canmv_misc */
+  const char *meminfo_dev_path; /* k230: firmware before Sep 2024, tried when
+                                   the misc device is absent; default
+                                   /dev/meminfo */
   const char *media_mem_path; /* k230: default /proc/media-mem */
   gcmon_ioctl_fn ioctl_fn;    /* k230: NULL means ioctl(2) */
-  void *ioctl_ctx;
+  gcmon_read_fn read_fn;      /* k230: NULL means read(2) */
+  void *ioctl_ctx;            /* passed to ioctl_fn and read_fn */
 } gcmon_source_config;
 
 /* Open the named source. On failure returns GCMON_E* and writes one line

@@ -10,14 +10,31 @@
  *
  * At open the device must exist and answer READ_HEAP and READ_PAGE, or open
  * fails naming the path: a daemon that cannot read the board says so at
- * start instead of serving zeros. Open also finds which numbering the board
- * speaks: _IOWR first (current releases), and 0x1024 + n when that request
- * is unknown to the driver (misc_ioctl() returns -1, which fcntl() in
- * dfs_posix.c stores as errno -1 and sys_ioctl() in lwp_syscall.c hands to
- * user space as -1, i.e. EPERM: canmv-k230/rtsmart kernel/rt-thread/
- * components; ENOTTY, EINVAL and ENOSYS are taken the same way). The DDR size
- * does not change and is read once. All ioctls go through cfg->ioctl_fn when
- * set, so tests can play a board of either generation. */
+ * start instead of serving zeros. Open also finds which generation the
+ * board is (source_k230.h): /dev/canmv_misc with _IOWR first (current
+ * releases), then 0x1024 + n when that request is unknown to the driver
+ * (misc_ioctl() returns -1, which fcntl() in dfs_posix.c stores as errno -1
+ * and sys_ioctl() in lwp_syscall.c hands to user space as -1, i.e. EPERM:
+ * canmv-k230/rtsmart kernel/rt-thread/components; ENOTTY, EINVAL and ENOSYS
+ * are taken the same way); and /dev/meminfo with 0x1024 + n only when
+ * /dev/canmv_misc does not exist. The order keeps the kernel console quiet:
+ * a current board and a pre-Sep-2024 board see no unknown request at all; a
+ * Sep 2024 - May 2025 board sees one "misc_ioctl unknown cmd" line, once, at
+ * start (the _IOWR probe); after open only known requests are sent. The DDR
+ * size does not change and is read once (not at all on /dev/meminfo, whose
+ * driver is not known to have it). All ioctls go through cfg->ioctl_fn and
+ * the media-mem read through cfg->read_fn when set, so tests can play a
+ * board of every generation.
+ *
+ * sys_heap "used": on kernels built with RT_USING_MEMHEAP_AS_HEAP (every
+ * K230 defconfig) READ_HEAP long returned the memheaps' max_used_size, a
+ * high-water mark, as used (misc.c misc_get_heap_info(): "_used +=
+ * mh->max_used_size;" beside "_free += mh->available_size;"), so used +
+ * free != total and "used" never fell; the 2026-07 fix returns current use.
+ * This source reports used = total - free on every generation and, once a
+ * reply has shown used + free != total, the kernel's figure as peak_used
+ * (the peak since boot) from then on; 0 (unknown) on kernels that never
+ * showed it. */
 #define _POSIX_C_SOURCE 200809L
 #include "source_k230.h"
 #include "k230_media_mem.h"
@@ -42,15 +59,19 @@ typedef struct k230 {
   int fd;
   gcmon_ioctl_fn ioctl_fn;
   void *ioctl_ctx;
+  gcmon_read_fn read_fn;
   gcmon_k230_scheme scheme;
+  bool heap_used_is_peak; /* READ_HEAP's used was seen to be a peak */
   uint64_t sys_total; /* 0 when the board did not say */
   bool has_mmz;
   char dev_path[GCMON__SOURCE_PATH_MAX];
   char mmz_path[GCMON__SOURCE_PATH_MAX];
 } k230;
 
-static const char *const scheme_text[] = {"_IOWR('M', n, void *)",
-                                          "0x1024 + n"};
+static const char *const scheme_text[] = {
+    "_IOWR('M', n, void *)", "0x1024 + n", "/dev/meminfo 0x1024 + n"};
+static const char *const scheme_id[] = {"k230/iowr", "k230/legacy",
+                                        "k230/meminfo"};
 
 static int real_ioctl(int fd, unsigned long request, void *arg, void *ctx) {
   (void)ctx;
@@ -60,6 +81,10 @@ static int real_ioctl(int fd, unsigned long request, void *arg, void *ctx) {
 static unsigned long request(const k230 *k, unsigned n) {
   return k->scheme == GCMON_K230_SCHEME_IOWR ? GCMON_K230_REQ_IOWR(n)
                                              : GCMON_K230_REQ_LEGACY(n);
+}
+
+static bool speaks_legacy(const k230 *k) {
+  return k->scheme != GCMON_K230_SCHEME_IOWR;
 }
 
 /* 0, or the errno of a failed call. */
@@ -91,8 +116,16 @@ static int read_meminfo(k230 *k, unsigned n, gcmon_mem_info *out) {
       mi.free_size > mi.total_size)
     return -1;
   out->total = mi.total_size;
-  out->used = mi.used_size;
   out->free = mi.free_size;
+  out->used = mi.total_size - mi.free_size;
+  out->peak_used = 0;
+  if (n == GCMON_K230_READ_HEAP) {
+    /* A used above total - free can only be the high-water mark. */
+    if (mi.used_size > out->used)
+      k->heap_used_is_peak = true;
+    if (k->heap_used_is_peak)
+      out->peak_used = mi.used_size > out->used ? mi.used_size : out->used;
+  }
   return 0;
 }
 
@@ -103,8 +136,10 @@ static uint64_t memory_size(k230 *k, uint64_t page_total) {
   unsigned long reqs[2];
   size_t n_reqs = 1;
 
+  if (k->scheme == GCMON_K230_SCHEME_MEMINFO)
+    return 0;
   reqs[0] = request(k, GCMON_K230_GET_MEMORY_SIZE);
-  if (k->scheme == GCMON_K230_SCHEME_LEGACY)
+  if (speaks_legacy(k))
     reqs[n_reqs++] = GCMON_K230_REQ_LEGACY(GCMON_K230_GET_MEMORY_SIZE_2024);
   for (size_t i = 0; i < n_reqs; i++) {
     uint64_t size = 0;
@@ -136,7 +171,8 @@ static int k230_read(gcmon_source *src, uint64_t now_us, gcmon_sample *out) {
   }
   memset(&mmz, 0, sizeof mmz);
   if (k->has_mmz) {
-    int rc = gcmon__k230_read_media_mem(k->mmz_path, &mmz, why, sizeof why);
+    int rc = gcmon__k230_read_media_mem(k->mmz_path, k->read_fn,
+                                        k->ioctl_ctx, &mmz, why, sizeof why);
     if (rc != 0)
       return gcmon__source_fail(src, rc, "k230: media-mem: %s (%s)", why,
                                 k->mmz_path);
@@ -184,14 +220,17 @@ static int probe_error(const k230 *k, unsigned n, int e, char *err,
   return GCMON_EIO;
 }
 
-/* Find the numbering and check the board answers; err on failure. */
+/* Find the numbering and check the board answers; err on failure. The
+ * scheme is preset to MEMINFO for /dev/meminfo, which is asked only in its
+ * own numbering. */
 static int probe(k230 *k, char *err, size_t errlen) {
   gcmon_mem_info heap, page;
   int e, first;
 
-  k->scheme = GCMON_K230_SCHEME_IOWR;
+  if (k->scheme != GCMON_K230_SCHEME_MEMINFO)
+    k->scheme = GCMON_K230_SCHEME_IOWR;
   e = first = read_meminfo(k, GCMON_K230_READ_HEAP, &heap);
-  if (e > 0 && unknown_request(e)) {
+  if (e > 0 && unknown_request(e) && k->scheme == GCMON_K230_SCHEME_IOWR) {
     k->scheme = GCMON_K230_SCHEME_LEGACY;
     e = read_meminfo(k, GCMON_K230_READ_HEAP, &heap);
     if (e > 0 && unknown_request(e)) {
@@ -233,8 +272,24 @@ int gcmon__source_k230_open(gcmon_source **out, const gcmon_source_config *cfg,
     return GCMON_EINVAL;
   }
   k->ioctl_fn = cfg->ioctl_fn ? cfg->ioctl_fn : real_ioctl;
+  k->read_fn = cfg->read_fn;
   k->ioctl_ctx = cfg->ioctl_ctx;
   k->fd = open(dev, O_RDONLY | O_CLOEXEC);
+  if (k->fd < 0 && errno == ENOENT && cfg->misc_dev_path == NULL) {
+    /* Firmware before Sep 2024: the same requests on /dev/meminfo. */
+    const char *legacy = cfg->meminfo_dev_path ? cfg->meminfo_dev_path
+                                               : GCMON_K230_MEMINFO_DEV_PATH;
+    k->fd = open(legacy, O_RDONLY | O_CLOEXEC);
+    if (k->fd >= 0) {
+      k->scheme = GCMON_K230_SCHEME_MEMINFO;
+      (void)gcmon__source_copy_path(k->dev_path, legacy);
+    } else {
+      gcmon__source_errf(err, errlen, "k230: %s: %s (nor %s, as before Sep "
+                         "2024)", dev, strerror(ENOENT), legacy);
+      free(k);
+      return GCMON_ENODEV;
+    }
+  }
   if (k->fd < 0) {
     gcmon__source_errf(err, errlen, "k230: %s: %s", dev, strerror(errno));
     free(k);
@@ -250,8 +305,7 @@ int gcmon__source_k230_open(gcmon_source **out, const gcmon_source_config *cfg,
   k->has_mmz = stat(mmz, &st) == 0;
   k->base.ops = &k230_ops;
   k->base.impl = k;
-  strcpy(k->base.device_id,
-         k->scheme == GCMON_K230_SCHEME_IOWR ? "k230/iowr" : "k230/legacy");
+  strcpy(k->base.device_id, scheme_id[k->scheme]);
   *out = &k->base;
   return 0;
 }

@@ -10,7 +10,9 @@
  *   n = 2  GET_MEMORY_SIZE  uint64_t           DDR size (gc.sys_total())
  *
  * CanMV releases numbered them two ways (canmv-k230/rtsmart
- * kernel/bsp/maix3/components/canmv_misc/misc.c, its history):
+ * kernel/bsp/maix3/components/canmv_misc/misc.c, its history), and before
+ * Sep 2024 the device was /dev/meminfo, answering 0x1024 (heap) and
+ * 0x1024 + 1 (pages) with the same struct (kendryte/k230_canmv's modgc.c):
  *
  *   legacy  0x1024 + n               Sep 2024 - May 2025; GET_MEMORY_SIZE
  *                                    was 0x1024 + 6 from Oct to Dec 2024
@@ -37,6 +39,7 @@
 #include <stdint.h>
 
 #define GCMON_K230_MISC_DEV_PATH  "/dev/canmv_misc"
+#define GCMON_K230_MEMINFO_DEV_PATH "/dev/meminfo" /* before Sep 2024 */
 #define GCMON_K230_MEDIA_MEM_PATH "/proc/media-mem"
 
 #define GCMON_K230_READ_HEAP            0
@@ -56,14 +59,15 @@ typedef struct gcmon_k230_meminfo {
 } gcmon_k230_meminfo;
 
 typedef enum {
-  GCMON_K230_SCHEME_IOWR,  /* _IOWR('M', n, void *) */
-  GCMON_K230_SCHEME_LEGACY /* 0x1024 + n */
+  GCMON_K230_SCHEME_IOWR,   /* /dev/canmv_misc, _IOWR('M', n, void *) */
+  GCMON_K230_SCHEME_LEGACY, /* /dev/canmv_misc, 0x1024 + n */
+  GCMON_K230_SCHEME_MEMINFO /* /dev/meminfo, 0x1024 + n (before Sep 2024) */
 } gcmon_k230_scheme;
 
 /* The numbering the board answered at open, as text for logs
- * ("_IOWR('M', n, void *)" or "0x1024 + n"); NULL if src is not a k230
- * source. The scheme is also in src->device_id ("k230/iowr",
- * "k230/legacy"). */
+ * ("_IOWR('M', n, void *)", "0x1024 + n" or "/dev/meminfo 0x1024 + n");
+ * NULL if src is not a k230 source. The scheme is also in src->device_id
+ * ("k230/iowr", "k230/legacy", "k230/meminfo"). */
 const char *gcmon_source_k230_scheme(const gcmon_source *src);
 
 #endif

@@ -12,11 +12,15 @@
 extern "C" {
 #endif
 
-/* (total, used, free) in bytes: the tuple order of gc.sys_heap(). */
+/* (total, used, free) in bytes: the tuple order of gc.sys_heap(); used is
+ * always the current use. peak_used is the highest use since boot where the
+ * board keeps one (the K230 kernel heap on most firmware), 0 when unknown
+ * (MemInfo.peak_used, protocol 1.1). */
 typedef struct gcmon_mem_info {
   uint64_t total;
   uint64_t used;
   uint64_t free;
+  uint64_t peak_used;
 } gcmon_mem_info;
 
 /* MicroPython's gc heap. */

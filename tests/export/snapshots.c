@@ -33,11 +33,11 @@ void snap_board(export_snapshot *s, const char *target) {
   s->sample.sys_total = 512 * MIB;
   s->sample.has_sys_heap = s->sample.has_sys_page = s->sample.has_sys_mmz =
       true;
-  s->sample.sys_heap = (gcmon_mem_info){32 * MIB, 9652288, 32 * MIB - 9652288};
+  s->sample.sys_heap = (gcmon_mem_info){32 * MIB, 9652288, 32 * MIB - 9652288, 0};
   s->sample.sys_page =
-      (gcmon_mem_info){214 * MIB, 41226240, 214 * MIB - 41226240};
+      (gcmon_mem_info){214 * MIB, 41226240, 214 * MIB - 41226240, 0};
   s->sample.sys_mmz =
-      (gcmon_mem_info){256 * MIB, 22544384, 256 * MIB - 22544384};
+      (gcmon_mem_info){256 * MIB, 22544384, 256 * MIB - 22544384, 0};
   s->sample_age_s = 0.2;
   s->interval_ms = 500;
   s->link.bytes_in = 4920;
