@@ -118,6 +118,7 @@ int cmd_history(cli_ctx *x);
 int cmd_record(cli_ctx *x);
 int cmd_export(cli_ctx *x);
 int cmd_ports(cli_ctx *x);
+int cmd_run(cli_ctx *x);
 
 /* cmd_ports.c: -t auto. Sets x->target to repl://<the only CanMV board>
  * (kept in buf) and returns -1, or prints the candidates and returns

@@ -118,5 +118,18 @@ const cli_command cli_commands[] = {
      "board (as repl://) or lists the candidates.\n"
      "\n"
      "  --json    JSON Lines, one device a line\n"},
+    {"run", cmd_run, CLI_OPT_OUTFILE | CLI_OPT_INTERVAL, 1, 1, "SCRIPT.py",
+     "run a script on a board's console with telemetry (repl:// only)",
+     "Uploads SCRIPT.py through the raw REPL and runs it, like mpremote run,\n"
+     "with a small sampler beside it (a _thread, else a machine.Timer, else\n"
+     "a hook on time.sleep*()) printing tagged gc readings that gcmon takes\n"
+     "out of the output. The script's output goes to the terminal, the\n"
+     "readings to FILE; the terminal's input goes to the script. Ctrl-C\n"
+     "interrupts the script, stops the sampler and leaves the REPL at its\n"
+     "friendly prompt. Exit 1 when the script raised.\n"
+     "\n"
+     "  --csv FILE      readings as CSV ('-' for stdout)\n"
+     "  --json FILE     readings as JSON Lines\n"
+     "  --interval MS   reading period                             [1000]\n"},
     {NULL, NULL, 0, 0, 0, NULL, NULL, NULL},
 };

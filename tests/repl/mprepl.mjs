@@ -1,8 +1,11 @@
 // A real MicroPython REPL on raw stdin/stdout bytes: the WebAssembly port's
 // event-driven REPL (replInit/replProcessChar), fed one byte at a time.
-// Run it behind a pty with socat (tests/repl/mprepl.py does). Synchronous on
-// purpose: the raw-paste mode reads its data with blocking stdin reads from
-// inside replProcessChar, and those must come from the same byte queue.
+// Run it behind a pty with socat (tests/repl/mprepl.py does). Synchronous:
+// the port runs a program inside replProcessChar, so input is read with
+// plain reads on a non-blocking descriptor. While a program runs, each time
+// it prints, input that has arrived is taken in and Ctrl-C (the REPL's
+// interrupt character) raises KeyboardInterrupt, as a board's UART IRQ
+// would; a program that never prints cannot be interrupted here.
 // Options:
 //   --heap N    gc heap bytes (default 131072)
 //   --baud N    pace both directions like a serial line (10 bits a byte)
@@ -53,37 +56,60 @@ function flush() {
 }
 
 const inBuf = Buffer.alloc(4096);
+const inFd = fs.openSync("/proc/self/fd/0", fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
 let inQ = [];
+let mp = null;
+let running = false; // inside replProcessChar: a program may be running
+// Take what has arrived; false when nothing had. Exits at end of input.
+function takeInput() {
+  let n;
+  try {
+    n = fs.readSync(inFd, inBuf, 0, inBuf.length);
+  } catch (e) {
+    if (e.code === "EAGAIN") return false;
+    flush();
+    process.exit(0);
+  }
+  if (n === 0) { flush(); process.exit(0); }
+  for (let i = 0; i < n; i++) {
+    if (running && mp && inBuf[i] === mp._module._mp_hal_get_interrupt_char())
+      mp._module._mp_sched_keyboard_interrupt();
+    else
+      inQ.push(inBuf[i]);
+  }
+  return true;
+}
 function nextByte() {
   while (!inQ.length) {
     flush();
-    let n;
-    try {
-      n = fs.readSync(0, inBuf, 0, inBuf.length);
-    } catch (e) {
-      if (e.code === "EAGAIN") { Atomics.wait(sleeper, 0, 0, 1); continue; }
-      process.exit(0);
-    }
-    if (n === 0) { flush(); process.exit(0); }
-    for (let i = 0; i < n; i++) inQ.push(inBuf[i]);
+    if (!takeInput()) Atomics.wait(sleeper, 0, 0, 2);
   }
   paceIn(1);
   return inQ.shift();
 }
 
-const mp = await loadMicroPython({
+let polled = 0;
+mp = await loadMicroPython({
   heapsize: heap,
   linebuffer: false,
   stdin: nextByte,
   stdout: (data) => {
     for (const c of data) out.push(c);
     if (out.length >= 256) flush();
+    if (running && now() - polled > 1e6) {
+      polled = now();
+      flush();
+      takeInput();
+    }
   },
 });
 mp.replInit();
 for (;;) {
   const c = nextByte();
-  if (mp.replProcessChar(c)) break;
+  running = true;
+  const done = mp.replProcessChar(c);
+  running = false;
+  if (done) break;
   if (!inQ.length) flush();
 }
 flush();
