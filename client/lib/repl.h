@@ -45,7 +45,8 @@ typedef void (*gcmon__repl_done)(gcmon__repl *r, int err);
 typedef struct gcmon__repl_sub {
   uint32_t id;       /* 0 = free slot */
   uint32_t step;     /* ticks between events */
-  uint64_t next_seq; /* tick of the next event */
+  uint64_t next_seq;  /* tick of the next event */
+  uint64_t start_seq; /* its first live tick: events every step from it */
 } gcmon__repl_sub;
 
 /* One queued request (or subscription tick), answered in arrival order. */
@@ -81,16 +82,19 @@ struct gcmon__repl {
   size_t in_len;
   uint64_t text_bytes; /* console bytes outside any snippet's output */
 
-  /* the snippet running: "OK", output up to 0x04, errors up to 0x04, ">" */
-  bool busy;
+  /* snippets sent, oldest first: "OK", output up to 0x04, errors up to
+   * 0x04, ">" each; a second may be queued behind the first (pipelined) */
+  struct {
+    gcmon__repl_done done;
+    uint64_t started_us;
+  } fly[2];
+  int nfly;
   int stage; /* 0 wait OK, 1 output, 2 error text, 3 prompt */
   char out[GCMON__REPL_OUT_MAX];
   size_t out_len;
   char err[256];
   size_t err_len;
-  uint64_t started_us;
   uint64_t took_us;
-  gcmon__repl_done done;
 
   /* stock daemon */
   char fields[GCMON__REPL_FIELDS]; /* which gc functions exist, in order */
@@ -99,6 +103,7 @@ struct gcmon__repl {
   int64_t cost_bytes;    /* board heap allocated by one reading */
   uint32_t min_ms;       /* tick period: a reading's round trip, rounded */
   uint64_t reading_us;   /* a reading's round trip, measured at connect */
+  uint32_t floor_ms;     /* the shortest tick period the link carries */
   int64_t last_alloc;    /* set-up: mem_alloc of the previous reading */
   uint64_t t0_us;        /* host time of tick 1 */
   uint64_t run_id;
@@ -109,11 +114,12 @@ struct gcmon__repl {
   uint64_t dropped_bytes; /* client bytes past pending */
   gcmon__repl_job jobs[GCMON__REPL_JOBS]; /* FIFO */
   unsigned job_head, job_count;
-  gcmon__repl_job cur; /* the job whose snippet runs */
+  gcmon__repl_job flying[2]; /* the jobs whose snippets were sent */
+  int nflying;
+  int ticks_out; /* tick jobs queued or flying */
   int collect_stage;      /* collect: reading, gc.collect(), reading */
   int64_t collect_before; /* mem_alloc before a collect */
   uint64_t collect_us;    /* the gc.collect() snippet's round trip */
-  bool tick_queued;    /* a tick job waits or runs */
   uint64_t last_tick;  /* highest tick read */
   gcmon__repl_sub subs[GCMON__REPL_SUBS];
   uint32_t next_sub_id;
@@ -127,6 +133,10 @@ uint64_t gcmon__repl_now_us(gcmon__repl *r);
 /* Run code in the raw REPL; done() runs once its output is in r->out and
  * any error text in r->err. 0, or GCMON_EBUSY when a snippet runs. */
 int gcmon__repl_exec(gcmon__repl *r, const char *code, gcmon__repl_done done);
+/* The same, allowed while up to depth-1 others are in flight: the board
+ * reads the next snippet from its input buffer as soon as one ends. */
+int gcmon__repl_exec_depth(gcmon__repl *r, const char *code,
+                           gcmon__repl_done done, int depth);
 /* Hand bytes to the client as if the board had sent them. */
 void gcmon__repl_deliver(gcmon__repl *r, const uint8_t *bytes, size_t n);
 /* The link is gone or unusable: tell the client (once). */

@@ -105,31 +105,56 @@ static void on_exec_timeout(uv_timer_t *tm) {
                    r->outer ? r->outer->uri.path : "?", EXEC_MS, saw);
 }
 
-int gcmon__repl_exec(gcmon__repl *r, const char *code, gcmon__repl_done done) {
+int gcmon__repl_exec_depth(gcmon__repl *r, const char *code,
+                           gcmon__repl_done done, int depth) {
   int err;
-  if (r->busy)
+  if (r->nfly >= depth || r->nfly >= 2)
     return GCMON_EBUSY;
-  r->busy = true;
-  r->stage = 0;
-  r->out_len = 0;
-  r->err_len = 0;
-  r->done = done;
-  r->started_us = gcmon__repl_now_us(r);
+  if (r->nfly == 0) {
+    r->stage = 0;
+    r->out_len = 0;
+    r->err_len = 0;
+  }
   err = line_write(r, code, strlen(code));
   if (err == 0)
     err = line_write(r, "\x04", 1);
-  if (err != 0) {
-    r->busy = false;
+  if (err != 0)
     return err;
-  }
-  uv_timer_start(&r->timer, on_exec_timeout, EXEC_MS, 0);
+  r->fly[r->nfly].done = done;
+  r->fly[r->nfly].started_us = gcmon__repl_now_us(r);
+  if (r->nfly++ == 0)
+    uv_timer_start(&r->timer, on_exec_timeout, EXEC_MS, 0);
   return 0;
 }
 
-/* Advance the running snippet over the console bytes. */
+int gcmon__repl_exec(gcmon__repl *r, const char *code, gcmon__repl_done done) {
+  return gcmon__repl_exec_depth(r, code, done, 1);
+}
+
+/* The oldest snippet has ended: hand its output over. */
+static void exec_finished(gcmon__repl *r) {
+  gcmon__repl_done done = r->fly[0].done;
+  r->out[r->out_len] = '\0';
+  r->err[r->err_len] = '\0';
+  r->took_us = gcmon__repl_now_us(r) - r->fly[0].started_us;
+  r->fly[0] = r->fly[1];
+  if (--r->nfly > 0) {
+    r->fly[0].started_us = gcmon__repl_now_us(r); /* its turn starts now */
+    uv_timer_start(&r->timer, on_exec_timeout, EXEC_MS, 0);
+  } else {
+    uv_timer_stop(&r->timer);
+  }
+  if (done)
+    done(r, r->err_len ? GCMON_EIO : 0);
+  r->stage = 0;
+  r->out_len = 0;
+  r->err_len = 0;
+}
+
+/* Advance the running snippets over the console bytes. */
 static void exec_progress(gcmon__repl *r) {
   size_t i = 0;
-  while (r->busy && i < r->in_len) {
+  while (r->nfly > 0 && i < r->in_len) {
     uint8_t c = r->in[i];
     if (r->stage == 0) {
       if (r->in_len - i < 2)
@@ -152,21 +177,15 @@ static void exec_progress(gcmon__repl *r) {
     } else {
       i++;
       if (c == '>') {
-        gcmon__repl_done done = r->done;
-        r->out[r->out_len] = '\0';
-        r->err[r->err_len] = '\0';
-        r->busy = false;
-        r->took_us = gcmon__repl_now_us(r) - r->started_us;
-        uv_timer_stop(&r->timer);
         consume(r, i);
         i = 0;
-        done(r, r->err_len ? GCMON_EIO : 0);
+        exec_finished(r);
         if (r->phase == GCMON__REPL_DEAD)
           return;
       }
     }
   }
-  if (!r->busy) {
+  if (r->nfly == 0) {
     r->text_bytes += r->in_len; /* console text between snippets */
     r->in_len = 0;
   } else {
@@ -184,7 +203,7 @@ static void on_probe(gcmon__repl *r, int err) {
                        r->outer->uri.path);
       return;
     }
-    r->busy = false;
+    r->nfly = 0;
     uv_timer_stop(&r->timer);
     r->phase = GCMON__REPL_AGENT;
     r->in_len = 0;

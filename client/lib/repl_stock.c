@@ -219,7 +219,7 @@ static void on_tick(uv_timer_t *tm) {
       due = r->subs[i].next_seq;
   if (!due)
     return;
-  if (r->tick_queued || due + 1 < now) {
+  if (r->ticks_out >= 2 || due + 1 < now) {
     /* still reading the last tick, or too late for this one: skip it */
     for (int i = 0; i < GCMON__REPL_SUBS; i++)
       while (r->subs[i].id && r->subs[i].next_seq < now + 1)
@@ -230,7 +230,7 @@ static void on_tick(uv_timer_t *tm) {
   memset(&j, 0, sizeof j);
   j.tick = due;
   if (push_job(r, &j) == 0)
-    r->tick_queued = true;
+    r->ticks_out++;
   for (int i = 0; i < GCMON__REPL_SUBS; i++)
     if (r->subs[i].id && r->subs[i].next_seq == due)
       r->subs[i].next_seq += r->subs[i].step;
@@ -240,13 +240,16 @@ static void on_tick(uv_timer_t *tm) {
 
 static void tick_read(gcmon__repl *r, uint64_t tick) {
   gcmon_sample s;
-  r->tick_queued = false;
+  r->ticks_out--;
   if (reading(r, &s, tick) != 0)
     return;
   ring_push(r, &s);
-  for (int i = 0; i < GCMON__REPL_SUBS; i++)
-    if (r->subs[i].id && r->subs[i].next_seq - r->subs[i].step == tick)
-      emit_event(r, r->subs[i].id, &s);
+  for (int i = 0; i < GCMON__REPL_SUBS; i++) {
+    const gcmon__repl_sub *sub = &r->subs[i];
+    if (sub->id && tick >= sub->start_seq &&
+        (tick - sub->start_seq) % sub->step == 0)
+      emit_event(r, sub->id, &s);
+  }
 }
 
 static void subscribe(gcmon__repl *r, const gcmon__repl_req *q) {
@@ -279,6 +282,7 @@ static void subscribe(gcmon__repl *r, const gcmon__repl_req *q) {
       next += sub->step;
   }
   sub->next_seq = next;
+  sub->start_seq = next;
   rep.subscribed.subscription = sub->id;
   rep.subscribed.interval_ms = ms;
   rep.subscribed.first_seq = first;
@@ -356,10 +360,12 @@ static void hello(gcmon__repl *r, uint32_t id) {
 /* ---- the job queue ----------------------------------------------------- */
 
 static void on_job_done(gcmon__repl *r, int err) {
-  gcmon__repl_job *j = &r->cur;
+  gcmon__repl_job job = r->flying[0], *j = &job;
   gcmon__repl_reply rep = {.id = j->req.id};
   gcmon_sample s;
 
+  r->flying[0] = r->flying[1];
+  r->nflying--;
   if (j->req.call == 0) {
     tick_read(r, j->tick);
   } else if (err != 0 || (r->collect_stage != 1 && reading(r, &s, 0) != 0)) {
@@ -373,6 +379,7 @@ static void on_job_done(gcmon__repl *r, int err) {
   } else if (j->req.call == GCMON_CALL_COLLECT && r->collect_stage < 2) {
     /* Three snippets: a reading, gc.collect() on its own (some ports only
      * free once the snippet that asked has returned), a reading. */
+    r->flying[r->nflying++] = job; /* not pipelined: nothing else flies */
     if (r->collect_stage++ == 0) {
       r->collect_before = s.gc.mem_alloc;
       if (gcmon__repl_exec(r, "import gc\ngc.collect()\nprint(1)\n",
@@ -398,8 +405,7 @@ static void on_job_done(gcmon__repl *r, int err) {
   run_jobs(r);
 }
 
-static void start_job(gcmon__repl *r) {
-  gcmon__repl_job *j = &r->cur;
+static void start_job(gcmon__repl *r, const gcmon__repl_job *j, int depth) {
   char code[sizeof r->snippet + 96];
 
   switch (j->req.call) {
@@ -420,36 +426,59 @@ static void start_job(gcmon__repl *r) {
     snprintf(code, sizeof code, "%s", r->snippet);
     break;
   }
-  if (gcmon__repl_exec(r, code, on_job_done) != 0)
+  r->flying[r->nflying++] = *j;
+  if (gcmon__repl_exec_depth(r, code, on_job_done, depth) != 0) {
+    r->nflying--;
     gcmon__repl_fail(r, GCMON_EIO, "%s: cannot write to the console",
                      r->outer ? r->outer->uri.path : "?");
+  }
+}
+
+/* Only subscription ticks fly two at a time: their events carry their own
+ * seq, while answers must leave in request order. */
+static bool only_ticks_fly(const gcmon__repl *r) {
+  for (int i = 0; i < r->nflying; i++)
+    if (r->flying[i].req.call != 0)
+      return false;
+  return true;
 }
 
 static void run_jobs(gcmon__repl *r) {
-  while (!r->busy && r->job_count && r->phase == GCMON__REPL_STOCK) {
-    r->cur = r->jobs[r->job_head];
+  while (r->job_count && r->phase == GCMON__REPL_STOCK) {
+    gcmon__repl_job j = r->jobs[r->job_head];
+    bool board = j.unknown ? false
+                 : j.req.call == 0 || j.req.call == GCMON_CALL_GET_SAMPLE ||
+                     j.req.call == GCMON_CALL_COLLECT ||
+                     j.req.call == GCMON_CALL_SET_THRESHOLD ||
+                     j.req.call == GCMON_CALL_SET_ENABLED;
+    int depth = 1;
+    if (r->nflying > 0) {
+      if (!only_ticks_fly(r) || (board && (j.req.call != 0 || r->nflying > 1)))
+        break;
+      depth = 2;
+    }
     r->job_head = (r->job_head + 1) % GCMON__REPL_JOBS;
     r->job_count--;
-    if (r->cur.unknown) {
-      answer_status(r, r->cur.req.id, STATUS_UNIMPLEMENTED,
+    if (j.unknown) {
+      answer_status(r, j.req.id, STATUS_UNIMPLEMENTED,
                     "not served over the raw REPL without the agent");
       continue;
     }
-    switch (r->cur.req.call) {
+    switch (j.req.call) {
     case GCMON_CALL_HELLO:
-      hello(r, r->cur.req.id);
+      hello(r, j.req.id);
       break;
     case GCMON_CALL_SUBSCRIBE:
-      subscribe(r, &r->cur.req);
+      subscribe(r, &j.req);
       break;
     case GCMON_CALL_UNSUBSCRIBE:
-      unsubscribe(r, &r->cur.req);
+      unsubscribe(r, &j.req);
       break;
     case GCMON_CALL_GET_HISTORY:
-      history(r, &r->cur.req);
+      history(r, &j.req);
       break;
     default: /* readings, control, ticks: the board's turn */
-      start_job(r);
+      start_job(r, &j, depth);
       break;
     }
   }
@@ -503,8 +532,7 @@ int gcmon__repl_console_info(const gcmon__repl *r, gcmon_console_info *out) {
   out->mode = "stock";
   out->heap_per_reading = r->cost_bytes;
   out->reading_us = (uint32_t)r->reading_us;
-  out->max_readings_per_s =
-      r->reading_us ? 1e6 / (double)r->reading_us : 0.0;
+  out->max_readings_per_s = 1e3 / (double)r->floor_ms;
   return 0;
 }
 
@@ -584,14 +612,20 @@ static void on_setup(gcmon__repl *r, int err) {
   default:
     return;
   }
-  /* Ticks every ?interval= (default 100 ms), never faster than a
-   * reading's round trip (in whole ms): the board's heap pays for each. */
+  /* Ticks every ?interval= (default 100 ms), never faster than the link
+   * carries them: two snippets fly at once, so the bound is the larger of
+   * half a round trip and the time one snippet takes to send (10 bits a
+   * byte), in whole ms. */
   {
-    uint32_t floor_ms = (uint32_t)((r->reading_us + 999) / 1000);
+    uint64_t send_us = (uint64_t)(strlen(r->snippet) + 1) * 10000000u /
+                       (r->outer ? r->outer->uri.baud : GCMON_DEFAULT_BAUD);
+    uint64_t per_us = r->reading_us / 2 > send_us ? r->reading_us / 2 : send_us;
+    uint32_t floor_ms = (uint32_t)((per_us + 999) / 1000);
     uint32_t asked = r->outer && r->outer->uri.interval_ms
                          ? r->outer->uri.interval_ms
                          : PERIOD_DEFAULT_MS;
     r->min_ms = asked > floor_ms ? asked : floor_ms;
+    r->floor_ms = floor_ms ? floor_ms : 1;
   }
   r->t0_us = gcmon__repl_now_us(r);
   r->run_id = ((uint64_t)uv_hrtime() << 16) ^ (uint64_t)(uintptr_t)r;

@@ -224,7 +224,8 @@ typedef struct gcmon_console_info {
                                  allocates (measured at connect); -1 when
                                  the gc ran during every measurement */
   uint32_t reading_us;        /* stock: one reading's round trip */
-  double max_readings_per_s;  /* stock: 1e6 / reading_us */
+  double max_readings_per_s;  /* stock: the fastest ticks the link carries
+                                 (two snippets in flight) */
 } gcmon_console_info;
 /* 0 and *out filled for a repl:// link that is up, else GCMON_ENODEV. */
 GCMON_EXPORT int gcmon_client_console_info(const gcmon_client *c,

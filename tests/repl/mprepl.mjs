@@ -27,7 +27,7 @@ function pacer() {
   return (n) => {
     if (!nsPerByte) return;
     const t = now();
-    if (free < t - 5e6) free = t - 5e6; // a line idle is no credit past 5 ms
+    if (free < t) free = t; // an idle line banks no credit
     free += n * nsPerByte;
     const wait = free - now();
     if (wait > 1e6) Atomics.wait(sleeper, 0, 0, wait / 1e6);
