@@ -22,6 +22,7 @@ import mprepl
 GCMON = os.environ.get("GCMON", "")
 PREFIX = os.environ.get("GCMON_EXEC_PREFIX", "").replace(";", " ").split()
 RECORD_S = float(os.environ.get("GCMON_REPL_RECORD_S", "3"))
+SLOW = 3 if os.environ.get("GCMON_VALGRIND") == "1" else 1  # memcheck
 
 
 def gcmon(*args, timeout=30, check=True):
@@ -132,7 +133,7 @@ class StockRepl(unittest.TestCase):
         kinds = {r["event"] for r in rows}
         self.assertEqual(kinds, {"sample"}, "no gap or restart rows")
         seqs = [int(r["seq"]) for r in rows]
-        self.assertGreaterEqual(len(seqs), RECORD_S * 10 * 0.7)
+        self.assertGreaterEqual(len(seqs), RECORD_S * 10 * 0.7 / SLOW)
         steps = {b - a for a, b in zip(seqs, seqs[1:])}
         self.assertEqual(len(steps), 1, f"seq steps {steps}")
         self.assertIn("0 gaps", err)
@@ -142,9 +143,9 @@ class StockRepl(unittest.TestCase):
                                        "--interval", "100ms"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True)
-        time.sleep(1.0)
+        time.sleep(1.0 * SLOW)
         p.send_signal(signal.SIGINT)
-        out, err = p.communicate(timeout=10)
+        out, err = p.communicate(timeout=10 * SLOW)
         lines = [l for l in out.splitlines() if l.strip()[:1].isdigit()]
         self.assertGreaterEqual(len(lines), 5, out + err)
         # history: one connection's ring, empty when nothing subscribed
