@@ -27,7 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "repl"))
 import mprepl  # noqa: E402
 
-BEGIN, END = "<!-- bench:repl:begin -->", "<!-- bench:repl:end -->"
+from docsection import write_section  # noqa: E402
 BAUD = 115200
 HAND = ("import gc\nprint(gc.mem_alloc(), gc.mem_free(), gc.threshold(), "
         "gc.isenabled())\n")
@@ -116,20 +116,6 @@ def section(ctx, hand, adapt, abytes, seconds):
     return "\n".join(lines) + "\n"
 
 
-def write_doc(path, text):
-    with open(path) as f:
-        doc = f.read()
-    if BEGIN in doc and END in doc:
-        head, rest = doc.split(BEGIN, 1)
-        _, tail = rest.split(END, 1)
-        doc = head + BEGIN + "\n" + text + END + tail
-    else:
-        doc = doc.rstrip("\n") + "\n\n## Stock boards over the console (repl://)\n\n" \
-            + BEGIN + "\n" + text + END + "\n"
-    with open(path, "w") as f:
-        f.write(doc)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--gcmon", required=True)
@@ -150,7 +136,8 @@ def main():
     text = section(a.context, hand, adapt, abytes, seconds)
     print(text)
     if a.doc:
-        write_doc(a.doc, text)
+        write_section(a.doc, "repl", "Stock boards over the console (repl://)",
+                      text)
 
 
 if __name__ == "__main__":

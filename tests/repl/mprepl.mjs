@@ -107,10 +107,10 @@ mp.replInit();
 for (;;) {
   const c = nextByte();
   running = true;
-  const done = mp.replProcessChar(c);
+  const reset = mp.replProcessChar(c);
   running = false;
-  if (done) break;
+  // Ctrl-D at an empty friendly prompt: a board soft-resets; here the
+  // REPL starts over (with its banner) in the same VM.
+  if (reset) mp.replInit();
   if (!inQ.length) flush();
 }
-flush();
-process.exit(0);

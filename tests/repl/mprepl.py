@@ -127,7 +127,7 @@ class RawRepl:
 
     def friendly(self, line, timeout=5.0):
         """Type a line at the friendly prompt: what it printed."""
-        self.write(b"\r\x03")
+        self.write(b"\r\x03\x02")  # from raw or paste mode too
         self.read_until(b">>> ", timeout)
         self.drain(0.05)
         self.write(line.encode() + b"\r")
@@ -148,3 +148,32 @@ def gc_values(path):
     a, f, t, e = out.strip().split("|")
     return {"mem_alloc": int(a), "mem_free": int(f), "threshold": int(t),
             "enabled": e == "True"}
+
+
+# ---- shared by the test scripts -------------------------------------------
+
+GCMON = os.environ.get("GCMON", "")
+PREFIX = os.environ.get("GCMON_EXEC_PREFIX", "").replace(";", " ").split()
+SLOW = 4 if os.environ.get("GCMON_VALGRIND") == "1" else 1  # memcheck's pace
+
+
+def gcmon(*args, timeout=30, env=None):
+    """Run gcmon (through the exec prefix): the CompletedProcess."""
+    return subprocess.run(PREFIX + [GCMON, *args], capture_output=True,
+                          text=True, timeout=timeout * SLOW, env=env)
+
+
+def test_main(needs_gcmond=False):
+    """unittest.main, or exit 77 (skipped) when the REPL cannot run."""
+    import sys
+    import unittest
+    if not GCMON:
+        sys.exit("GCMON is not set")
+    why = available()
+    gcmond = os.environ.get("GCMOND", "")
+    if not why and needs_gcmond and not (gcmond and os.path.exists(gcmond)):
+        why = "gcmond is not built"
+    if why:
+        print(f"skipping: {why}", file=sys.stderr)
+        sys.exit(77)
+    unittest.main(verbosity=2)

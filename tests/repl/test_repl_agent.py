@@ -1,8 +1,8 @@
 """repl:// with the agent on the board, the host's side: a stand-in board
 console (a pty speaking the raw REPL as MicroPython does) that, when gcmon
-calls gcmon.serve_console(), joins the console to a real gcmond's UART, as
-the module's serve_console() would serve the protocol on the REPL's
-stdin/stdout. gcmon must take the agent path (no polling snippets), every
+calls gcmon.serve_console(), joins the console to a session of a real
+gcmond (over loopback TCP, a fresh session per call), as the module's
+serve_console() would serve the protocol on the REPL's stdin/stdout. gcmon must take the agent path (no polling snippets), every
 call must be gcmond's, console text the board prints between frames must
 be counted, and on exit the REPL must be back at its friendly prompt.
 
@@ -14,6 +14,7 @@ run with the module built in); the protocol end is the real daemon.
 import json
 import os
 import select
+import socket
 import subprocess
 import sys
 import tempfile
@@ -25,22 +26,29 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "daemon"))
 
-GCMON = os.environ.get("GCMON", "")
+import mprepl  # noqa: E402
+from mprepl import GCMON, PREFIX  # noqa: E402
+
+
+def gcmon(*args):
+    # a loaded machine runs three processes and a thread per byte here
+    return mprepl.gcmon("--timeout", "15s", *args)
+
 GCMOND = os.environ.get("GCMOND", "")
-PREFIX = os.environ.get("GCMON_EXEC_PREFIX", "").replace(";", " ").split()
 BANNER = b"raw REPL; CTRL-B to exit\r\n>"
+PRINTED = b"board: a line the program printed\r\n"
 
 
 class AgentConsole:
     """The board's console: friendly prompt, raw REPL, serve_console()."""
 
-    def __init__(self, uart_host_path):
+    def __init__(self, agent_port):
         self.master, slave = os.openpty()
         tty.setraw(slave)
         self.path = os.ttyname(slave)
         self.slave = slave  # kept open so the pty lives between hosts
-        self.uart = os.open(uart_host_path, os.O_RDWR | os.O_NOCTTY)
-        tty.setraw(self.uart)
+        self.port = agent_port
+        self.sock = None
         self.mode = "friendly"
         self.code = b""
         self.line = b""
@@ -55,13 +63,18 @@ class AgentConsole:
 
     def run(self):
         while not self.stop:
-            r, _, _ = select.select([self.master, self.uart], [], [], 0.1)
-            if self.uart in r:
-                data = os.read(self.uart, 4096)
-                if self.mode == "serving":
+            fds = [self.master] + ([self.sock] if self.sock else [])
+            r, _, _ = select.select(fds, [], [], 0.1)
+            if self.sock and self.sock in r:
+                data = self.sock.recv(4096)
+                if data and self.mode == "serving":
                     self.say(data)
+                    self.chunks += 1
+                    if self.chunks == 3:  # a program printing mid-session
+                        self.say(PRINTED)
             if self.master in r:
-                for b in os.read(self.master, 4096):
+                data = os.read(self.master, 4096)
+                for b in data:
                     self.byte(bytes([b]))
 
     def byte(self, b):
@@ -70,10 +83,12 @@ class AgentConsole:
         if self.mode == "serving":
             if b == b"\x03":  # KeyboardInterrupt ends serve_console()
                 self.mode = "raw"
+                self.sock.close()
+                self.sock = None
                 self.say(b"\x04Traceback (most recent call last):\r\n"
                          b"KeyboardInterrupt: \r\n\x04>")
             else:
-                os.write(self.uart, b)
+                self.sock.sendall(b)
             return
         if b == b"\x01":
             self.mode, self.code = "raw", b""
@@ -102,7 +117,9 @@ class AgentConsole:
     def run_code(self, code):
         self.say(b"OK")
         if "serve_console" in code and "hasattr" not in code:
+            self.sock = socket.create_connection(("127.0.0.1", self.port))
             self.mode = "serving"
+            self.chunks = 0
             self.serves += 1
             # Console text between frames, as a program printing would.
             self.say(b"board: serving on the console\r\n")
@@ -114,13 +131,10 @@ class AgentConsole:
     def close(self):
         self.stop = True
         self.thread.join(5)
-        for fd in (self.master, self.slave, self.uart):
+        for fd in (self.master, self.slave):
             os.close(fd)
-
-
-def gcmon(*args, timeout=30):
-    return subprocess.run(PREFIX + [GCMON, *args], capture_output=True,
-                          text=True, timeout=timeout)
+        if self.sock:
+            self.sock.close()
 
 
 class AgentOverConsole(unittest.TestCase):
@@ -128,33 +142,32 @@ class AgentOverConsole(unittest.TestCase):
     def setUpClass(cls):
         import gcmonwire
         cls.dir = tempfile.TemporaryDirectory()
-        cls.cable = gcmonwire.SerialCable(cls.dir.name)
-        cls.cable.plug()
-        cls.daemon = gcmonwire.Daemon(GCMOND, "--uart", cls.cable.dev,
-                                      "--interval", "50", "--seed", "7",
-                                      prefix=PREFIX, listen="none")
-        cls.board = AgentConsole(cls.cable.host)
+        cls.daemon = gcmonwire.Daemon(GCMOND, "--interval", "50", "--seed",
+                                      "7", prefix=PREFIX)
+        cls.board = AgentConsole(cls.daemon.port)
         cls.target = "repl://" + cls.board.path
 
     @classmethod
     def tearDownClass(cls):
         cls.board.close()
         cls.daemon.stop()
-        cls.cable.unplug()
         cls.dir.cleanup()
 
     def test_info_stat_and_record_come_from_the_agent(self):
         serves = self.board.serves
         p = gcmon("-t", self.target, "info", "--json")
-        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.returncode, 0,
+                         p.stderr + self.daemon.log_text()[-1500:])
         info = json.loads(p.stdout)
         self.assertEqual(info["console"], {"mode": "agent"})
         self.assertTrue(info["daemon"].startswith("gcmond"), info)
         p = gcmon("-t", self.target, "stat", "--json")
-        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.returncode, 0,
+                         p.stderr + self.daemon.log_text()[-1500:])
         self.assertGreater(json.loads(p.stdout)["sys_total"], 0)
         out = os.path.join(self.dir.name, "rec.csv")
-        rec = subprocess.Popen(PREFIX + [GCMON, "-t", self.target, "record",
+        rec = subprocess.Popen(PREFIX + [GCMON, "--timeout", "15s", "-t",
+                                         self.target, "record",
                                          "--csv", out],
                                stderr=subprocess.PIPE, text=True)
         time.sleep(1.0)
@@ -163,7 +176,7 @@ class AgentOverConsole(unittest.TestCase):
         self.assertEqual(rec.returncode, 0, err)
         self.assertIn("0 gaps", err)
         noise = int(err.split(" noise bytes")[0].rsplit(" ", 1)[1])
-        self.assertGreaterEqual(noise, len("board: serving on the console"))
+        self.assertGreaterEqual(noise, len(PRINTED))
         with open(out) as f:
             self.assertGreater(len(f.readlines()), 10)
         self.assertEqual(self.board.serves, serves + 3)
@@ -176,9 +189,4 @@ class AgentOverConsole(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    if not GCMON:
-        sys.exit("GCMON is not set")
-    if not GCMOND or not os.path.exists(GCMOND):
-        print("gcmond is not built: skipping", file=sys.stderr)
-        sys.exit(77)
-    unittest.main(verbosity=2)
+    mprepl.test_main(needs_gcmond=True)

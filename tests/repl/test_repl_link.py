@@ -10,7 +10,6 @@ import http.server
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -18,14 +17,7 @@ import unittest
 
 import mprepl
 
-GCMON = os.environ.get("GCMON", "")
-PREFIX = os.environ.get("GCMON_EXEC_PREFIX", "").replace(";", " ").split()
-SLOW = 5 if os.environ.get("GCMON_VALGRIND") == "1" else 1  # memcheck
-
-
-def gcmon(*args, env=None, timeout=30):
-    return subprocess.run(PREFIX + [GCMON, *args], capture_output=True,
-                          text=True, timeout=timeout, env=env)
+from mprepl import GCMON, PREFIX, SLOW, gcmon
 
 
 def fake_usb_tree(root, tty, dev_target, vid, pid, product, manufacturer):
@@ -142,10 +134,4 @@ class Link(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    if not GCMON:
-        sys.exit("GCMON is not set")
-    why = mprepl.available()
-    if why:
-        print(f"skipping: {why}", file=sys.stderr)
-        sys.exit(77)
-    unittest.main(verbosity=2)
+    mprepl.test_main()

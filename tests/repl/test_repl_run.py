@@ -9,15 +9,13 @@ import csv
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
 
 import mprepl
 
-GCMON = os.environ.get("GCMON", "")
-PREFIX = os.environ.get("GCMON_EXEC_PREFIX", "").replace(";", " ").split()
+from mprepl import GCMON, PREFIX
 
 GROWS = """\
 import time
@@ -107,10 +105,4 @@ class Run(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    if not GCMON:
-        sys.exit("GCMON is not set")
-    why = mprepl.available()
-    if why:
-        print(f"skipping: {why}", file=sys.stderr)
-        sys.exit(77)
-    unittest.main(verbosity=2)
+    mprepl.test_main()

@@ -12,22 +12,19 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
 
 import mprepl
 
-GCMON = os.environ.get("GCMON", "")
-PREFIX = os.environ.get("GCMON_EXEC_PREFIX", "").replace(";", " ").split()
+from mprepl import GCMON, PREFIX, SLOW
+
 RECORD_S = float(os.environ.get("GCMON_REPL_RECORD_S", "3"))
-SLOW = 3 if os.environ.get("GCMON_VALGRIND") == "1" else 1  # memcheck
 
 
 def gcmon(*args, timeout=30, check=True):
-    p = subprocess.run(PREFIX + [GCMON, *args], capture_output=True,
-                       text=True, timeout=timeout)
+    p = mprepl.gcmon(*args, timeout=timeout)
     if check and p.returncode != 0:
         raise AssertionError(f"gcmon {' '.join(args)}: exit {p.returncode}: "
                              f"{p.stderr.strip()}")
@@ -182,10 +179,4 @@ class StockRepl(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    if not GCMON:
-        sys.exit("GCMON is not set")
-    why = mprepl.available()
-    if why:
-        print(f"skipping: {why}", file=sys.stderr)
-        sys.exit(77)
-    unittest.main(verbosity=2)
+    mprepl.test_main()
