@@ -328,7 +328,9 @@ void gcmon__link_lost(gcmon_client *c, int err, const char *why) {
 
   if (c->state != GCMON_STATE_CONNECTING && c->state != GCMON_STATE_READY)
     return;
-  if (c->state == GCMON_STATE_CONNECTING && c->conn.dec.stats.frames == 0 &&
+  /* Only on a first connection: after a session, a garbled line is noise. */
+  if (c->state == GCMON_STATE_CONNECTING && !c->established &&
+      c->conn.dec.stats.frames == 0 &&
       gcmon__describe_answer(&c->uri, c->target, c->heard, c->heard_len, said,
                              sizeof said)) {
     why = said;

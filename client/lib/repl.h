@@ -6,6 +6,7 @@
  *                 time and split its output; friendly prompt back on close
  *   repl_stock.c  stock firmware: a daemon in the host that answers the
  *                 client's frames by running gc snippets (seq, ring, subs)
+ *   repl_reading.c the gc snippet, its parsing, the set-up's measurements
  *   repl_wire.c   that daemon's Requests in and Responses/Events out
  *
  * With the agent on the board (gcmon.serve_console exists) the console
@@ -146,12 +147,16 @@ void gcmon__repl_fail(gcmon__repl *r, int err, const char *fmt, ...)
 #endif
     ;
 
-/* repl_stock.c */
+/* repl_stock.c: frames from the client. */
+void gcmon__repl_stock_input(gcmon__repl *r, const uint8_t *bytes, size_t n);
+
+/* repl_reading.c */
 /* Start the stock adapter: detect the gc functions, measure a reading,
  * then report the link open. */
 void gcmon__repl_stock_start(gcmon__repl *r);
-/* Frames from the client. */
-void gcmon__repl_stock_input(gcmon__repl *r, const uint8_t *bytes, size_t n);
+/* The last reading in the snippet's output (r->out) into *s, stamped with
+ * seq and the host's uptime. 0 or -1. */
+int gcmon__repl_reading(gcmon__repl *r, gcmon_sample *s, uint64_t seq);
 /* gcmon_client_console_info() for this link. */
 int gcmon__repl_console_info(const gcmon__repl *r, gcmon_console_info *out);
 /* Parse one reading line into *s (fields as detected). 0 or -1. */
