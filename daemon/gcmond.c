@@ -133,6 +133,8 @@ int main(int argc, char **argv) {
 
   scfg.name = opt.source;
   scfg.seed = opt.seed_set ? opt.seed : random_u64();
+  scfg.scenario = opt.scenario;
+  scfg.speed = opt.speed;
   scfg.meminfo_path = opt.meminfo_path;
   scfg.misc_dev_path = opt.misc_dev_path;
   scfg.media_mem_path = opt.media_mem_path;
@@ -154,6 +156,7 @@ int main(int argc, char **argv) {
   cfg.agent.max_sessions = opt.max_sessions;
   cfg.agent.queue_events = opt.queue_events;
   cfg.agent.run_id = random_u64();
+  cfg.agent.require_mac = opt.require_mac;
   cfg.agent.daemon_name = "gcmond " GCMON_VERSION;
   cfg.agent.log = log_to_stderr;
   cfg.agent.log_data = &log;

@@ -5,6 +5,8 @@
 #include "options.h"
 
 #include "agent.h"
+#include "gcmon_duration.h"
+#include "sim_scenario.h"
 #include "source.h"
 #include "tcp.h"
 #include "uart.h"
@@ -33,12 +35,17 @@ static void print_help(FILE *f) {
           "[0.0.0.0:7230]\n"
           "  --uart DEV           also serve on this serial device [off]\n"
           "  --baud N             UART speed                       [115200]\n"
-          "  --interval MS        sampling period, >= %u            [%u]\n"
+          "  --interval DUR       sampling period, >= %u ms  [%u ms]\n"
           "  --history N          samples kept in history          [%u]\n"
           "  --max-sessions N     clients at once, UART included   [%u]\n"
           "  --queue N            events a slow client may lag     [%u]\n"
           "  --token-file FILE    control token for remote peers (mode 600)\n"
+          "  --require-mac        refuse the token in clear: remote control "
+          "only\n                       by challenge-response (protocol 1.1)\n"
           "  --seed N             sim: workload seed               [random]\n"
+          "  --scenario NAME      sim: steady, gc-leak, mmz-leak, page-leak,\n"
+          "                       fragmentation, spikes, pause-heavy [none]\n"
+          "  --speed N            sim: simulated seconds per second     [1]\n"
           "  --meminfo PATH       linux: meminfo file        [/proc/meminfo]\n"
           "  --misc-dev PATH      k230: misc device      [/dev/canmv_misc]\n"
           "  --media-mem PATH     k230: MMZ stats file   [/proc/media-mem]\n"
@@ -111,7 +118,10 @@ enum {
   OPT_MAX_SESSIONS,
   OPT_QUEUE,
   OPT_TOKEN_FILE,
+  OPT_REQUIRE_MAC,
   OPT_SEED,
+  OPT_SCENARIO,
+  OPT_SPEED,
   OPT_MEMINFO,
   OPT_MISC_DEV,
   OPT_MEDIA_MEM,
@@ -128,7 +138,10 @@ static const struct option long_options[] = {
     {"max-sessions", required_argument, NULL, OPT_MAX_SESSIONS},
     {"queue", required_argument, NULL, OPT_QUEUE},
     {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
+    {"require-mac", no_argument, NULL, OPT_REQUIRE_MAC},
     {"seed", required_argument, NULL, OPT_SEED},
+    {"scenario", required_argument, NULL, OPT_SCENARIO},
+    {"speed", required_argument, NULL, OPT_SPEED},
     {"meminfo", required_argument, NULL, OPT_MEMINFO},
     {"misc-dev", required_argument, NULL, OPT_MISC_DEV},
     {"media-mem", required_argument, NULL, OPT_MEDIA_MEM},
@@ -142,6 +155,7 @@ static const struct option long_options[] = {
 gcmond_options_result gcmond_options_parse(gcmond_options *o, int argc,
                                            char **argv) {
   uint64_t v;
+  uint32_t ms;
   int c;
 
   *o = (gcmond_options){
@@ -152,6 +166,7 @@ gcmond_options_result gcmond_options_parse(gcmond_options *o, int argc,
       .history = GCMON_DEFAULT_HISTORY,
       .max_sessions = GCMON_DEFAULT_MAX_SESSIONS,
       .queue_events = GCMON_DEFAULT_QUEUE_EVENTS,
+      .speed = 1,
   };
   opterr = 0;
   optind = 1;
@@ -179,10 +194,12 @@ gcmond_options_result gcmond_options_parse(gcmond_options *o, int argc,
       o->baud = (unsigned)v;
       break;
     case OPT_INTERVAL:
-      if (parse_u64(optarg, GCMON_MIN_INTERVAL_MS,
-                    GCMON_MAX_SUBSCRIPTION_INTERVAL_MS, &v))
-        return usage("--interval '%s': milliseconds, at least 10", optarg);
-      o->interval_ms = (uint32_t)v;
+      if (gcmon_parse_duration_ms(optarg, &ms) != 0 ||
+          ms < GCMON_MIN_INTERVAL_MS || ms > GCMON_MAX_SUBSCRIPTION_INTERVAL_MS)
+        return usage("--interval '%s': a duration of at least %u ms (250, "
+                     "250ms, 1s)",
+                     optarg, GCMON_MIN_INTERVAL_MS);
+      o->interval_ms = ms;
       break;
     case OPT_HISTORY:
       if (parse_u64(optarg, 1, 10u * 1000u * 1000u, &v))
@@ -202,11 +219,26 @@ gcmond_options_result gcmond_options_parse(gcmond_options *o, int argc,
     case OPT_TOKEN_FILE:
       o->token_file = optarg;
       break;
+    case OPT_REQUIRE_MAC:
+      o->require_mac = true;
+      break;
     case OPT_SEED:
       if (parse_u64(optarg, 0, UINT64_MAX, &v))
         return usage("--seed '%s': an unsigned integer", optarg);
       o->seed = v;
       o->seed_set = true;
+      break;
+    case OPT_SCENARIO:
+      if (gcmon__sim_scenario_kind(optarg) <= 0)
+        return usage("unknown --scenario '%s' (steady, gc-leak, mmz-leak, "
+                     "page-leak, fragmentation, spikes, pause-heavy)",
+                     optarg);
+      o->scenario = optarg;
+      break;
+    case OPT_SPEED:
+      if (parse_u64(optarg, 1, 100000, &v))
+        return usage("--speed '%s': a factor, 1 to 100000", optarg);
+      o->speed = (uint32_t)v;
       break;
     case OPT_MEMINFO:
       o->meminfo_path = optarg;
@@ -238,6 +270,11 @@ gcmond_options_result gcmond_options_parse(gcmond_options *o, int argc,
   }
   if (optind < argc)
     return usage("unexpected argument '%s'", argv[optind]);
+  if (o->require_mac && !o->token_file)
+    return usage("%s", "--require-mac needs --token-file (the token the "
+                       "challenge-response proves)");
+  if ((o->scenario || o->speed != 1) && strcmp(o->source, "sim") != 0)
+    return usage("%s", "--scenario and --speed are for --source sim");
   if (!o->listen && !o->uart)
     return usage("%s", "nothing to serve: --listen none needs --uart");
   return GCMOND_OPTIONS_RUN;

@@ -15,8 +15,11 @@ typedef struct gcmond_options {
   uint32_t max_sessions;
   uint32_t queue_events;
   const char *token_file;
+  bool require_mac; /* refuse the cleartext token: challenge-response only */
   uint64_t seed;
   bool seed_set;
+  const char *scenario; /* sim: --scenario NAME, NULL = default workload */
+  uint32_t speed;       /* sim: --speed N, 1 = real time */
   const char *meminfo_path;
   const char *misc_dev_path;
   const char *media_mem_path;

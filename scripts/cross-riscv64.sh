@@ -2,14 +2,16 @@
 # Cross-builds gcmon for riscv64 Linux and runs its tests under qemu-riscv64.
 # Run through `scripts/test --riscv64`, which installs the toolchain first.
 #
-# Debian ships no riscv64 build of nanopb or libuv for a cross sysroot, so
+# Debian ships no riscv64 build of nanopb, libuv or mbedTLS for a cross
+# sysroot, so
 # this builds them from Debian's own source packages, at the versions the host
 # has installed (the host's nanopb generator must match the target runtime):
 #
 #   build-riscv64/src      apt-get source trees (downloaded once)
 #   build-riscv64/deps     their build directories
 #   build-riscv64/prefix   their riscv64 install: nanopb runtime (static, with
-#                          its CMake package), libuv (static and shared, .pc)
+#                          its CMake package), libuv (static and shared, .pc),
+#                          mbedTLS (static libmbedcrypto.a and headers)
 #   build-riscv64/gcmon    gcmon itself, -Werror, client off (no protobuf-c)
 #
 # Dependencies are built -Os (MinSizeRel): the K230 is where memory is short.
@@ -150,6 +152,7 @@ build_dep() {
 
 nanopb_src=$(fetch_source nanopb "$(host_source_version libnanopb-dev)")
 libuv_src=$(fetch_source libuv1 "$(host_source_version libuv1-dev)")
+mbedtls_src=$(fetch_source mbedtls "$(host_source_version libmbedtls-dev)")
 
 # nanopb: the C runtime only (pb_common.c, pb_encode.c, pb_decode.c) as a
 # static library; the generator stays the host's nanopb_generator.py.
@@ -157,6 +160,11 @@ build_dep nanopb "$nanopb_src" -Dnanopb_BUILD_GENERATOR=OFF \
   -Dnanopb_BUILD_RUNTIME=ON -DBUILD_SHARED_LIBS=OFF -DBUILD_STATIC_LIBS=ON
 # libuv: libuv.so + libuv.pc and libuv_a.a + libuv-static.pc.
 build_dep libuv "$libuv_src" -DLIBUV_BUILD_TESTS=OFF -DLIBUV_BUILD_BENCH=OFF
+# mbedTLS: only libmbedcrypto is linked (SHA-256 for challenge-response);
+# static, no programs or tests.
+build_dep mbedtls "$mbedtls_src" -DENABLE_PROGRAMS=OFF -DENABLE_TESTING=OFF \
+  -DUSE_SHARED_MBEDTLS_LIBRARY=OFF -DUSE_STATIC_MBEDTLS_LIBRARY=ON \
+  -DMBEDTLS_FATAL_WARNINGS=OFF
 [ "$deps_only" -eq 0 ] || exit 0
 
 log "gcmon: configure + build"

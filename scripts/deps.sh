@@ -15,10 +15,13 @@ base=(
   protobuf-c-compiler libprotobuf-c-dev      # host-side protobuf (client)
   protobuf-compiler python3 python3-protobuf # independent decoders in tests
   libuv1-dev                                 # event loop, both sides
+  libmbedtls-dev                             # SHA-256 for challenge-response
   libmicrohttpd-dev                          # gcmon export (HTTP)
   socat tmux procps iproute2                 # ptys, terminals, netns in tests
+  jq bash                                    # JSON as users read it; completion
   prometheus                                 # a real scraper for export tests
   nodejs                                     # MicroPython REPL (wasm) in tests
+  chromium                                   # renders diagnose --html in tests
 )
 extra=(
   clang libclang-rt-14-dev valgrind          # sanitizers, fuzzing, leak checks

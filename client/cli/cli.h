@@ -5,6 +5,7 @@
 #define GCMON_CLI_H
 
 #include "gcmon/client.h"
+#include "targets.h"
 #include "writer.h"
 
 #include <stdbool.h>
@@ -30,9 +31,11 @@ typedef struct cli_ctx {
   const char *targets[CLI_TARGETS_MAX]; /* every -t, in order (export) */
   int ntargets;
   const char *token_file;
+  const char *token_origin; /* where token_file came from, for messages */
   uint8_t token[GCMON_TOKEN_MAX];
   size_t token_len;
   bool have_token;
+  bool require_mac; /* --require-mac: never send the token in clear */
   unsigned timeout_ms;  /* --timeout, default 5 s */
   cli_format format;    /* --json / --csv */
   bool raw_bytes;       /* --bytes */
@@ -42,8 +45,19 @@ typedef struct cli_ctx {
   const char *listen;   /* export: --listen */
   unsigned max_targets; /* export: --max-targets */
   unsigned idle_ms;     /* export: --idle-expiry */
+  uint32_t for_ms;      /* diagnose: --for */
+  const char *in_csv;   /* diagnose: --csv FILE (input) */
+  const char *html_path;     /* diagnose: --html FILE */
+  uint32_t run_period_ms;    /* diagnose: --run-period */
   int argc;             /* positional arguments after the command */
   char **argv;
+  bool wide;            /* watch, history: --wide (every field) */
+  int out_errno;        /* first failed write to stdout (writers) */
+  targets_config config;                           /* ~/.config/gcmon/config */
+  char target_uri[TARGETS_URI_MAX];                /* target, resolved */
+  char auto_target[TARGETS_URI_MAX];               /* -t auto: the board */
+  char token_origin_buf[TARGETS_NAME_MAX + TARGETS_PATH_MAX + 32];
+  char target_uris[CLI_TARGETS_MAX][TARGETS_URI_MAX]; /* targets, resolved */
 } cli_ctx;
 
 typedef int (*cli_command_fn)(cli_ctx *x);
@@ -57,6 +71,8 @@ enum {
   CLI_OPT_INTERVAL = 1 << 4,
   CLI_OPT_OUTFILE = 1 << 5, /* --csv FILE / --json FILE */
   CLI_OPT_EXPORT = 1 << 6,  /* --listen, --max-targets, --idle-expiry */
+  CLI_OPT_WIDE = 1 << 7,     /* --wide */
+  CLI_OPT_DIAGNOSE = 1 << 8, /* --for, --csv FILE, --html, --run-period */
 };
 
 typedef struct cli_command {
@@ -89,14 +105,41 @@ void cli_error(const cli_ctx *x, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
-/* A writer for x->format on out; stream: records arrive one by one. */
-writer *cli_writer(const cli_ctx *x, FILE *out, bool stream);
+/* A usage error: "gcmon[ COMMAND]: <message> (see gcmon[ COMMAND]
+ * --help)", one line; returns CLI_EXIT_USAGE. */
+int cli_usage_error(const cli_ctx *x, const char *fmt, ...)
+#ifdef __GNUC__
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* Say on stderr when the daemon granted another interval than asked. */
+void cli_note_interval(const cli_ctx *x, uint32_t granted_ms);
+/* A writer for x->format on out; stream: records arrive one by one. A
+ * write error on stdout is kept for main() to report. */
+writer *cli_writer(cli_ctx *x, FILE *out, bool stream);
+
+/* emit.c: host wall-clock time of samples. The board only knows its
+ * uptime, so a run's first sample is anchored to the host's clock when it
+ * arrives (or by an explicit anchor) and later ones are placed by uptime,
+ * which keeps replayed samples (history, resumes) at their true time. */
+typedef struct cli_clock {
+  uint64_t run_id;
+  uint64_t uptime_us;
+  int64_t wall_us;
+  bool set;
+} cli_clock;
+int64_t cli_wall_now_us(void);
+void cli_clock_anchor(cli_clock *k, uint64_t run_id, uint64_t uptime_us,
+                      int64_t wall_us);
+int64_t cli_clock_wall(cli_clock *k, uint64_t run_id, const gcmon_sample *s);
 
 /* emit.c: the protocol's structs through a writer, with PROTOCOL.md's
- * field names. */
+ * field names, plus "time" (ISO 8601, host clock) on series samples. */
 void emit_sample_fields(writer *w, const gcmon_sample *s);
 void emit_sample(writer *w, const gcmon_sample *s);
-void emit_series_sample(writer *w, uint64_t run_id, const gcmon_sample *s);
+void emit_sample_at(writer *w, const gcmon_sample *s, int64_t wall_us);
+void emit_series_sample(writer *w, uint64_t run_id, const gcmon_sample *s,
+                        int64_t wall_us);
 void emit_gap(writer *w, uint64_t run_id, uint64_t first, uint64_t last);
 void emit_restart(writer *w, uint64_t run_id, uint64_t prev_run_id);
 /* ci: the console link's mode and costs (repl://), or NULL. */
@@ -124,5 +167,6 @@ int cmd_run(cli_ctx *x);
  * (kept in buf) and returns -1, or prints the candidates and returns
  * CLI_EXIT_FAILURE. */
 int cli_resolve_auto(cli_ctx *x, char *buf, size_t cap);
+int cmd_diagnose(cli_ctx *x);
 
 #endif

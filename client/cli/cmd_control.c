@@ -50,11 +50,10 @@ int cmd_threshold(cli_ctx *x) {
 
   if (x->argc == 1 && strcmp(x->argv[0], "off") != 0 &&
       units_parse_size(x->argv[0], &bytes) != 0) {
-    cli_error(x,
-              "threshold: '%s' is not a size like 65536, 64K or 1M, or 'off' "
-              "(see gcmon threshold --help)",
-              x->argv[0]);
-    return CLI_EXIT_USAGE;
+    return cli_usage_error(x,
+                           "'%s' is not a size like 65536, 64K or 1M, or "
+                           "'off'",
+                           x->argv[0]);
   }
   rc = cli_connect(x, &c);
   if (rc != CLI_EXIT_OK)
@@ -64,7 +63,7 @@ int cmd_threshold(cli_ctx *x) {
   else
     err = gcmon_get_sample(c, &s, 0);
   if (err != 0)
-    rc = cli_fail(x, c, x->argc == 1 ? "set_threshold" : "get_sample", err);
+    rc = cli_fail(x, c, x->command, err);
   else
     rc = print_gc_field(x, &s, true);
   gcmon_client_close(c);
@@ -80,7 +79,7 @@ static int set_enabled(cli_ctx *x, bool on) {
     return rc;
   err = gcmon_set_enabled(c, on, &s, 0);
   if (err != 0)
-    rc = cli_fail(x, c, "set_enabled", err);
+    rc = cli_fail(x, c, x->command, err); /* "enable", as typed */
   else
     rc = print_gc_field(x, &s, false);
   gcmon_client_close(c);

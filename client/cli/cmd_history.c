@@ -1,7 +1,10 @@
 /* gcmon history: download the retained series. One document: the run it
  * belongs to, the samples in seq order, then any gaps (seqs the ring had
  * already evicted). A progress line on stderr for long downloads when
- * stderr is a terminal. */
+ * stderr is a terminal. Each sample's host time comes from its uptime,
+ * anchored by an on-demand reading taken just before the download. When
+ * there is nothing at or after --since, stderr says so and the text table
+ * is left out (exit 0: an up-to-date reader is no failure). */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 
@@ -20,16 +23,31 @@ typedef struct {
   writer *w;
   uint64_t run_id;
   uint64_t samples;
+  cli_clock clock;
+  bool open; /* the document has begun */
   gap *gaps;
   size_t ngaps, cap;
   bool progress_shown;
   bool progress_ok;
 } hist;
 
+/* The document begins with the first sample (text: nothing at all when
+ * there is none). */
+static void begin(hist *h) {
+  if (h->open)
+    return;
+  h->open = true;
+  h->w->ops->begin(h->w);
+  w_id(h->w, "run_id", h->run_id);
+  h->w->ops->list(h->w, "samples");
+}
+
 static void on_sample(void *data, const gcmon_sample *s) {
   hist *h = data;
+  begin(h);
   h->samples++;
-  emit_series_sample(h->w, h->run_id, s);
+  emit_series_sample(h->w, h->run_id, s,
+                     cli_clock_wall(&h->clock, h->run_id, s));
 }
 
 static void on_gap(void *data, uint64_t first, uint64_t last) {
@@ -61,6 +79,7 @@ static void on_progress(void *data, uint64_t done, uint64_t total) {
 int cmd_history(cli_ctx *x) {
   gcmon_history_options o = {0};
   gcmon_client *c;
+  gcmon_sample now;
   hist h = {0};
   int err, rc = cli_connect(x, &c);
 
@@ -69,10 +88,9 @@ int cmd_history(cli_ctx *x) {
   h.x = x;
   h.run_id = gcmon_client_info(c)->run_id;
   h.progress_ok = isatty(STDERR_FILENO) != 0;
+  if (gcmon_get_sample(c, &now, 0) == 0)
+    cli_clock_anchor(&h.clock, h.run_id, now.uptime_us, cli_wall_now_us());
   h.w = cli_writer(x, stdout, false);
-  h.w->ops->begin(h.w);
-  w_id(h.w, "run_id", h.run_id);
-  h.w->ops->list(h.w, "samples");
 
   o.from_seq = x->since;
   o.on_sample = on_sample;
@@ -83,12 +101,19 @@ int cmd_history(cli_ctx *x) {
   if (h.progress_shown)
     fputs("\r\033[K", stderr);
 
-  h.w->ops->list_end(h.w);
-  h.w->ops->list(h.w, "gaps");
-  for (size_t i = 0; i < h.ngaps; i++)
-    emit_gap(h.w, h.run_id, h.gaps[i].first, h.gaps[i].last);
-  h.w->ops->list_end(h.w);
-  h.w->ops->end(h.w);
+  if (err == 0 && h.samples == 0 && h.ngaps == 0)
+    fprintf(stderr, "%s history: nothing at or after seq %llu: the daemon "
+                    "has no newer sample\n",
+            x->prog, (unsigned long long)x->since);
+  if (h.samples > 0 || h.ngaps > 0 || x->format != CLI_FORMAT_TEXT) {
+    begin(&h);
+    h.w->ops->list_end(h.w);
+    h.w->ops->list(h.w, "gaps");
+    for (size_t i = 0; i < h.ngaps; i++)
+      emit_gap(h.w, h.run_id, h.gaps[i].first, h.gaps[i].last);
+    h.w->ops->list_end(h.w);
+    h.w->ops->end(h.w);
+  }
   writer_free(h.w);
   free(h.gaps);
   if (err != 0)

@@ -5,12 +5,15 @@
  * link, so the file holds a contiguous seq run; what could not be
  * recovered is a "gap" row, a daemon restart a "restart" row. Each row is
  * flushed as it is written, so a killed recorder loses nothing it printed.
- * The first connection is not retried: an unreachable target is an error. */
+ * The first connection is not retried: an unreachable target is an error.
+ * On a terminal, stderr shows how far it has got (progress.h). */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "progress.h"
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 #include <uv.h>
 
 typedef struct {
@@ -22,6 +25,8 @@ typedef struct {
   writer *w;
   FILE *f;
   uint64_t samples, gaps, restarts;
+  cli_clock clock;
+  progress prog; /* on stderr when it is a terminal */
   gcmon_link_stats link; /* taken just before the client closes */
   bool stopping;
   bool lost;
@@ -46,12 +51,15 @@ static void on_event(gcmon_subscription *s, const gcmon_event *ev, void *data) {
 
   switch (ev->type) {
   case GCMON_EVENT_SAMPLE:
-    emit_series_sample(r->w, run_id, ev->sample);
+    emit_series_sample(r->w, run_id, ev->sample,
+                       cli_clock_wall(&r->clock, run_id, ev->sample));
     r->samples++;
+    progress_update(&r->prog, r->samples, r->gaps, r->restarts);
     break;
   case GCMON_EVENT_GAP:
     emit_gap(r->w, run_id, ev->gap_first, ev->gap_last);
     r->gaps++;
+    progress_clear(&r->prog);
     cli_error(r->x, "seq %llu..%llu could not be recovered (marked as a gap)",
               (unsigned long long)ev->gap_first,
               (unsigned long long)ev->gap_last);
@@ -59,6 +67,7 @@ static void on_event(gcmon_subscription *s, const gcmon_event *ev, void *data) {
   case GCMON_EVENT_RESTART:
     emit_restart(r->w, ev->run_id, ev->prev_run_id);
     r->restarts++;
+    progress_clear(&r->prog);
     cli_error(r->x, "the daemon restarted (new run_id); seq starts again");
     break;
   case GCMON_EVENT_ERROR:
@@ -66,12 +75,19 @@ static void on_event(gcmon_subscription *s, const gcmon_event *ev, void *data) {
     shutdown_recorder(r, CLI_EXIT_FAILURE);
     break;
   case GCMON_EVENT_SUBSCRIBED:
+    cli_note_interval(r->x, ev->subscribed.interval_ms);
+    break;
   case GCMON_EVENT_LINK_DOWN:
     break;
   }
-  if (ferror(r->f) && !r->stopping) {
-    cli_error(r->x, "%s: write failed", r->x->out_path);
-    shutdown_recorder(r, CLI_EXIT_FAILURE);
+  if (r->w->err && !r->stopping) {
+    progress_clear(&r->prog);
+    /* stdout's failure is said once, by main() (which lets a reader that
+     * went away, | head, end it quietly) */
+    if (r->f != stdout)
+      cli_error(r->x, "%s: cannot write: %s", r->x->out_path,
+                strerror(r->w->err));
+    shutdown_recorder(r, r->f != stdout ? CLI_EXIT_FAILURE : CLI_EXIT_OK);
   }
 }
 
@@ -95,6 +111,7 @@ static void on_state(gcmon_client *c, gcmon_state st, int err, void *data) {
     }
     break;
   case GCMON_STATE_BACKOFF:
+    progress_clear(&r->prog);
     if (!r->lost)
       cli_error(r->x, "link lost (%s); reconnecting",
                 gcmon_client_errmsg(c)[0] ? gcmon_client_errmsg(c)
@@ -128,11 +145,12 @@ static FILE *open_output(cli_ctx *x) {
 
 int cmd_record(cli_ctx *x) {
   recorder r;
+  bool write_failed;
 
   if (!x->out_path) {
-    cli_error(x, "record: say where: --csv FILE or --json FILE (see gcmon "
-                 "record --help)");
-    return CLI_EXIT_USAGE;
+    return cli_usage_error(x, "%s",
+                           "say where: --csv FILE or --json FILE ('-' for "
+                           "stdout)");
   }
   memset(&r, 0, sizeof r);
   r.x = x;
@@ -140,6 +158,7 @@ int cmd_record(cli_ctx *x) {
   if (!r.f)
     return CLI_EXIT_FAILURE;
   r.w = cli_writer(x, r.f, true);
+  progress_init(&r.prog, x->prog, isatty(STDERR_FILENO) != 0);
   uv_loop_init(&r.loop);
   if (cli_client_for_loop(x, &r.loop, on_state, &r, &r.c) != CLI_EXIT_OK) {
     r.rc = CLI_EXIT_FAILURE;
@@ -153,22 +172,33 @@ int cmd_record(cli_ctx *x) {
     uv_run(&r.loop, UV_RUN_DEFAULT);
   }
   uv_loop_close(&r.loop);
+  write_failed = r.w->err != 0; /* said already (a file) or by main() */
   writer_free(r.w);
-  if (r.f != stdout)
-    fclose(r.f);
-  if (r.samples > 0 || r.rc == CLI_EXIT_OK) {
-    fprintf(stderr, "%s: recorded %llu samples (%llu gaps, %llu restarts)\n",
-            x->prog, (unsigned long long)r.samples, (unsigned long long)r.gaps,
-            (unsigned long long)r.restarts);
+  progress_clear(&r.prog);
+  if (r.f != stdout && fclose(r.f) != 0 && !write_failed) {
+    cli_error(x, "%s: cannot write: %s", x->out_path, strerror(errno));
+    r.rc = CLI_EXIT_FAILURE;
+    write_failed = true;
+  }
+  /* A failed write is the one line; no summary of a file that is not. */
+  if (!write_failed && (r.samples > 0 || r.rc == CLI_EXIT_OK)) {
+    fprintf(stderr, "%s: recorded %llu %s (%llu %s, %llu %s)\n", x->prog,
+            (unsigned long long)r.samples,
+            plural(r.samples, "sample", "samples"),
+            (unsigned long long)r.gaps, plural(r.gaps, "gap", "gaps"),
+            (unsigned long long)r.restarts,
+            plural(r.restarts, "restart", "restarts"));
     /* How the line behaved: on a serial link, the only report of noise. */
     fprintf(stderr,
             "%s: link: %llu frames in, %llu dropped (%llu crc), %llu noise "
-            "bytes, %llu reconnects\n",
+            "bytes, %llu %s\n",
             x->prog, (unsigned long long)r.link.frames_in,
             (unsigned long long)r.link.frames_dropped,
             (unsigned long long)r.link.crc_errors,
             (unsigned long long)r.link.bytes_discarded,
-            (unsigned long long)(r.link.connects ? r.link.connects - 1 : 0));
+            (unsigned long long)(r.link.connects ? r.link.connects - 1 : 0),
+            plural(r.link.connects ? r.link.connects - 1 : 0, "reconnect",
+                   "reconnects"));
   }
   return r.rc;
 }

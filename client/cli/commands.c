@@ -23,18 +23,25 @@ const cli_command cli_commands[] = {
      "\n"
      "  --bytes   plain byte counts instead of KiB/MiB\n"
      "  --json    one JSON document (Sample field names)\n"},
-    {"watch", cmd_watch, J | CLI_OPT_BYTES | CLI_OPT_INTERVAL, 0, 0, "",
+    {"watch", cmd_watch, J | CLI_OPT_BYTES | CLI_OPT_INTERVAL | CLI_OPT_WIDE, 0,
+     0, "",
      "live full-screen view of the pools, the gc and the link",
      "A live view refreshing in place: each pool as a bar with used and free,\n"
      "the gc heap's alloc/free/threshold/enabled, a sparkline of recent\n"
-     "mem_alloc, and link health. q or Ctrl-C quits and restores the\n"
-     "terminal. When stdout is not a terminal, prints one line per sample\n"
-     "instead (JSON Lines with --json). Reconnects by itself.\n"
+     "mem_alloc with its scale and span, per-pool graphs on a tall\n"
+     "terminal, and link health; figures are dimmed while the link is down.\n"
+     "Keys: c collect, t set the threshold, e/d enable/disable the gc\n"
+     "(each asks first), p pause, ? help, q or Ctrl-C quit. Colour unless\n"
+     "NO_COLOR is set or TERM=dumb. When stdout is not a terminal, prints\n"
+     "one line per sample instead (host time, seq, gc and pools in 80\n"
+     "columns; JSON Lines with --json). Reconnects by itself.\n"
      "\n"
-     "  --interval MS   sample interval (a multiple of the daemon's period;\n"
-     "                  100, 250ms, 2s)                        [every sample]\n"
+     "  --interval DUR  sample interval (a multiple of the daemon's period;\n"
+     "                  100 (ms), 250ms, 2s); says what was granted\n"
+     "                                                         [every sample]\n"
      "  --bytes         plain byte counts\n"
-     "  --json          JSON Lines, one Sample per line\n"},
+     "  --wide          piped: every field, not only what fits 80 columns\n"
+     "  --json          JSON Lines, one Sample (plus \"time\") per line\n"},
     {"collect", cmd_collect, J | CLI_OPT_BYTES, 0, 0, "",
      "run a garbage collection; show bytes freed and how long it took",
      "Runs gc.collect() on the device and prints the bytes freed, the time\n"
@@ -61,17 +68,22 @@ const cli_command cli_commands[] = {
      "gc.disable() on the device; prints the state after. A control command.\n"
      "\n"
      "  --json    {\"enabled\": false}\n"},
-    {"history", cmd_history, J | CLI_OPT_CSV | CLI_OPT_BYTES | CLI_OPT_SINCE, 0,
-     0, "", "download the samples the daemon retains",
+    {"history", cmd_history,
+     J | CLI_OPT_CSV | CLI_OPT_BYTES | CLI_OPT_SINCE | CLI_OPT_WIDE, 0, 0, "",
+     "download the samples the daemon retains",
      "Downloads the retained series (pipelined get_history requests) in\n"
      "ascending seq. Samples evicted before they could be read are reported\n"
      "as a gap. Shows progress on stderr when it is long and stderr is a\n"
      "terminal.\n"
      "\n"
+     "terminal. Nothing at or after --since is said on stderr (exit 0).\n"
+     "Each sample carries the host time it was taken (ISO 8601).\n"
+     "\n"
      "  --since SEQ   start at this seq                    [oldest retained]\n"
      "  --csv         CSV with a header line\n"
      "  --json        one JSON document: run_id, samples[], gaps[]\n"
-     "  --bytes       plain byte counts (text)\n"},
+     "  --bytes       plain byte counts (text)\n"
+     "  --wide        every field, not only what fits 80 columns (text)\n"},
     {"record", cmd_record, CLI_OPT_OUTFILE | CLI_OPT_INTERVAL, 0, 0, "",
      "stream samples to a file until interrupted",
      "Subscribes and writes every sample to FILE until SIGINT/SIGTERM,\n"
@@ -82,8 +94,9 @@ const cli_command cli_commands[] = {
      "\n"
      "  --csv FILE      CSV with a header line ('-' for stdout)\n"
      "  --json FILE     JSON Lines\n"
-     "  --interval MS   sample interval                       [every "
-     "sample]\n"},
+     "  --interval DUR  sample interval                       [every "
+     "sample]\n"
+     "On a terminal, stderr shows the samples written, gaps and the rate.\n"},
     {"export", cmd_export, CLI_OPT_EXPORT | CLI_OPT_INTERVAL, 0, 0, "",
      "serve Prometheus metrics for boards (/metrics, /probe?target=URI)",
      "An HTTP endpoint in the Prometheus text format. Each target keeps one\n"
@@ -104,7 +117,7 @@ const cli_command cli_commands[] = {
      "  --max-targets N       /probe targets cached at most; more get 503\n"
      "                                                                 [256]\n"
      "  --idle-expiry DUR     drop a /probe target not scraped for this long\n"
-     "                        (300, 90s, 5m)                            [5m]\n"
+     "                        (90s, 5m; a bare number is ms)            [5m]\n"
      "  --interval DUR        sample interval (a multiple of the daemon's\n"
      "                        period)                          [every sample]\n"
      "  --timeout DUR         connecting and calls                      "
@@ -131,5 +144,22 @@ const cli_command cli_commands[] = {
      "  --csv FILE      readings as CSV ('-' for stdout)\n"
      "  --json FILE     readings as JSON Lines\n"
      "  --interval MS   reading period                             [1000]\n"},
+    {"diagnose", cmd_diagnose, J | CLI_OPT_DIAGNOSE | CLI_OPT_INTERVAL, 0, 0,
+     "", "find leaks, fragmentation, spikes and gc pauses; verdict per pool",
+     "Watches the board for --for DURATION, or reads a record/history CSV,\n"
+     "and gives a verdict per pool (gc, sys_heap, sys_page, sys_mmz): leak\n"
+     "(slope of the post-collection baseline with a 99.9% bound), fragmen-\n"
+     "tation (largest free falling or 1 - largest/free rising while free is\n"
+     "flat), spikes (short excursions; watermarks when the input has them),\n"
+     "gc pauses (p50/p99/max when collection records are present, else the\n"
+     "collection rate). Exit status: 0 healthy, 3 findings, 1 error, 2 usage.\n"
+     "See docs/diagnose.md.\n"
+     "\n"
+     "  --for DUR          watch the board this long (20s, 5m)\n"
+     "  --csv FILE         read a `gcmon record`/`history --csv` file instead\n"
+     "  --html FILE        also write a self-contained HTML report with charts\n"
+     "  --run-period DUR   one script run lasts this long (leak per run)\n"
+     "  --interval DUR     sample interval when watching       [every sample]\n"
+     "  --json             one JSON document with every number\n"},
     {NULL, NULL, 0, 0, 0, NULL, NULL, NULL},
 };

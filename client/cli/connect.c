@@ -15,11 +15,32 @@ void cli_error(const cli_ctx *x, const char *fmt, ...) {
   fputc('\n', stderr);
 }
 
+int cli_usage_error(const cli_ctx *x, const char *fmt, ...) {
+  va_list ap;
+  const char *sp = x->command ? " " : "", *cmd = x->command ? x->command : "";
+  fprintf(stderr, "%s%s%s: ", x->prog, sp, cmd);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, " (see %s%s%s --help)\n", x->prog, sp, cmd);
+  return CLI_EXIT_USAGE;
+}
+
+void cli_note_interval(const cli_ctx *x, uint32_t granted_ms) {
+  if (x->interval_ms == 0 || x->interval_ms == granted_ms)
+    return;
+  fprintf(stderr,
+          "%s %s: --interval %u ms: the daemon grants %u ms (a multiple of "
+          "its sampling period)\n",
+          x->prog, x->command, x->interval_ms, (unsigned)granted_ms);
+}
+
 static void fill_options(cli_ctx *x, gcmon_client_options *o) {
   memset(o, 0, sizeof *o);
   o->client_name = "gcmon";
   o->token = x->have_token ? x->token : NULL;
   o->token_len = x->have_token ? x->token_len : 0;
+  o->require_mac = x->require_mac;
   o->timeout_ms = x->timeout_ms;
 }
 
@@ -48,11 +69,14 @@ int cli_fail(cli_ctx *x, gcmon_client *c, const char *call, int err) {
                               "or GCMON_TOKEN");
     break;
   case GCMON_EUNAVAIL:
-    cli_error(x, "%s: unavailable on source '%s'%s%s", call ? call : x->command,
-              c && gcmon_client_info(c)->source[0]
-                  ? gcmon_client_info(c)->source
-                  : "?",
-              msg ? ": " : "", msg ? msg : "");
+    /* The source's name says it all; the daemon's own words only when
+     * it did not say which source it runs. */
+    if (c && gcmon_client_info(c)->source[0])
+      cli_error(x, "%s: unavailable on source '%s'", call ? call : x->command,
+                gcmon_client_info(c)->source);
+    else
+      cli_error(x, "%s: unavailable%s%s", call ? call : x->command,
+                msg ? ": " : "", msg ? msg : "");
     break;
   case GCMON_ETIMEDOUT:
     if (call)
@@ -124,16 +148,24 @@ int cli_client_for_loop(cli_ctx *x, struct uv_loop_s *loop,
   return CLI_EXIT_OK;
 }
 
-writer *cli_writer(const cli_ctx *x, FILE *out, bool stream) {
-  unsigned flags =
-      (stream ? WRITER_STREAM : 0u) | (x->raw_bytes ? WRITER_RAW_BYTES : 0u);
+writer *cli_writer(cli_ctx *x, FILE *out, bool stream) {
+  unsigned flags = (stream ? WRITER_STREAM : 0u) |
+                   (x->raw_bytes ? WRITER_RAW_BYTES : 0u) |
+                   (x->wide ? WRITER_WIDE : 0u);
+  writer *w;
   switch (x->format) {
   case CLI_FORMAT_JSON:
-    return writer_json_new(out, flags);
+    w = writer_json_new(out, flags);
+    break;
   case CLI_FORMAT_CSV:
-    return writer_csv_new(out, flags, emit_series_columns);
+    w = writer_csv_new(out, flags, emit_series_columns);
+    break;
   case CLI_FORMAT_TEXT:
+  default:
+    w = writer_text_new(out, flags);
     break;
   }
-  return writer_text_new(out, flags);
+  if (w && out == stdout)
+    w->err_sink = &x->out_errno;
+  return w;
 }

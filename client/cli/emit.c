@@ -2,9 +2,31 @@
  * names and nesting (Sample, GcInfo, MemInfo, HelloResponse, ...), so the
  * JSON and CSV outputs are the wire contract spelled as text. Absent
  * optional groups (no gc heap, unknown sys_*) are left out. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include "cli.h"
 
 #include <string.h>
+#include <time.h>
+
+int64_t cli_wall_now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void cli_clock_anchor(cli_clock *k, uint64_t run_id, uint64_t uptime_us,
+                      int64_t wall_us) {
+  k->run_id = run_id;
+  k->uptime_us = uptime_us;
+  k->wall_us = wall_us;
+  k->set = true;
+}
+
+int64_t cli_clock_wall(cli_clock *k, uint64_t run_id, const gcmon_sample *s) {
+  if (!k->set || k->run_id != run_id)
+    cli_clock_anchor(k, run_id, s->uptime_us, cli_wall_now_us());
+  return k->wall_us + ((int64_t)s->uptime_us - (int64_t)k->uptime_us);
+}
 
 const char *const emit_series_columns[] = {"event",
                                            "run_id",
@@ -29,6 +51,8 @@ const char *const emit_series_columns[] = {"event",
                                            "first",
                                            "last",
                                            "prev_run_id",
+                                           "time", /* added last: old
+                                                      readers keep working */
                                            NULL};
 
 static void emit_mem(writer *w, const char *key, const gcmon_mem_info *m) {
@@ -73,10 +97,19 @@ void emit_sample(writer *w, const gcmon_sample *s) {
   w->ops->end(w);
 }
 
-void emit_series_sample(writer *w, uint64_t run_id, const gcmon_sample *s) {
+void emit_sample_at(writer *w, const gcmon_sample *s, int64_t wall_us) {
+  w->ops->begin(w);
+  w_time(w, "time", wall_us);
+  emit_sample_fields(w, s);
+  w->ops->end(w);
+}
+
+void emit_series_sample(writer *w, uint64_t run_id, const gcmon_sample *s,
+                        int64_t wall_us) {
   w->ops->begin(w);
   w_str(w, "event", "sample");
   w_id(w, "run_id", run_id);
+  w_time(w, "time", wall_us);
   emit_sample_fields(w, s);
   w->ops->end(w);
 }

@@ -7,70 +7,131 @@
  * beside them leave (up to BAR_MAX cells), and lines of several fields
  * (header, gc state, link health) continue on an indented next line
  * instead of running off the edge. Only a terminal too narrow for one
- * field cuts it. */
+ * field cuts it. Rows left over go to per-pool graphs (or, after ?, the
+ * keys' help); the last two rows are the keys and the prompt.
+ *
+ * Colour (m->colour): a pool's bar and percentage green, yellow from 75 %,
+ * red from 90 %; the gc heap's alloc yellow once it passes the threshold;
+ * a disabled gc and link errors yellow; a lost link red, with every figure
+ * dimmed while it is lost (they are the last known). Without colour the
+ * status line alone says the figures are stale. */
 #include "screen.h"
 #include "units.h"
 
 #include <stdarg.h>
 #include <string.h>
 
-#define LINE_MAX    1024
-#define BAR_MAX     40
-#define BAR_MIN     4  /* narrower than this, no bar at all */
-#define NAME_CELLS  10 /* "sys_heap  " */
-#define FIELDS_MAX  8
-#define FIELD_BYTES 96
+#define LINE_MAX       1024
+#define BAR_MAX        40
+#define BAR_MIN        4  /* narrower than this, no bar at all */
+#define NAME_CELLS     10 /* "sys_heap  " */
+#define FIELDS_MAX     8
+#define FIELD_BYTES    96
+#define GRAPH_MIN_ROWS 3 /* shorter graphs are not drawn */
+#define GRAPH_MAX_ROWS 12
+#define KEYS_LINE                                                              \
+  "c collect  t threshold  e enable  d disable  p pause  ? help  q quit"
+
+/* Colours end with "default foreground", not a full reset, so that the
+ * dimming of a stale line survives them. */
+#define SGR_RED    "\033[31m"
+#define SGR_YELLOW "\033[33m"
+#define SGR_GREEN  "\033[32m"
+#define SGR_BOLD   "\033[1m"
+#define SGR_DIM    "\033[2m"
+#define SGR_FG_END "\033[39m"
+#define SGR_NORMAL "\033[22m"
+
+/* Where the lines go: the terminal's size, the next row, and the style
+ * every line starts in (dim while stale). */
+typedef struct canvas {
+  FILE *f;
+  const screen_model *m;
+  int cols, rows, row;
+  const char *style;
+} canvas;
+
+static const char *sgr(const canvas *c, const char *code) {
+  return c->m->colour ? code : "";
+}
+
+static const char *level_colour(const canvas *c, double pct) {
+  return sgr(c, pct >= 90.0 ? SGR_RED : pct >= 75.0 ? SGR_YELLOW : SGR_GREEN);
+}
+
+/* Length of the escape sequence at s (0 if none): CSI ... final byte. */
+static size_t escape_len(const char *s) {
+  size_t n = 2;
+  if (s[0] != '\033' || s[1] != '[')
+    return 0;
+  while (s[n] && !(s[n] >= '@' && s[n] <= '~'))
+    n++;
+  return s[n] ? n + 1 : n;
+}
 
 /* Terminal cells of UTF-8 text (one per code point: no wide characters
- * are ever printed). */
+ * are ever printed; escape sequences take none). */
 static int cells(const char *s) {
   int w = 0;
-  for (; *s; s++)
+  while (*s) {
+    size_t e = escape_len(s);
+    if (e) {
+      s += e;
+      continue;
+    }
     if (((unsigned char)*s & 0xC0) != 0x80)
       w++;
+    s++;
+  }
   return w;
 }
 
 /* Print one line, cut to cols cells. */
-static void line(FILE *f, int cols, int *row, int rows, const char *fmt, ...)
+static void line(canvas *c, const char *fmt, ...)
 #ifdef __GNUC__
-    __attribute__((format(printf, 5, 6)))
+    __attribute__((format(printf, 2, 3)))
 #endif
     ;
 
-static void line(FILE *f, int cols, int *row, int rows, const char *fmt, ...) {
+static void line(canvas *c, const char *fmt, ...) {
   char buf[LINE_MAX];
   va_list ap;
   int w = 0;
-  size_t i;
+  size_t i = 0;
 
-  if (*row >= rows)
+  if (c->row >= c->rows)
     return;
   va_start(ap, fmt);
   vsnprintf(buf, sizeof buf, fmt, ap);
   va_end(ap);
-  for (i = 0; buf[i]; i++) {
-    if (((unsigned char)buf[i] & 0xC0) != 0x80 && ++w > cols)
+  while (buf[i]) {
+    size_t e = escape_len(buf + i);
+    if (e) {
+      i += e;
+      continue;
+    }
+    if (((unsigned char)buf[i] & 0xC0) != 0x80 && ++w > c->cols)
       break;
+    i++;
   }
   buf[i] = '\0';
   /* Clearing first: after a line of exactly cols cells the cursor waits
    * in the last column, where clearing would erase that cell. */
-  fprintf(f, "\033[K%s\n", buf);
-  (*row)++;
+  fprintf(c->f, "\033[K%s%s%s\n", c->style, buf, c->m->colour ? "\033[0m" : "");
+  c->row++;
 }
 
 /* Print first followed by the fields, two spaces apart, continuing on a
  * new line indented by indent cells when the next field would not fit. */
-static void flow(FILE *f, int cols, int *row, int rows, const char *first,
-                 int indent, char fields[][FIELD_BYTES], int n) {
+static void flow(canvas *c, const char *first, int indent,
+                 char fields[][FIELD_BYTES], int n) {
   char buf[LINE_MAX];
   size_t len = (size_t)snprintf(buf, sizeof buf, "%s", first);
   bool empty = true; /* no field on this line yet */
 
   for (int i = 0; i < n; i++) {
-    if (!empty && cells(buf) + 2 + cells(fields[i]) > cols) {
-      line(f, cols, row, rows, "%s", buf);
+    if (!empty && cells(buf) + 2 + cells(fields[i]) > c->cols) {
+      line(c, "%s", buf);
       len = (size_t)snprintf(buf, sizeof buf, "%*s", indent, "");
       empty = true;
     }
@@ -80,7 +141,7 @@ static void flow(FILE *f, int cols, int *row, int rows, const char *first,
       len = sizeof buf - 1;
     empty = false;
   }
-  line(f, cols, row, rows, "%s", buf);
+  line(c, "%s", buf);
 }
 
 static void bytes(const screen_model *m, uint64_t v, char *out, size_t len) {
@@ -90,55 +151,27 @@ static void bytes(const screen_model *m, uint64_t v, char *out, size_t len) {
     units_format_bytes(v, out, len);
 }
 
-static void bar(const screen_model *m, uint64_t used, uint64_t total, int width,
+static double percent(uint64_t part, uint64_t whole) {
+  return whole ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+static void bar(const canvas *c, uint64_t used, uint64_t total, int width,
                 char *out, size_t len) {
   int fill =
       total ? (int)((double)width * (double)used / (double)total + 0.5) : 0;
-  size_t n = 0;
+  bool utf8 = c->m->utf8;
+  size_t n =
+      (size_t)snprintf(out, len, "[%s", level_colour(c, percent(used, total)));
   if (fill > width)
     fill = width;
-  out[n++] = '[';
-  for (int i = 0; i < width && n + 4 < len; i++) {
-    const char *ch = i < fill ? (m->utf8 ? "\xe2\x96\x88" : "#")
-                              : (m->utf8 ? "\xe2\x96\x91" : ".");
-    size_t l = strlen(ch);
-    memcpy(out + n, ch, l);
-    n += l;
+  for (int i = 0; i < width && n + 16 < len; i++) {
+    const char *ch = i < fill ? (utf8 ? "\xe2\x96\x88" : "#")
+                              : (utf8 ? "\xe2\x96\x91" : ".");
+    if (i == fill)
+      n += (size_t)snprintf(out + n, len - n, "%s", sgr(c, SGR_FG_END));
+    n += (size_t)snprintf(out + n, len - n, "%s", ch);
   }
-  out[n++] = ']';
-  out[n] = '\0';
-}
-
-void screen_sparkline(const int64_t *v, int n, int width, bool utf8, char *out,
-                      size_t len) {
-  static const char *const blocks[] = {
-      "\xe2\x96\x81", "\xe2\x96\x82", "\xe2\x96\x83", "\xe2\x96\x84",
-      "\xe2\x96\x85", "\xe2\x96\x86", "\xe2\x96\x87", "\xe2\x96\x88"};
-  static const char ascii[] = "_.-~=*#@";
-  int64_t lo, hi;
-  int start = n > width ? n - width : 0;
-  size_t k = 0;
-
-  out[0] = '\0';
-  if (n == 0)
-    return;
-  lo = hi = v[start];
-  for (int i = start; i < n; i++) {
-    lo = v[i] < lo ? v[i] : lo;
-    hi = v[i] > hi ? v[i] : hi;
-  }
-  for (int i = start; i < n && k + 4 < len; i++) {
-    int level = hi > lo
-                    ? (int)((double)(v[i] - lo) * 7.0 / (double)(hi - lo) + 0.5)
-                    : 0;
-    if (utf8) {
-      memcpy(out + k, blocks[level], 3);
-      k += 3;
-    } else {
-      out[k++] = ascii[level];
-    }
-  }
-  out[k] = '\0';
+  snprintf(out + n, len - n, "%s]", fill >= width ? sgr(c, SGR_FG_END) : "");
 }
 
 /* How the bar lines are laid out: bar cells (0: no bar), and whether the
@@ -149,18 +182,19 @@ typedef struct layout {
 } layout;
 
 /* A pool's figures beside its bar. */
-static void pool_figures(const screen_model *m, const gcmon_mem_info *p,
-                         bool compact, char *out, size_t len) {
+static void pool_figures(const canvas *c, const gcmon_mem_info *p, bool compact,
+                         char *out, size_t len) {
   char used[32], free_[32], total[32];
-  double pct = p->total ? 100.0 * (double)p->used / (double)p->total : 0.0;
-  bytes(m, p->used, used, sizeof used);
-  bytes(m, p->free, free_, sizeof free_);
-  bytes(m, p->total, total, sizeof total);
+  double pct = percent(p->used, p->total);
+  bytes(c->m, p->used, used, sizeof used);
+  bytes(c->m, p->free, free_, sizeof free_);
+  bytes(c->m, p->total, total, sizeof total);
   if (compact)
-    snprintf(out, len, "%5.1f%%  %s / %s", pct, used, total);
+    snprintf(out, len, "%s%5.1f%%%s  %s / %s", level_colour(c, pct), pct,
+             sgr(c, SGR_FG_END), used, total);
   else
-    snprintf(out, len, "%5.1f%%  used %s  free %s  of %s", pct, used, free_,
-             total);
+    snprintf(out, len, "%s%5.1f%%%s  used %s  free %s  of %s",
+             level_colour(c, pct), pct, sgr(c, SGR_FG_END), used, free_, total);
 }
 
 static uint64_t gc_heap_size(const gcmon_gc_info *g) {
@@ -169,60 +203,68 @@ static uint64_t gc_heap_size(const gcmon_gc_info *g) {
              : 0;
 }
 
-static void gc_figures(const screen_model *m, bool compact, char *out,
-                       size_t len) {
-  const gcmon_gc_info *g = &m->last->gc;
+static void gc_figures(const canvas *c, bool compact, char *out, size_t len) {
+  const gcmon_gc_info *g = &c->m->last->gc;
   uint64_t heap = gc_heap_size(g);
   double pct = heap ? 100.0 * (double)g->mem_alloc / (double)heap : 0.0;
+  bool over = g->threshold >= 0 && g->mem_alloc >= g->threshold;
   char a[32], fr[32];
-  bytes(m, g->mem_alloc > 0 ? (uint64_t)g->mem_alloc : 0, a, sizeof a);
+  bytes(c->m, g->mem_alloc > 0 ? (uint64_t)g->mem_alloc : 0, a, sizeof a);
   if (g->mem_free >= 0)
-    bytes(m, (uint64_t)g->mem_free, fr, sizeof fr);
+    bytes(c->m, (uint64_t)g->mem_free, fr, sizeof fr);
   else
     snprintf(fr, sizeof fr, "unknown");
-  if (compact)
-    snprintf(out, len, "%5.1f%%  alloc %s", pct, a);
-  else
-    snprintf(out, len, "%5.1f%%  alloc %s  free %s", pct, a, fr);
+  snprintf(out, len, "%s%5.1f%%%s  alloc %s%s%s%s%s", level_colour(c, pct), pct,
+           sgr(c, SGR_FG_END), over ? sgr(c, SGR_YELLOW) : "", a,
+           over ? sgr(c, SGR_FG_END) : "", compact ? "" : "  free ",
+           compact ? "" : fr);
 }
 
 /* "name [bar] figures" with a bar of bw cells (none when bw is 0). */
-static void bar_line(FILE *f, const screen_model *m, int cols, int *row,
-                     int rows, const char *name, uint64_t used, uint64_t total,
+static void bar_line(canvas *c, const char *name, uint64_t used, uint64_t total,
                      int bw, const char *figures) {
   char b[LINE_MAX / 2] = "";
   if (bw > 0)
-    bar(m, used, total, bw, b, sizeof b);
-  line(f, cols, row, rows, "%-9s %s%s%s", name, b, bw > 0 ? " " : "", figures);
+    bar(c, used, total, bw, b, sizeof b);
+  line(c, "%-9s %s%s%s", name, b, bw > 0 ? " " : "", figures);
 }
 
-static void gc_lines(FILE *f, const screen_model *m, int cols, int *row,
-                     int rows, layout lay) {
-  const gcmon_gc_info *g = &m->last->gc;
-  char figures[LINE_MAX / 2], sp[LINE_MAX / 2], th[32], lf[32];
+/* The sparkline of series k and, beneath it, its scale and span. */
+static void sparkline(canvas *c, const char *label, int k) {
+  char sp[LINE_MAX / 2], scale[128];
+  int drawn, width = c->cols - 16;
+  screen_sparkline(c->m->series, k, width < 10 ? 10 : width, c->m->utf8, sp,
+                   sizeof sp, &drawn);
+  screen_scale(c->m, k, drawn, scale, sizeof scale);
+  line(c, "          %-5s %s", label, sp);
+  line(c, "                %s", scale);
+}
+
+static void gc_lines(canvas *c, layout lay) {
+  const gcmon_gc_info *g = &c->m->last->gc;
+  char figures[LINE_MAX / 2], th[32], lf[32];
   char fields[FIELDS_MAX][FIELD_BYTES];
 
-  gc_figures(m, lay.compact, figures, sizeof figures);
-  bar_line(f, m, cols, row, rows, "gc heap",
-           g->mem_alloc > 0 ? (uint64_t)g->mem_alloc : 0, gc_heap_size(g),
-           lay.bw, figures);
+  gc_figures(c, lay.compact, figures, sizeof figures);
+  bar_line(c, "gc heap", g->mem_alloc > 0 ? (uint64_t)g->mem_alloc : 0,
+           gc_heap_size(g), lay.bw, figures);
   if (g->threshold >= 0)
-    bytes(m, (uint64_t)g->threshold, th, sizeof th);
+    bytes(c->m, (uint64_t)g->threshold, th, sizeof th);
   else
     snprintf(th, sizeof th, "off");
   if (g->largest_free >= 0)
-    bytes(m, (uint64_t)g->largest_free, lf, sizeof lf);
+    bytes(c->m, (uint64_t)g->largest_free, lf, sizeof lf);
   else
     snprintf(lf, sizeof lf, "unknown");
   snprintf(fields[0], FIELD_BYTES, "threshold %s", th);
-  snprintf(fields[1], FIELD_BYTES, "enabled %s", g->enabled ? "yes" : "no");
+  snprintf(fields[1], FIELD_BYTES, "enabled %s%s%s",
+           g->enabled ? "" : sgr(c, SGR_YELLOW), g->enabled ? "yes" : "no",
+           g->enabled ? "" : sgr(c, SGR_FG_END));
   snprintf(fields[2], FIELD_BYTES, "collections %llu",
            (unsigned long long)g->collections);
   snprintf(fields[3], FIELD_BYTES, "largest free %s", lf);
-  flow(f, cols, row, rows, "          ", NAME_CELLS, fields, 4);
-  screen_sparkline(m->spark, m->nspark, cols > 40 ? cols - 30 : 10, m->utf8, sp,
-                   sizeof sp);
-  line(f, cols, row, rows, "          alloc %s  (last %d)", sp, m->nspark);
+  flow(c, "          ", NAME_CELLS, fields, 4);
+  sparkline(c, "alloc", SERIES_GC);
 }
 
 /* Cells a figure of at most max bytes may take: the widest text
@@ -280,83 +322,173 @@ static layout plan(const screen_model *m, int cols) {
   return lay;
 }
 
-static void pools(FILE *f, const screen_model *m, int cols, int *row, int rows,
-                  layout lay) {
-  const gcmon_sample *s = m->last;
-  const struct {
-    const char *name;
-    bool has;
-    const gcmon_mem_info *p;
-  } p[] = {{"sys_heap", s->has_sys_heap, &s->sys_heap},
-           {"sys_page", s->has_sys_page, &s->sys_page},
-           {"sys_mmz", s->has_sys_mmz, &s->sys_mmz}};
-  char figures[LINE_MAX / 2];
+typedef struct pool_row {
+  const char *name;
+  bool has;
+  const gcmon_mem_info *p;
+  int series;
+} pool_row;
 
-  for (size_t i = 0; i < sizeof p / sizeof p[0]; i++) {
-    if (!p[i].has)
-      continue;
-    pool_figures(m, p[i].p, lay.compact, figures, sizeof figures);
-    bar_line(f, m, cols, row, rows, p[i].name, p[i].p->used, p[i].p->total,
-             lay.bw, figures);
+static int pool_rows(const gcmon_sample *s, pool_row out[3]) {
+  const pool_row all[] = {
+      {"sys_heap", s->has_sys_heap, &s->sys_heap, SERIES_HEAP},
+      {"sys_page", s->has_sys_page, &s->sys_page, SERIES_PAGE},
+      {"sys_mmz", s->has_sys_mmz, &s->sys_mmz, SERIES_MMZ}};
+  int n = 0;
+  for (int i = 0; i < 3; i++)
+    if (all[i].has)
+      out[n++] = all[i];
+  return n;
+}
+
+static void pools(canvas *c, layout lay) {
+  pool_row p[3];
+  char figures[LINE_MAX / 2];
+  int n = pool_rows(c->m->last, p);
+
+  for (int i = 0; i < n; i++) {
+    pool_figures(c, p[i].p, lay.compact, figures, sizeof figures);
+    bar_line(c, p[i].name, p[i].p->used, p[i].p->total, lay.bw, figures);
   }
 }
 
-static void link_lines(FILE *f, const screen_model *m, int cols, int *row,
-                       int rows) {
-  const gcmon_link_stats *l = m->link;
+static void link_lines(canvas *c) {
+  const gcmon_link_stats *l = c->m->link;
   char fields[FIELDS_MAX][FIELD_BYTES], disc[32];
+  const char *warn = sgr(c, SGR_YELLOW), *end = sgr(c, SGR_FG_END);
 
-  bytes(m, l->bytes_discarded, disc, sizeof disc);
+  bytes(c->m, l->bytes_discarded, disc, sizeof disc);
   snprintf(fields[0], FIELD_BYTES, "frames in %llu out %llu",
            (unsigned long long)l->frames_in, (unsigned long long)l->frames_out);
-  snprintf(fields[1], FIELD_BYTES, "crc errors %llu",
-           (unsigned long long)l->crc_errors);
-  snprintf(fields[2], FIELD_BYTES, "dropped %llu",
-           (unsigned long long)l->frames_dropped);
+  snprintf(fields[1], FIELD_BYTES, "%scrc errors %llu%s",
+           l->crc_errors ? warn : "", (unsigned long long)l->crc_errors,
+           l->crc_errors ? end : "");
+  snprintf(fields[2], FIELD_BYTES, "%sdropped %llu%s",
+           l->frames_dropped ? warn : "", (unsigned long long)l->frames_dropped,
+           l->frames_dropped ? end : "");
   snprintf(fields[3], FIELD_BYTES, "discarded %s", disc);
-  snprintf(fields[4], FIELD_BYTES, "seq gaps %llu (%llu missed)",
-           (unsigned long long)l->seq_gaps, (unsigned long long)l->seq_missing);
+  snprintf(fields[4], FIELD_BYTES, "%sseq gaps %llu (%llu missed)%s",
+           l->seq_gaps ? warn : "", (unsigned long long)l->seq_gaps,
+           (unsigned long long)l->seq_missing, l->seq_gaps ? end : "");
   snprintf(fields[5], FIELD_BYTES, "reconnects %llu",
            (unsigned long long)(l->connects > 0 ? l->connects - 1 : 0));
-  flow(f, cols, row, rows, "link  ", 6, fields, 6);
+  flow(c, "link  ", 6, fields, 6);
 }
 
-void screen_draw(FILE *f, const screen_model *m, int cols, int rows) {
-  const gcmon_sample *s = m->last;
-  char fields[FIELDS_MAX][FIELD_BYTES];
-  layout lay = plan(m, cols);
-  int row = 0;
+/* Graphs of the gc heap and each pool in the rows left above the keys
+ * (each a title with its scale, then `height` rows). */
+static void graphs(canvas *c, int spare) {
+  pool_row p[3];
+  int n = pool_rows(c->m->last, p), ngraphs, height;
+  char row[LINE_MAX], scale[128];
+  int width = c->cols - NAME_CELLS;
 
-  fputs("\033[H", f);
+  ngraphs = n + (c->m->last->has_gc ? 1 : 0);
+  if (ngraphs == 0 || width < 10)
+    return;
+  height = spare / ngraphs - 2; /* a title and a blank line each */
+  if (height < GRAPH_MIN_ROWS)
+    return;
+  if (height > GRAPH_MAX_ROWS)
+    height = GRAPH_MAX_ROWS;
+  for (int g = 0; g < ngraphs; g++) {
+    bool gc = c->m->last->has_gc && g == 0;
+    int k = gc ? SERIES_GC : p[g - (c->m->last->has_gc ? 1 : 0)].series;
+    const char *name =
+        gc ? "gc alloc" : p[g - (c->m->last->has_gc ? 1 : 0)].name;
+    int drawn = 0;
+    screen_graph_row(c->m->series, k, width, 1, 0, c->m->utf8, row, sizeof row);
+    drawn = cells(row);
+    screen_scale(c->m, k, drawn, scale, sizeof scale);
+    line(c, "%s", "");
+    line(c, "%s%-9s%s %s used: %s", sgr(c, SGR_BOLD), name, sgr(c, SGR_NORMAL),
+         gc ? "gc heap" : "pool", scale);
+    for (int r = 0; r < height; r++) {
+      screen_graph_row(c->m->series, k, width, height, r, c->m->utf8, row,
+                       sizeof row);
+      line(c, "%*s%s", NAME_CELLS, "", row);
+    }
+  }
+}
+
+static void help(canvas *c) {
+  static const char *const text[] = {
+      "keys:",
+      "  c   run gc.collect() on the board; the line below says what it freed",
+      "  t   set gc.threshold(): type a size (64K, 1M) or off, then Enter",
+      "  e   gc.enable()   (asks y/n first)",
+      "  d   gc.disable()  (asks y/n first)",
+      "  p   pause: freeze the figures (samples still arrive); p again resumes",
+      "  ?   this help; ? again hides it",
+      "  q   quit (also Ctrl-C); Esc cancels a question",
+  };
+  line(c, "%s", "");
+  for (size_t i = 0; i < sizeof text / sizeof text[0]; i++)
+    line(c, "%s", text[i]);
+}
+
+static void header(canvas *c) {
+  const screen_model *m = c->m;
+  const gcmon_sample *s = m->last;
+  char fields[FIELDS_MAX][FIELD_BYTES], first[32];
+
+  snprintf(first, sizeof first, "%sgcmon watch%s  ", sgr(c, SGR_BOLD),
+           sgr(c, SGR_NORMAL));
   snprintf(fields[0], FIELD_BYTES, "%s", m->target);
   snprintf(fields[1], FIELD_BYTES, "%s", m->info->daemon);
   snprintf(fields[2], FIELD_BYTES, "source %s", m->info->source);
   snprintf(fields[3], FIELD_BYTES, "device %s", m->info->device_id);
-  flow(f, cols, &row, rows, "gcmon watch  ", 13, fields, 4);
-  if (s) {
-    snprintf(fields[0], FIELD_BYTES, "seq %llu", (unsigned long long)s->seq);
-    snprintf(fields[1], FIELD_BYTES, "uptime %.1f s",
-             (double)s->uptime_us / 1e6);
-    snprintf(fields[2], FIELD_BYTES, "every %u ms", (unsigned)m->interval_ms);
-    snprintf(fields[3], FIELD_BYTES, "[%s]", m->state);
-    flow(f, cols, &row, rows, "", 0, fields, 4);
-  } else {
-    line(f, cols, &row, rows, "waiting for the first sample  [%s]", m->state);
+  flow(c, first, 13, fields, 4);
+  if (!s) {
+    line(c, "waiting for the first sample  [%s]", m->state);
+    return;
   }
-  line(f, cols, &row, rows, "%s", "");
+  snprintf(fields[0], FIELD_BYTES, "seq %llu", (unsigned long long)s->seq);
+  snprintf(fields[1], FIELD_BYTES, "uptime %.1f s", (double)s->uptime_us / 1e6);
+  if (m->asked_interval_ms && m->asked_interval_ms != m->interval_ms)
+    snprintf(fields[2], FIELD_BYTES, "every %u ms (asked %u ms)",
+             (unsigned)m->interval_ms, (unsigned)m->asked_interval_ms);
+  else
+    snprintf(fields[2], FIELD_BYTES, "every %u ms", (unsigned)m->interval_ms);
+  if (m->stale)
+    snprintf(fields[3], FIELD_BYTES, "%s[%s: figures from %.0f s ago]%s",
+             sgr(c, SGR_RED), m->state, m->age_s, sgr(c, SGR_FG_END));
+  else
+    snprintf(fields[3], FIELD_BYTES, "[%s]%s", m->state,
+             m->paused ? " [paused]" : "");
+  flow(c, "", 0, fields, 4);
+}
+
+void screen_draw(FILE *f, const screen_model *m, int cols, int rows) {
+  const gcmon_sample *s = m->last;
+  layout lay = plan(m, cols);
+  canvas c = {f, m, cols, rows, 0, ""};
+  const char *dim = m->stale ? sgr(&c, SGR_DIM) : "";
+
+  fputs("\033[H", f);
+  header(&c);
+  c.style = dim; /* the figures: the last known while the link is down */
+  line(&c, "%s", "");
   if (s && s->has_gc)
-    gc_lines(f, m, cols, &row, rows, lay);
+    gc_lines(&c, lay);
   if (s)
-    pools(f, m, cols, &row, rows, lay);
+    pools(&c, lay);
   if (s && s->sys_total) {
     char t[32];
     bytes(m, s->sys_total, t, sizeof t);
-    line(f, cols, &row, rows, "%-9s %s", "sys_total", t);
+    line(&c, "%-9s %s", "sys_total", t);
   }
-  line(f, cols, &row, rows, "%s", "");
-  link_lines(f, m, cols, &row, rows);
-  line(f, cols, &row, rows, "%s", "");
-  line(f, cols, &row, rows, "%s", "q quit");
+  line(&c, "%s", "");
+  link_lines(&c);
+  c.style = "";
+  if (m->help)
+    help(&c);
+  else if (s)
+    graphs(&c, rows - c.row - 2);
+  c.row = c.row < rows - 2 ? rows - 2 : c.row;
+  fprintf(f, "\033[J\033[%d;1H", c.row + 1);
+  line(&c, "%s", KEYS_LINE);
+  line(&c, "%s", m->prompt ? m->prompt : "");
   fputs("\033[J", f);
   fflush(f);
 }

@@ -4,6 +4,7 @@
 #include "term.h"
 
 #include <langinfo.h>
+#include <stdlib.h>
 #include <locale.h>
 #include <string.h>
 #include <strings.h>
@@ -53,4 +54,11 @@ void term_size(const term_state *t, int *cols, int *rows) {
     *cols = ws.ws_col;
     *rows = ws.ws_row;
   }
+}
+
+bool term_colour_wanted(void) {
+  const char *no = getenv("NO_COLOR"), *term = getenv("TERM");
+  if (no && *no)
+    return false;
+  return term && *term && strcmp(term, "dumb") != 0;
 }

@@ -20,6 +20,9 @@ typedef struct term_state {
 /* Take over the screen on out (a terminal). */
 void term_enter(term_state *t, FILE *out, int in_fd);
 void term_leave(term_state *t);
+/* Whether to colour: not when NO_COLOR is set (to anything but ""), nor
+ * when TERM is unset or "dumb" (https://no-color.org). */
+bool term_colour_wanted(void);
 /* Columns and rows of out's terminal (80x24 when unknown). */
 void term_size(const term_state *t, int *cols, int *rows);
 

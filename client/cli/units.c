@@ -1,9 +1,11 @@
 /* Size and duration parsing and formatting (see units.h). */
+#define _POSIX_C_SOURCE 200809L /* gmtime_r, localtime_r */
 #include "units.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 /* Decimal with an optional fraction: value in millionths. */
 static int parse_decimal(const char **p, uint64_t *micro) {
@@ -77,30 +79,10 @@ int units_parse_size(const char *s, int64_t *out) {
   return 0;
 }
 
-int units_parse_duration_ms(const char *s, unsigned plain_ms, unsigned *out) {
-  uint64_t micro, ms;
-  const char *p = s;
-
-  if (!s || parse_decimal(&p, &micro) != 0)
-    return -1;
-  if (strcmp(p, "ms") == 0)
-    ms = micro / 1000000;
-  else if (strcmp(p, "s") == 0)
-    ms = micro / 1000;
-  else if (*p == '\0')
-    ms = micro / 1000 * plain_ms / 1000;
-  else if (strcmp(p, "m") == 0)
-    ms = micro / 1000 * 60;
-  else
-    return -1;
-  if (ms == 0 || ms > 86400000u)
-    return -1;
-  *out = (unsigned)ms;
-  return 0;
-}
-
 void units_format_bytes(uint64_t bytes, char *out, size_t len) {
-  static const char *const names[] = {"KiB", "MiB", "GiB", "TiB"};
+  /* up to EiB: no figure is ever wider than "1023.99 KiB" (11 cells) */
+  static const char *const names[] = {"KiB", "MiB", "GiB",
+                                      "TiB", "PiB", "EiB"};
   double v = (double)bytes;
   int i = -1;
 
@@ -108,7 +90,7 @@ void units_format_bytes(uint64_t bytes, char *out, size_t len) {
     snprintf(out, len, "%u B", (unsigned)bytes);
     return;
   }
-  while (v >= 1024.0 && i < 3) {
+  while (v >= 1024.0 && i < 5) {
     v /= 1024.0;
     i++;
   }
@@ -122,4 +104,25 @@ void units_format_duration_us(uint64_t us, char *out, size_t len) {
     snprintf(out, len, "%.2f ms", (double)us / 1000.0);
   else
     snprintf(out, len, "%.2f s", (double)us / 1e6);
+}
+
+void units_format_time_utc(int64_t wall_us, char *out, size_t len) {
+  time_t secs = (time_t)(wall_us / 1000000);
+  struct tm tm;
+  char base[24];
+  if (!gmtime_r(&secs, &tm) ||
+      strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
+    snprintf(out, len, "%s", "");
+    return;
+  }
+  snprintf(out, len, "%s.%03dZ", base, (int)(wall_us / 1000 % 1000));
+}
+
+void units_format_time_local(int64_t wall_us, bool date, char *out,
+                             size_t len) {
+  time_t secs = (time_t)(wall_us / 1000000);
+  struct tm tm;
+  if (!localtime_r(&secs, &tm) ||
+      strftime(out, len, date ? "%Y-%m-%dT%H:%M:%S" : "%H:%M:%S", &tm) == 0)
+    snprintf(out, len, "%s", "");
 }

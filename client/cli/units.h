@@ -2,6 +2,7 @@
 #ifndef GCMON_CLI_UNITS_H
 #define GCMON_CLI_UNITS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -9,14 +10,18 @@
  * -> bytes. 0 or -1 when malformed or above INT64_MAX. */
 int units_parse_size(const char *s, int64_t *out);
 
-/* "500ms", "1.5s", "2m", or a bare number in plain_ms milliseconds per
- * unit (1000: seconds, 1: milliseconds) -> milliseconds, 1 ms to 1 day. */
-int units_parse_duration_ms(const char *s, unsigned plain_ms, unsigned *out);
-
 /* 1536 -> "1.50 KiB", 512 -> "512 B". */
 void units_format_bytes(uint64_t bytes, char *out, size_t len);
 
 /* microseconds -> "850 us", "12.3 ms", "4.20 s". */
 void units_format_duration_us(uint64_t us, char *out, size_t len);
+
+/* Host wall-clock time (microseconds since 1970) as ISO 8601: UTC with
+ * milliseconds, "2026-12-03T16:10:00.123Z" (JSON, CSV); or local time for
+ * a table, "16:10:00" or with date "2026-12-03T16:10:00". */
+#define UNITS_TIME_ISO_MAX 32
+void units_format_time_utc(int64_t wall_us, char *out, size_t len);
+void units_format_time_local(int64_t wall_us, bool date, char *out,
+                             size_t len);
 
 #endif

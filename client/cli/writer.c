@@ -2,12 +2,25 @@
  * field helpers and the dotted-path bookkeeping (see writer.h). */
 #include "writer.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 void writer_free(writer *w) {
-  if (w)
-    w->ops->destroy(w);
+  if (!w)
+    return;
+  writer_flush(w);
+  if (w->err_sink && w->err && !*w->err_sink)
+    *w->err_sink = w->err;
+  w->ops->destroy(w);
+}
+
+void writer_flush(writer *w) {
+  errno = 0;
+  if (fflush(w->out) != 0 && !w->err)
+    w->err = errno ? errno : EIO;
+  if (ferror(w->out) && !w->err)
+    w->err = EIO;
 }
 
 static void put(writer *w, const char *key, wval v) {
@@ -56,6 +69,10 @@ void w_duration(writer *w, const char *key, uint64_t us) {
 
 void w_uptime(writer *w, const char *key, uint64_t us) {
   put(w, key, (wval){.kind = WV_UPTIME, .u = us});
+}
+
+void w_time(writer *w, const char *key, int64_t wall_us) {
+  put(w, key, (wval){.kind = WV_TIME, .i = wall_us});
 }
 
 void writer_push(writer *w, const char *key) {

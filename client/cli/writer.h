@@ -33,7 +33,8 @@ typedef enum {
   WV_THRESHOLD, /* signed bytes, negative = off */
   WV_DBYTES,    /* a signed change in bytes */
   WV_DURATION,  /* microseconds */
-  WV_UPTIME     /* microseconds since the device started */
+  WV_UPTIME,    /* microseconds since the device started */
+  WV_TIME       /* host wall-clock microseconds since 1970 (i): ISO 8601 */
 } wv_kind;
 
 typedef struct wval {
@@ -62,6 +63,7 @@ typedef struct writer_ops {
 enum {
   WRITER_STREAM = 1 << 0,    /* top-level records are rows of a stream */
   WRITER_RAW_BYTES = 1 << 1, /* text: bytes as plain numbers */
+  WRITER_WIDE = 1 << 2,      /* text rows: every field, not what fits 80 */
 };
 
 #define WRITER_PATH_MAX 96
@@ -70,6 +72,8 @@ struct writer {
   const writer_ops *ops;
   FILE *out;
   unsigned flags;
+  int err;        /* errno of the first failed write, 0 while all is well */
+  int *err_sink;  /* if set, receives err when the writer is freed */
   int depth;                  /* open records and groups */
   char path[WRITER_PATH_MAX]; /* dotted path of the open groups */
   size_t path_len[8];         /* path length at each depth */
@@ -81,6 +85,9 @@ writer *writer_json_new(FILE *out, unsigned flags);
  * written at once. Fields not in columns are ignored. */
 writer *writer_csv_new(FILE *out, unsigned flags, const char *const *columns);
 void writer_free(writer *w);
+/* Flush w->out and remember the first write error in w->err (every
+ * implementation flushes through here, so no command checks by itself). */
+void writer_flush(writer *w);
 
 /* Field helpers. */
 void w_str(writer *w, const char *key, const char *s);
@@ -94,6 +101,7 @@ void w_threshold(writer *w, const char *key, int64_t v);
 void w_dbytes(writer *w, const char *key, int64_t v);
 void w_duration(writer *w, const char *key, uint64_t us);
 void w_uptime(writer *w, const char *key, uint64_t us);
+void w_time(writer *w, const char *key, int64_t wall_us);
 
 /* Path bookkeeping shared by the implementations: push on group, pop on
  * group_end; writer_full_key() is the dotted path of a field. */

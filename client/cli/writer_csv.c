@@ -1,6 +1,8 @@
 /* CSV writer: a fixed column set (dotted paths) with a header line; each
  * record becomes one line, fields it lacks left empty. Values are raw
- * numbers in the protocol's units; text is quoted when it must be. */
+ * numbers in the protocol's units, 64-bit ids in hex; text is quoted when
+ * it must be. */
+#include "units.h"
 #include "writer.h"
 
 #include <inttypes.h>
@@ -55,7 +57,7 @@ static void c_end(writer *w) {
   }
   fputc('\n', w->out);
   if (w->depth == 0)
-    fflush(w->out);
+    writer_flush(w);
 }
 
 static void c_group(writer *w, const char *k) {
@@ -92,8 +94,13 @@ static void c_field(writer *w, const char *k, const wval *v) {
   case WV_BOOL:
     snprintf(c->cells[i], CSV_CELL_MAX, "%d", v->b ? 1 : 0);
     break;
-  case WV_U64:
   case WV_ID:
+    snprintf(c->cells[i], CSV_CELL_MAX, "%016" PRIx64, v->u);
+    break;
+  case WV_TIME:
+    units_format_time_utc(v->i, c->cells[i], CSV_CELL_MAX);
+    break;
+  case WV_U64:
   case WV_BYTES:
   case WV_DURATION:
   case WV_UPTIME:
@@ -109,7 +116,6 @@ static void c_field(writer *w, const char *k, const wval *v) {
 }
 
 static void c_destroy(writer *w) {
-  fflush(w->out);
   free(w);
 }
 
@@ -132,6 +138,6 @@ writer *writer_csv_new(FILE *out, unsigned flags, const char *const *columns) {
     put_cell(out, columns[i]);
   }
   fputc('\n', out);
-  fflush(out);
+  writer_flush(&c->base);
   return &c->base;
 }

@@ -1,6 +1,9 @@
 /* JSON writer: one compact document per top-level record, newline-ended,
  * so a stream of records is JSON Lines. Numbers are plain JSON numbers
- * (bytes as bytes, durations in microseconds: the protocol's units). */
+ * (bytes as bytes, durations in microseconds: the protocol's units), all
+ * below 2^53 so that a parser using doubles reads them exactly; 64-bit
+ * identifiers (run_id) are hex strings, as the text output shows them. */
+#include "units.h"
 #include "writer.h"
 
 #include <inttypes.h>
@@ -91,7 +94,7 @@ static void j_end(writer *w) {
   writer_pop(w);
   if (w->depth == 0) {
     fputc('\n', w->out);
-    fflush(w->out);
+    writer_flush(w);
   }
 }
 
@@ -124,8 +127,16 @@ static void j_field(writer *w, const char *k, const wval *v) {
   case WV_BOOL:
     fputs(v->b ? "true" : "false", w->out);
     break;
+  case WV_ID: /* a string: doubles (jq, JavaScript) would round it */
+    fprintf(w->out, "\"%016" PRIx64 "\"", v->u);
+    break;
+  case WV_TIME: {
+    char iso[UNITS_TIME_ISO_MAX];
+    units_format_time_utc(v->i, iso, sizeof iso);
+    put_string(w->out, iso);
+    break;
+  }
   case WV_U64:
-  case WV_ID:
   case WV_BYTES:
   case WV_DURATION:
   case WV_UPTIME:
@@ -141,7 +152,6 @@ static void j_field(writer *w, const char *k, const wval *v) {
 }
 
 static void j_destroy(writer *w) {
-  fflush(w->out);
   free(w);
 }
 

@@ -3,7 +3,10 @@
  *     table of labelled values; a MemInfo group is one line ("total ...
  *     used ... free ..."), bytes in KiB/MiB with percentages;
  *   - rows: records of a stream or a list (history, record, watch piped)
- *     are table rows under one header line.
+ *     are table rows under one header line. Each column is as wide as
+ *     the widest value its field can take, so rows stay aligned; by
+ *     default only the columns that fit 80 cells (host time, seq, gc
+ *     alloc and free, each pool's used), every field with WRITER_WIDE.
  * A row whose "event" field is not "sample" (a gap, a restart) is printed
  * as a marked note line instead of a row. The labels live in one table
  * here, keyed by PROTOCOL.md field paths. */
@@ -21,51 +24,66 @@ typedef struct {
   const char *label; /* block layout */
   const char *head;  /* row layout header */
   int style;         /* for groups */
+  bool narrow;       /* a column of the 80-column table (else --wide) */
 } label_row;
 
 static const label_row labels[] = {
-    {"gc", "gc heap", "", STYLE_TRANSPARENT},
-    {"gc.mem_alloc", "gc.mem_alloc()", "alloc", 0},
-    {"gc.mem_free", "gc.mem_free()", "free", 0},
-    {"gc.threshold", "gc.threshold()", "threshold", 0},
-    {"gc.enabled", "gc.isenabled()", "enabled", 0},
-    {"gc.collections", "collections", "colls", 0},
-    {"gc.largest_free", "largest free block", "lfree", 0},
-    {"sys_total", "gc.sys_total()", "sys_total", 0},
-    {"threshold", "gc.threshold()", "threshold", 0},
-    {"enabled", "gc.isenabled()", "enabled", 0},
-    {"sys_heap", "gc.sys_heap()", "heap", STYLE_INLINE},
-    {"sys_page", "gc.sys_page()", "page", STYLE_INLINE},
-    {"sys_mmz", "gc.sys_mmz()", "mmz", STYLE_INLINE},
-    {"after", "after collection", "", STYLE_SECTION},
-    {"link", "link", "", STYLE_SECTION},
-    {"console", "console (repl://)", "", STYLE_SECTION},
-    {"mode", "mode", "mode", 0},
-    {"heap_per_reading", "board heap / reading", "heap_per_reading", 0},
-    {"reading_us", "one reading", "reading", 0},
-    {"max_readings_per_s", "max readings/s", "max_rate", 0},
-    {"seq", "seq", "seq", 0},
-    {"uptime_us", "uptime", "uptime", 0},
-    {"run_id", "run id", "", 0}, /* not a column: rows would be wide */
-    {"version", "protocol version", "version", 0},
-    {"device_id", "device", "device", 0},
-    {"max_payload", "max payload (bytes)", "max_payload", 0},
-    {"history_capacity", "history capacity", "history", 0},
-    {"min_interval_ms", "sampler period (ms)", "period_ms", 0},
-    {"control", "control allowed", "control", 0},
-    {"max_subscriptions", "max subscriptions", "max_subs", 0},
-    {"max_sessions", "max sessions", "max_sessions", 0},
-    {"freed_bytes", "freed", "freed", 0},
-    {"duration_us", "duration", "duration", 0},
-    {"oldest_seq", "oldest retained seq", "oldest", 0},
-    {"frames_in", "frames in", "frames_in", 0},
-    {"frames_out", "frames out", "frames_out", 0},
-    {"crc_errors", "CRC errors", "crc", 0},
-    {"frames_dropped", "frames dropped", "dropped", 0},
-    {"bytes_discarded", "bytes discarded", "discarded", 0},
-    {"seq_gaps", "seq gaps", "gaps", 0},
-    {"seq_missing", "samples missed", "missed", 0},
-    {"reconnects", "reconnects", "reconnects", 0},
+    {"gc", "gc heap", "", STYLE_TRANSPARENT, false},
+    {"gc.mem_alloc", "gc.mem_alloc()", "alloc", 0, true},
+    {"gc.mem_free", "gc.mem_free()", "free", 0, true},
+    {"gc.threshold", "gc.threshold()", "threshold", 0, false},
+    {"gc.enabled", "gc.isenabled()", "enabled", 0, false},
+    {"gc.collections", "collections", "colls", 0, false},
+    {"gc.largest_free", "largest free block", "lfree", 0, false},
+    {"sys_total", "gc.sys_total()", "sys_total", 0, false},
+    {"threshold", "gc.threshold()", "threshold", 0, false},
+    {"enabled", "gc.isenabled()", "enabled", 0, false},
+    {"sys_heap", "gc.sys_heap()", "heap", STYLE_INLINE, true},
+    {"sys_heap.used", "used", "used", 0, true},
+    {"sys_page.used", "used", "used", 0, true},
+    {"sys_mmz.used", "used", "used", 0, true},
+    {"sys_page", "gc.sys_page()", "page", STYLE_INLINE, true},
+    {"sys_mmz", "gc.sys_mmz()", "mmz", STYLE_INLINE, true},
+    {"after", "after collection", "", STYLE_SECTION, false},
+    {"link", "link", "", STYLE_SECTION, false},
+    {"console", "console (repl://)", "", STYLE_SECTION, false},
+    {"mode", "mode", "mode", 0, false},
+    {"heap_per_reading", "board heap / reading", "heap_per_reading", 0, false},
+    {"reading_us", "one reading", "reading", 0, false},
+    {"max_readings_per_s", "max readings/s", "max_rate", 0, false},
+    {"device", "device", "device", 0, true}, /* ports */
+    {"by_id", "by-id name", "by_id", 0, true},
+    {"usb_id", "USB id", "usb_id", 0, true},
+    {"product", "product", "product", 0, true},
+    {"canmv", "CanMV board", "canmv", 0, true},
+    {"time", "host time", "time", 0, true},
+    {"seq", "seq", "seq", 0, true},
+    {"uptime_us", "uptime", "uptime", 0, false},
+    {"run_id", "run id", "", 0, false}, /* not a column: rows would be wide */
+    {"version", "protocol version", "version", 0, false},
+    {"device_id", "device", "device", 0, false},
+    {"max_payload", "max payload (bytes)", "max_payload", 0, false},
+    {"history_capacity", "history capacity", "history", 0, false},
+    {"min_interval_ms", "sampler period (ms)", "period_ms", 0, false},
+    {"control", "control allowed", "control", 0, false},
+    {"max_subscriptions", "max subscriptions", "max_subs", 0, false},
+    {"max_sessions", "max sessions", "max_sessions", 0, false},
+    {"freed_bytes", "freed", "freed", 0, false},
+    {"duration_us", "duration", "duration", 0, false},
+    {"oldest_seq", "oldest retained seq", "oldest", 0, false},
+    {"frames_in", "frames in", "frames_in", 0, false},
+    {"frames_out", "frames out", "frames_out", 0, false},
+    {"crc_errors", "CRC errors", "crc", 0, false},
+    {"frames_dropped", "frames dropped", "dropped", 0, false},
+    {"bytes_discarded", "bytes discarded", "discarded", 0, false},
+    {"seq_gaps", "seq gaps", "gaps", 0, false},
+    {"seq_missing", "samples missed", "missed", 0, false},
+    {"reconnects", "reconnects", "reconnects", 0, false},
+    {"pools", "", "", STYLE_TRANSPARENT, false}, /* diagnose */
+    {"pools.gc", "gc heap", "", STYLE_SECTION, false},
+    {"pools.sys_heap", "sys_heap (kernel heap)", "", STYLE_SECTION, false},
+    {"pools.sys_page", "sys_page (user pages)", "", STYLE_SECTION, false},
+    {"pools.sys_mmz", "sys_mmz (multimedia)", "", STYLE_SECTION, false},
 };
 
 #define ROW_CELLS_MAX 32
@@ -82,7 +100,8 @@ typedef struct {
   bool header_done;
   bool note;
   int ncells;
-  int width[ROW_CELLS_MAX];
+  int width[ROW_CELLS_MAX];  /* of each column, fixed by the first row */
+  int cellw[ROW_CELLS_MAX];  /* widest value the cell's field can take */
   char head[ROW_CELLS_MAX][CELL_MAX];
   char cell[ROW_CELLS_MAX][CELL_MAX];
 } text_writer;
@@ -125,6 +144,9 @@ static void format(const text_writer *t, const wval *v, bool percent, char *out,
   case WV_UPTIME:
     snprintf(out, len, "%.3f s", (double)v->u / 1e6);
     return;
+  case WV_TIME:
+    units_format_time_local(v->i, true, out, len);
+    return;
   case WV_SBYTES:
   case WV_THRESHOLD:
     if (v->i < 0) {
@@ -160,8 +182,8 @@ static void format(const text_writer *t, const wval *v, bool percent, char *out,
 
 /* ---- rows -------------------------------------------------------------- */
 
-static void row_header_name(const text_writer *t, const char *key, char *out,
-                            size_t len) {
+static const label_row *row_header_name(const text_writer *t, const char *key,
+                                        char *out, size_t len) {
   char full[WRITER_PATH_MAX];
   const label_row *leaf, *group;
 
@@ -172,10 +194,53 @@ static void row_header_name(const text_writer *t, const char *key, char *out,
     snprintf(out, len, "%s.%s", group->head, leaf ? leaf->head : key);
   else
     snprintf(out, len, "%s", leaf ? leaf->head : key);
+  return leaf;
+}
+
+static int digits(uint64_t v) {
+  char b[24];
+  return snprintf(b, sizeof b, "%" PRIu64, v);
+}
+
+/* Cells the widest value of this field can take, so that a column never
+ * grows out of line: byte figures are at most "1023.99 KiB"; with --bytes,
+ * as many digits as the total they are part of. Counts get 10 digits,
+ * uptimes three years. */
+static int widest(const text_writer *t, const wval *v) {
+  bool raw = (t->base.flags & WRITER_RAW_BYTES) != 0;
+  uint64_t mag = v->kind == WV_BYTES ? v->u : v->i < 0 ? 0 : (uint64_t)v->i;
+  switch (v->kind) {
+  case WV_STR:
+    return (int)strlen(v->s);
+  case WV_U64:
+  case WV_I64:
+    return 10;
+  case WV_ID:
+    return 16;
+  case WV_BOOL:
+    return 3;
+  case WV_DURATION:
+    return 9; /* "999.99 ms" */
+  case WV_UPTIME:
+    return 14; /* "94608000.000 s" */
+  case WV_TIME:
+    return (t->base.flags & WRITER_WIDE) ? 19 : 8;
+  case WV_DBYTES:
+  case WV_SBYTES:
+  case WV_THRESHOLD:
+  case WV_BYTES:
+    if (!raw)
+      return v->kind == WV_DBYTES ? 12 : 11;
+    if (v->of == 0 && v->kind != WV_BYTES)
+      return 10; /* no total to bound it (threshold, largest free) */
+    return (v->kind == WV_DBYTES ? 1 : 0) + digits(mag > v->of ? mag : v->of);
+  }
+  return 10;
 }
 
 static void row_field(text_writer *t, const char *key, const wval *v) {
   int i = t->ncells;
+  const label_row *leaf;
   if (strcmp(key, "event") == 0 && v->kind == WV_STR) {
     t->note = strcmp(v->s, "sample") != 0;
     if (t->note && i < ROW_CELLS_MAX) {
@@ -187,15 +252,25 @@ static void row_field(text_writer *t, const char *key, const wval *v) {
   }
   if (i >= ROW_CELLS_MAX)
     return;
-  row_header_name(t, key, t->head[i], CELL_MAX);
+  leaf = row_header_name(t, key, t->head[i], CELL_MAX);
   if (!t->note && t->head[i][0] == '\0')
     return; /* a field that is not a column */
-  format(t, v, false, t->cell[i], CELL_MAX);
+  if (!t->note && !(t->base.flags & WRITER_WIDE) && !(leaf && leaf->narrow))
+    return; /* only with --wide */
+  if (v->kind == WV_TIME)
+    units_format_time_local(v->i, (t->base.flags & WRITER_WIDE) != 0,
+                            t->cell[i], CELL_MAX);
+  else
+    format(t, v, false, t->cell[i], CELL_MAX);
+  t->cellw[i] = widest(t, v);
   t->ncells++;
 }
 
 static void row_end(text_writer *t) {
   FILE *f = t->base.out;
+  /* 80 columns: one space between the narrow set's columns; --wide has
+   * room for two */
+  const char *gap = (t->base.flags & WRITER_WIDE) ? "  " : " ";
   if (t->note) {
     for (int i = 0; i < t->ncells; i++)
       fprintf(f, i == 0 ? "%s%s" : " %s=%s", t->head[i], t->cell[i]);
@@ -205,18 +280,14 @@ static void row_end(text_writer *t) {
   if (!t->header_done) {
     for (int i = 0; i < t->ncells; i++) {
       int w = (int)strlen(t->head[i]);
-      int c = (int)strlen(t->cell[i]) + 1;
-      t->width[i] = w > c ? w : c;
-      if (t->width[i] < 6)
-        t->width[i] = 6;
-      fprintf(f, "%s%*s", i ? "  " : "", t->width[i], t->head[i]);
+      t->width[i] = w > t->cellw[i] ? w : t->cellw[i];
+      fprintf(f, "%s%*s", i ? gap : "", t->width[i], t->head[i]);
     }
     fputc('\n', f);
     t->header_done = true;
   }
   for (int i = 0; i < t->ncells; i++)
-    fprintf(f, "%s%*s", i ? "  " : "", i < ROW_CELLS_MAX ? t->width[i] : 0,
-            t->cell[i]);
+    fprintf(f, "%s%*s", i ? gap : "", t->width[i], t->cell[i]);
   fputc('\n', f);
 }
 
@@ -246,7 +317,7 @@ static void t_end(writer *w) {
   }
   writer_pop(w);
   if (w->depth == 0)
-    fflush(w->out);
+    writer_flush(w);
 }
 
 static void t_group(writer *w, const char *key) {
@@ -302,7 +373,7 @@ static void t_list_end(writer *w) {
 
 static void t_field(writer *w, const char *key, const wval *v) {
   text_writer *t = (text_writer *)w;
-  char full[WRITER_PATH_MAX], value[64];
+  char full[WRITER_PATH_MAX], value[256];
   const label_row *row;
 
   if (in_row(t)) {
@@ -322,7 +393,6 @@ static void t_field(writer *w, const char *key, const wval *v) {
 }
 
 static void t_destroy(writer *w) {
-  fflush(w->out);
   free(w);
 }
 

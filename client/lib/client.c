@@ -34,6 +34,7 @@ static int copy_options(gcmon_client *c, const gcmon_client_options *o) {
   if (c->backoff_max_ms < c->backoff_min_ms)
     return GCMON_EINVAL;
   c->reconnect = o->reconnect;
+  c->require_mac = o->require_mac;
   c->on_state = o->on_state;
   c->data = o->data;
   return 0;

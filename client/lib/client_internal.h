@@ -7,6 +7,7 @@
  *   subs.c       subscriptions: resume with from_seq, gaps, restarts
  *   history.c    pipelined history download
  *   liveness.c   noticing a daemon that vanished behind an open line
+ *   mac.c        challenge-response: hello/auth, MACs on control calls
  *   conn.c       protocol engine (no I/O), transport*.c the libuv links
  */
 #ifndef GCMON_CLIENT_INTERNAL_H
@@ -66,6 +67,11 @@ struct gcmon_client {
   char client_name[GCMON_CLIENT_NAME_MAX + 1];
   uint8_t token[GCMON_TOKEN_MAX];
   size_t token_len;
+  /* challenge-response (mac.c) */
+  uint8_t client_nonce[GCMON_MAC_NONCE_SIZE];
+  bool challenge_asked; /* this hello asked for a challenge, no token */
+  bool cleartext_token; /* the daemon is v1: the token goes in hello */
+  bool require_mac;     /* option: the token is never sent in clear */
   unsigned timeout_ms;
   bool reconnect;
   unsigned backoff_min_ms, backoff_max_ms;
@@ -126,11 +132,23 @@ void gcmon__link_lost(gcmon_client *c, int err, const char *why);
 void gcmon__fail(gcmon_client *c, int err);
 int gcmon__send_hello(gcmon_client *c, unsigned timeout_ms, gcmon_reply_cb cb,
                       void *data);
+/* The end of a hello (after auth, when there was one): the session is
+ * ready, or the failure in reply is acted on; then cb. */
+void gcmon__hello_complete(gcmon_client *c, gcmon_reply *reply,
+                           gcmon_reply_cb cb, void *data);
 void gcmon__set_errmsg(gcmon_client *c, const char *fmt, ...)
 #ifdef __GNUC__
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+
+/* mac.c: a hello's 1.1 part (minor, client nonce, no token) when a token
+ * is configured; after its answer, 1 when the hello goes on (auth, or a v1
+ * hello with the token, sent; gcmon__hello_complete follows), 0 when it
+ * is complete, or GCMON_E*. */
+void gcmon__auth_prepare_hello(gcmon_client *c, gcmon__wire_request *r);
+int gcmon__auth_after_hello(gcmon_client *c, gcmon_reply *reply,
+                            gcmon_reply_cb cb, void *data);
 
 /* client.c */
 void gcmon__maybe_free(gcmon_client *c);

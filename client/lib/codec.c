@@ -3,6 +3,7 @@
 
 #include "gcmon.pb-c.h"
 #include "gcmon_frame.h"
+#include "mac.h"
 
 #include <string.h>
 
@@ -20,13 +21,19 @@ long gcmon__encode_request(const gcmon__wire_request *r, uint8_t *out,
   Gcmon__V1__SubscribeRequest sub = GCMON__V1__SUBSCRIBE_REQUEST__INIT;
   Gcmon__V1__UnsubscribeRequest unsub = GCMON__V1__UNSUBSCRIBE_REQUEST__INIT;
   Gcmon__V1__GetHistoryRequest hist = GCMON__V1__GET_HISTORY_REQUEST__INIT;
+  Gcmon__V1__AuthRequest auth = GCMON__V1__AUTH_REQUEST__INIT;
   uint8_t payload[GCMON_MAX_PAYLOAD];
   size_t n, framed;
 
   if (r->id == 0)
     return GCMON_EINVAL;
   req.id = r->id;
-  switch (r->call) {
+  if (r->call == GCMON__CALL_AUTH) {
+    auth.proof.len = GCMON_MAC_PROOF_SIZE;
+    auth.proof.data = (uint8_t *)(uintptr_t)r->u.auth_proof;
+    req.call_case = GCMON__V1__REQUEST__CALL_AUTH;
+    req.auth = &auth;
+  } else switch (r->call) {
   case GCMON_CALL_HELLO:
     if (r->u.hello.token_len > GCMON_TOKEN_MAX ||
         strlen(r->u.hello.client) > GCMON_CLIENT_NAME_MAX)
@@ -35,6 +42,11 @@ long gcmon__encode_request(const gcmon__wire_request *r, uint8_t *out,
     hello.client = (char *)(uintptr_t)r->u.hello.client;
     hello.token.len = r->u.hello.token_len;
     hello.token.data = (uint8_t *)(uintptr_t)r->u.hello.token;
+    hello.minor = r->u.hello.minor;
+    if (r->u.hello.client_nonce) {
+      hello.client_nonce.len = GCMON_MAC_NONCE_SIZE;
+      hello.client_nonce.data = (uint8_t *)(uintptr_t)r->u.hello.client_nonce;
+    }
     req.call_case = GCMON__V1__REQUEST__CALL_HELLO;
     req.hello = &hello;
     break;
@@ -79,6 +91,19 @@ long gcmon__encode_request(const gcmon__wire_request *r, uint8_t *out,
   pkt.kind_case = GCMON__V1__PACKET__KIND_REQUEST;
   pkt.request = &req;
 
+  if (r->mac_key) { /* the tag covers the Request's own bytes */
+    uint8_t body[GCMON_MAX_PAYLOAD];
+    n = gcmon__v1__request__get_packed_size(&req);
+    if (n == 0 || n > sizeof body)
+      return GCMON_EINVAL;
+    gcmon__v1__request__pack(&req, body);
+    n = gcmon__mac_payload(r->mac_key, r->mac_counter, body, n, payload,
+                           sizeof payload);
+    if (n == 0)
+      return GCMON_EINVAL;
+    framed = gcmon_frame_encode(payload, n, out, cap);
+    return framed ? (long)framed : GCMON_ENOSPC;
+  }
   n = gcmon__v1__packet__get_packed_size(&pkt);
   if (n == 0 || n > sizeof payload)
     return GCMON_EINVAL;
@@ -163,6 +188,17 @@ static void copy_hello(gcmon_info *dst, const Gcmon__V1__HelloResponse *h) {
   dst->max_sessions = h->max_sessions;
 }
 
+static void copy_hello_1_1(gcmon__incoming *in,
+                           const Gcmon__V1__HelloResponse *h) {
+  in->hello_minor = h->minor;
+  in->hello_mac_required = h->mac_required != 0;
+  in->hello_nonce_len = 0;
+  if (h->nonce.len == GCMON_MAC_NONCE_SIZE && h->nonce.data) {
+    memcpy(in->hello_nonce, h->nonce.data, GCMON_MAC_NONCE_SIZE);
+    in->hello_nonce_len = GCMON_MAC_NONCE_SIZE;
+  }
+}
+
 /* Keep what fits, in ascending seq; a daemon that sends more than we hold
  * gets its tail re-requested through next_seq rather than overflowing. */
 static int copy_history(gcmon_history *dst, const Gcmon__V1__History *h) {
@@ -197,6 +233,11 @@ static int copy_response(gcmon__incoming *in, const Gcmon__V1__Response *r) {
   case GCMON__V1__RESPONSE__RESULT_HELLO:
     in->result = GCMON__RESULT_HELLO;
     copy_hello(&in->u.hello, r->hello);
+    copy_hello_1_1(in, r->hello);
+    return 0;
+  case GCMON__V1__RESPONSE__RESULT_AUTH:
+    in->result = GCMON__RESULT_AUTH;
+    in->auth_control = r->auth->control != 0;
     return 0;
   case GCMON__V1__RESPONSE__RESULT_SAMPLE:
     in->result = GCMON__RESULT_SAMPLE;
@@ -263,6 +304,8 @@ int gcmon__decode_packet(const uint8_t *payload, size_t len,
 }
 
 gcmon__result gcmon__expected_result(gcmon_call call) {
+  if (call == GCMON__CALL_AUTH)
+    return GCMON__RESULT_AUTH;
   switch (call) {
   case GCMON_CALL_HELLO:
     return GCMON__RESULT_HELLO;

@@ -11,19 +11,32 @@
 
 #include "gcmon/client.h"
 
+#include "gcmon_mac.h"
+
 #include <stddef.h>
 #include <stdint.h>
+
+/* The 1.1 auth call (challenge-response, mac.c): internal, not a public
+ * gcmon_call. */
+#define GCMON__CALL_AUTH ((gcmon_call)0x100)
 
 /* Everything one request carries on the wire. */
 typedef struct gcmon__wire_request {
   uint32_t id;
   gcmon_call call;
+  /* A MAC session's control call: the session key and this request's
+   * counter (set by the conn when it sends); NULL = no mac. */
+  const uint8_t *mac_key;
+  uint32_t mac_counter;
   union {
     struct {
       const char *client;
       const uint8_t *token;
       size_t token_len;
+      uint32_t minor;              /* 0 = v1 hello */
+      const uint8_t *client_nonce; /* GCMON_MAC_NONCE_SIZE bytes, or NULL */
     } hello;
+    const uint8_t *auth_proof; /* GCMON_MAC_PROOF_SIZE bytes */
     int64_t threshold_bytes;
     bool enabled;
     struct {
@@ -45,7 +58,8 @@ typedef enum {
   GCMON__RESULT_SAMPLE,
   GCMON__RESULT_COLLECT,
   GCMON__RESULT_SUBSCRIBED,
-  GCMON__RESULT_HISTORY
+  GCMON__RESULT_HISTORY,
+  GCMON__RESULT_AUTH
 } gcmon__result;
 
 typedef enum {
@@ -68,6 +82,12 @@ typedef struct gcmon__incoming {
   } u;                   /* response result, or the event's sample */
   uint32_t subscription; /* event */
   bool has_sample;       /* event: body was a sample */
+  /* hello: the 1.1 fields (minor 0 from a v1 daemon) */
+  uint32_t hello_minor;
+  bool hello_mac_required;
+  size_t hello_nonce_len; /* GCMON_MAC_NONCE_SIZE, or 0 when absent/odd */
+  uint8_t hello_nonce[GCMON_MAC_NONCE_SIZE];
+  bool auth_control; /* auth: AuthResult.control */
 } gcmon__incoming;
 
 /* Encode r as one frame into out (cap >= GCMON_FRAME_WIRE_MAX). Returns the

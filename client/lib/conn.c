@@ -1,6 +1,8 @@
 /* The connection core (see conn.h): frames in, calls matched, events out. */
 #include "conn.h"
 
+#include "mac.h"
+
 #include <string.h>
 
 void gcmon__conn_init(gcmon__conn *c, const gcmon__conn_ops *ops, void *ctx,
@@ -25,6 +27,7 @@ int gcmon__conn_send(gcmon__conn *c, gcmon__call *call) {
   call->req.id = c->next_id++;
   if (c->next_id == 0)
     c->next_id = 1;
+  gcmon__mac_sign(&c->mac, &call->req);
   n = gcmon__encode_request(&call->req, c->txbuf, sizeof c->txbuf);
   if (n < 0)
     return (int)n;
@@ -79,6 +82,7 @@ static void answer(gcmon__conn *c, gcmon__call *call) {
       case GCMON__RESULT_HISTORY:
         reply.u.history = in->u.history;
         break;
+      case GCMON__RESULT_AUTH: /* the auth call reads in->auth_control */
       case GCMON__RESULT_NONE:
         break;
       }
@@ -169,6 +173,7 @@ static void add_stats(gcmon_frame_stats *sum, const gcmon_frame_stats *s) {
 void gcmon__conn_reset(gcmon__conn *c) {
   add_stats(&c->past, &c->dec.stats);
   gcmon_frame_decoder_init(&c->dec, c->rxbuf, sizeof c->rxbuf);
+  gcmon__mac_reset(&c->mac); /* a new link is a new session */
   c->generation++;
 }
 

@@ -16,6 +16,7 @@
 
 #include "call.h"
 #include "gcmon_frame.h"
+#include "mac.h"
 
 typedef struct gcmon__conn_ops {
   /* Queue bytes for the link; 0 or GCMON_E*. */
@@ -33,7 +34,9 @@ typedef struct gcmon__conn {
   uint32_t next_id;
   unsigned generation; /* bumped by reset: stale input is not processed */
   gcmon__call_list inflight;
-  gcmon__incoming in; /* decode scratch (large: a whole History) */
+  gcmon__mac_state mac; /* challenge-response: MACs on control calls */
+  gcmon__incoming in; /* decode scratch (large: a whole History); after a
+                         call's completion it still holds its Response */
   uint8_t rxbuf[GCMON_FRAME_MAX];
   uint8_t txbuf[GCMON_FRAME_WIRE_MAX];
 } gcmon__conn;

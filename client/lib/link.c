@@ -199,13 +199,61 @@ void gcmon__arm_deadlines(gcmon_client *c) {
 
 /* ---- hello ------------------------------------------------------------- */
 
+static void hello_ready(gcmon_client *c, gcmon_reply *reply) {
+  bool restarted, fresh_link;
+  uint64_t prev_run;
+  gcmon__call *q;
+
+  fresh_link = c->state != GCMON_STATE_READY;
+  prev_run = c->run_id;
+  restarted = c->have_run_id && reply->u.hello.run_id != c->run_id;
+  c->info = reply->u.hello;
+  c->run_id = reply->u.hello.run_id;
+  c->have_run_id = true;
+  c->status = reply->status;
+  c->established = true;
+  c->backoff_ms = c->backoff_min_ms;
+  c->connect_deadline = 0;
+  if (fresh_link) {
+    c->connects++;
+    gcmon__liveness_start(c);
+    gcmon__set_state(c, GCMON_STATE_READY, 0);
+  }
+  if (c->state == GCMON_STATE_READY) {
+    gcmon__subs_resume(c, restarted, prev_run);
+    while (c->state == GCMON_STATE_READY &&
+           (q = gcmon__call_list_pop(&c->queue)) != NULL) {
+      int err = gcmon__conn_send(&c->conn, q);
+      if (err != 0) {
+        gcmon_reply r;
+        gcmon__reply_error(&r, q->req.call, err);
+        q->done(q, &r);
+      }
+    }
+  }
+  gcmon__arm_deadlines(c);
+}
+
+void gcmon__hello_complete(gcmon_client *c, gcmon_reply *reply,
+                           gcmon_reply_cb cb, void *data) {
+  if (reply->err == GCMON_ETIMEDOUT)
+    gcmon__link_lost(c, reply->err, "hello: no answer within the timeout");
+  else if (reply->err != 0)
+    gcmon__link_lost(c, reply->err, NULL);
+  else
+    hello_ready(c, reply);
+  if (cb) {
+    c->dispatching++;
+    cb(c, reply, data);
+    c->dispatching--;
+  }
+}
+
 static void on_hello_done(gcmon__call *call, gcmon_reply *reply) {
   gcmon_client *c = call->owner;
   gcmon_reply_cb cb = call->cb;
   void *data = call->data;
-  bool restarted, fresh_link;
-  uint64_t prev_run;
-  gcmon__call *q;
+  int step;
 
   free(call);
   c->hello = NULL;
@@ -222,40 +270,16 @@ static void on_hello_done(gcmon__call *call, gcmon_reply *reply) {
                       reply->status.message[0] ? reply->status.message
                                                : gcmon_strerror(reply->err));
     gcmon__fail(c, reply->err);
-  } else if (reply->err != 0) {
-    if (reply->err == GCMON_ETIMEDOUT)
-      gcmon__link_lost(c, reply->err, "hello: no answer within the timeout");
-    else
-      gcmon__link_lost(c, reply->err, NULL);
+  } else if (reply->err == 0 &&
+             (step = gcmon__auth_after_hello(c, reply, cb, data)) != 0) {
+    if (step > 0)
+      return; /* auth (or a v1 hello) in flight: it completes the hello */
+    reply->err = step;
+    gcmon__hello_complete(c, reply, cb, data);
+    return;
   } else {
-    fresh_link = c->state != GCMON_STATE_READY;
-    prev_run = c->run_id;
-    restarted = c->have_run_id && reply->u.hello.run_id != c->run_id;
-    c->info = reply->u.hello;
-    c->run_id = reply->u.hello.run_id;
-    c->have_run_id = true;
-    c->status = reply->status;
-    c->established = true;
-    c->backoff_ms = c->backoff_min_ms;
-    c->connect_deadline = 0;
-    if (fresh_link) {
-      c->connects++;
-      gcmon__liveness_start(c);
-      gcmon__set_state(c, GCMON_STATE_READY, 0);
-    }
-    if (c->state == GCMON_STATE_READY) {
-      gcmon__subs_resume(c, restarted, prev_run);
-      while (c->state == GCMON_STATE_READY &&
-             (q = gcmon__call_list_pop(&c->queue)) != NULL) {
-        int err = gcmon__conn_send(&c->conn, q);
-        if (err != 0) {
-          gcmon_reply r;
-          gcmon__reply_error(&r, q->req.call, err);
-          q->done(q, &r);
-        }
-      }
-    }
-    gcmon__arm_deadlines(c);
+    gcmon__hello_complete(c, reply, cb, data);
+    return;
   }
   if (cb) {
     c->dispatching++;
@@ -280,6 +304,7 @@ int gcmon__send_hello(gcmon_client *c, unsigned timeout_ms, gcmon_reply_cb cb,
   call->req.u.hello.client = c->client_name;
   call->req.u.hello.token = c->token;
   call->req.u.hello.token_len = c->token_len;
+  gcmon__auth_prepare_hello(c, &call->req);
   /* This hello ends the session's subscriptions on the daemon: anything
    * still arriving for their old ids is stale. */
   gcmon__subs_forget_ids(c);

@@ -85,6 +85,11 @@ typedef struct gcmon_agent_config {
   const uint8_t *token;       /* control token for untrusted peers; */
   size_t token_len;           /* 0 = none configured (copied at init) */
   uint64_t run_id;            /* random per start (caller's entropy) */
+  /* Challenge-response control (docs/protocol.md): random bytes for the
+   * server nonces, 0 when buf is filled; NULL = not offered (no entropy). */
+  int (*random)(void *random_data, uint8_t *buf, size_t n);
+  void *random_data;
+  bool require_mac; /* refuse the cleartext token (gcmond --require-mac) */
   const char *daemon_name;    /* "gcmond 0.1.0" */
   /* monotonic clock in microseconds (uptime_us of every reading) */
   uint64_t (*now_us)(void *clock_data);

@@ -4,6 +4,7 @@
 #define GCMON_AGENT_INTERNAL_H
 
 #include "agent.h"
+#include "auth.h"
 #include "codec.h"
 #include "history.h"
 
@@ -27,8 +28,9 @@ struct gcmon_session {
   gcmon_agent *agent;
   bool in_use;
   bool hello_done;
-  bool control;
+  bool control;       /* session-wide: trusted, or the cleartext token */
   bool trusted;
+  gcmon__auth auth;   /* challenge-response; control per MAC'd request */
   bool uart;
   bool expired;       /* no hello in time: the transport should close it */
   uint64_t opened_us; /* agent clock at open, for the hello deadline */
@@ -64,6 +66,8 @@ struct gcmon_agent {
   /* Scratch for the one thread that runs the agent: one request or event
    * is decoded/encoded at a time. */
   gcmon_v1_Packet rx;
+  const uint8_t *rx_payload; /* rx's bytes as received (request MACs) */
+  size_t rx_len;
   gcmon_v1_Packet tx;
   uint8_t payload[GCMON_MAX_PAYLOAD];
 
@@ -82,6 +86,21 @@ int gcmon__agent_read_now(gcmon_agent *a, uint64_t seq, gcmon_sample *out);
 /* dispatch.c: handle one decoded request into a->tx (a response). */
 void gcmon__dispatch_request(gcmon_session *s, const gcmon_v1_Request *req,
                              gcmon_v1_Response *resp);
+
+/* session_auth.c: the challenge-response rules of a session.
+ * On hello: control from trust or the cleartext token (never with
+ * require_mac), the 1.1 auth fields of the answer; returns control. */
+bool gcmon__auth_hello(gcmon_session *s, const gcmon_v1_HelloRequest *h,
+                       gcmon_v1_Response *resp);
+void gcmon__call_auth(gcmon_session *s, const gcmon_v1_Request *req,
+                      gcmon_v1_Response *resp);
+/* May this request exercise control (a control call, or a control option
+ * such as get_watermarks' reset)? A request with a mac must verify (on any
+ * call: dispatch checks it for every request that carries one); one
+ * without needs the session's own control. False: resp has
+ * PERMISSION_DENIED naming what, and nothing may change. */
+bool gcmon__may_control(gcmon_session *s, const gcmon_v1_Request *req,
+                        const char *what, gcmon_v1_Response *resp);
 
 /* Fill resp->status; message printf-style (truncated at 96 bytes). */
 void gcmon__set_status(gcmon_v1_Response *resp, gcmon_v1_Status_Code code,

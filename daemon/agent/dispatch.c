@@ -37,22 +37,11 @@ static void source_failed(gcmon_session *s, gcmon_v1_Response *resp, int err,
                       src->error[0] ? src->error : gcmon_strerror(err));
 }
 
-/* Constant-time: the time taken does not depend on where the bytes differ
- * (only on the configured token's length, which is not secret here). */
-static bool token_matches(const gcmon_agent *a, const pb_byte_t *tok,
-                          size_t len) {
-  unsigned diff = (unsigned)(len ^ a->cfg.token_len);
-  for (size_t i = 0; i < a->cfg.token_len; i++)
-    diff |= (unsigned)(a->token[i] ^ (i < len ? tok[i] : 0u));
-  return a->cfg.token_len > 0 && diff == 0;
-}
-
 static void call_hello(gcmon_session *s, const gcmon_v1_Request *req,
                        gcmon_v1_Response *resp) {
   gcmon_agent *a = s->agent;
   const gcmon_v1_HelloRequest *h = &req->call.hello;
   gcmon_v1_HelloResponse *r = &resp->result.hello;
-  bool token_ok;
 
   if (h->version != GCMON_PROTOCOL_VERSION) {
     gcmon__set_status(resp, gcmon_v1_Status_Code_INVALID_ARGUMENT,
@@ -61,12 +50,10 @@ static void call_hello(gcmon_session *s, const gcmon_v1_Request *req,
                       (unsigned)h->version, GCMON_PROTOCOL_VERSION);
     return;
   }
-  token_ok = token_matches(a, h->token.bytes, h->token.size);
   gcmon__stream_reset(s); /* a hello starts the session afresh */
   s->hello_done = true;
-  s->control = s->trusted || token_ok;
-
   resp->which_result = gcmon_v1_Response_hello_tag;
+  s->control = gcmon__auth_hello(s, h, resp);
   r->version = GCMON_PROTOCOL_VERSION;
   snprintf(r->daemon, sizeof r->daemon, "%s", a->daemon_name);
   snprintf(r->source, sizeof r->source, "%s", a->cfg.source->ops->name);
@@ -78,9 +65,6 @@ static void call_hello(gcmon_session *s, const gcmon_v1_Request *req,
   r->control = s->control;
   r->max_subscriptions = a->cfg.max_subscriptions;
   r->max_sessions = a->cfg.max_sessions;
-  if (h->token.size > 0 && !s->control)
-    gcmon__set_status(resp, gcmon_v1_Status_Code_OK,
-                      "token not accepted: read-only session");
   gcmon_agent_log(a, GCMON_LOG_INFO, "hello from %s (%s)%s", s->peer, h->client,
                   s->control ? ", control" : "");
 }
@@ -300,6 +284,7 @@ static const call_row calls[] = {
     {gcmon_v1_Request_subscribe_tag, "subscribe", false, call_subscribe},
     {gcmon_v1_Request_unsubscribe_tag, "unsubscribe", false, call_unsubscribe},
     {gcmon_v1_Request_get_history_tag, "get_history", false, call_get_history},
+    {gcmon_v1_Request_auth_tag, "auth", false, gcmon__call_auth},
 };
 
 void gcmon__dispatch_request(gcmon_session *s, const gcmon_v1_Request *req,
@@ -321,11 +306,9 @@ void gcmon__dispatch_request(gcmon_session *s, const gcmon_v1_Request *req,
   } else if (!s->hello_done && row->tag != gcmon_v1_Request_hello_tag) {
     gcmon__set_status(resp, gcmon_v1_Status_Code_FAILED_PRECONDITION,
                       "%s before hello: send hello first", row->name);
-  } else if (row->needs_control && !s->control) {
-    gcmon__set_status(resp, gcmon_v1_Status_Code_PERMISSION_DENIED,
-                      "%s needs control: this peer must send the daemon's "
-                      "token in hello",
-                      row->name);
+  } else if ((row->needs_control || req->has_mac) &&
+             !gcmon__may_control(s, req, row->name, resp)) {
+    /* denied (a mac is checked on any call): resp says why */
   } else {
     row->fn(s, req, resp);
   }

@@ -63,6 +63,8 @@ static void handle_frame(gcmon_session *s) {
     return;
   }
   a->stats.requests++;
+  a->rx_payload = payload;
+  a->rx_len = len;
   a->tx = (gcmon_v1_Packet)gcmon_v1_Packet_init_zero;
   a->tx.which_kind = gcmon_v1_Packet_response_tag;
   gcmon__dispatch_request(s, &a->rx.kind.request, &a->tx.kind.response);

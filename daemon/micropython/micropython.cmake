@@ -10,7 +10,7 @@
 #
 # Cache knobs: GCMON_PYTHON, NANOPB_GENERATOR, NANOPB_DIR (nanopb sources;
 # empty = the system's pb.h and libprotobuf-nanopb.a), GCMON_MP_K230,
-# GCMON_MP_CANMV_EXITPOINT (micropython.mk describes them).
+# (micropython.mk describes them).
 
 get_filename_component(GCMON_ROOT "${CMAKE_CURRENT_LIST_DIR}/../.." ABSOLUTE)
 set(GCMON_MP_DIR "${CMAKE_CURRENT_LIST_DIR}")
@@ -22,8 +22,6 @@ find_program(NANOPB_GENERATOR NAMES nanopb_generator.py nanopb_generator
              REQUIRED)
 set(NANOPB_DIR "" CACHE PATH "nanopb source tree; empty = system nanopb")
 set(GCMON_MP_K230 0 CACHE STRING "1: sys_* counters of a CanMV K230")
-set(GCMON_MP_CANMV_EXITPOINT 0 CACHE STRING
-    "1: Oct-2024 CanMV soft-reset protocol")
 
 file(MAKE_DIRECTORY "${GCMON_GEN}")
 add_custom_command(
@@ -52,6 +50,7 @@ target_sources(usermod_gcmon INTERFACE
   "${GCMON_ROOT}/proto/gcmon_crc32.c"
   "${GCMON_ROOT}/proto/gcmon_error.c"
   "${GCMON_ROOT}/proto/gcmon_pb_limits.c"
+  "${GCMON_ROOT}/proto/gcmon_mac.c"
   "${GCMON_GEN}/gcmon.pb.c")
 target_include_directories(usermod_gcmon INTERFACE
   "${GCMON_ROOT}/include"
@@ -62,8 +61,7 @@ target_include_directories(usermod_gcmon INTERFACE
   "${GCMON_MP_DIR}"
   "${GCMON_GEN}")
 target_compile_definitions(usermod_gcmon INTERFACE
-  GCMON_MP_K230=${GCMON_MP_K230}
-  GCMON_MP_CANMV_EXITPOINT=${GCMON_MP_CANMV_EXITPOINT})
+  GCMON_MP_K230=${GCMON_MP_K230})
 
 # Before MicroPython v1.24 (525fce7170) py/usermod.cmake calls
 # get_target_property() on everything in INTERFACE_LINK_LIBRARIES, so only
@@ -75,6 +73,13 @@ if(NANOPB_DIR)
 else()
   find_library(GCMON_NANOPB_LIB NAMES libprotobuf-nanopb.a REQUIRED)
   target_link_options(usermod_gcmon INTERFACE "${GCMON_NANOPB_LIB}")
+endif()
+# Challenge-response needs mbedTLS's SHA-256: the port's own when it builds
+# one (MICROPY_SSL_MBEDTLS, whose include path and config it provides),
+# else the system's libmbedcrypto.
+if(NOT MICROPY_SSL_MBEDTLS)
+  find_library(GCMON_MBEDCRYPTO_LIB NAMES mbedcrypto REQUIRED)
+  target_link_options(usermod_gcmon INTERFACE "${GCMON_MBEDCRYPTO_LIB}")
 endif()
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(GCMON_LIBUV REQUIRED libuv)

@@ -22,7 +22,13 @@
 #                       for K230 the absolute path of a static RT-Smart libuv.a
 #   GCMON_MP_K230       1: sys_* counters from /dev/canmv_misc and
 #                       /proc/media-mem (the k230 source)               (0)
-#   GCMON_MP_CANMV_EXITPOINT  1: Oct-2024 CanMV soft-reset protocol     (0)
+#   GCMON_MBEDTLS_LIBS  mbedTLS for challenge-response control, only when
+#                       the port does not build its own: with
+#                       MICROPY_SSL_MBEDTLS=1 (the unix port's default, and
+#                       CanMV K230's k230 port) gcmon uses the firmware's
+#                       mbedTLS, whose headers and config extmod.mk already
+#                       puts on every object's command line; otherwise
+#                       Debian's libmbedcrypto                (-lmbedcrypto)
 #
 # gcmon.pb.c/.h are generated into $(BUILD)/gcmon-nanopb at build time from
 # proto/gcmon.proto; nothing generated is kept in the source tree.
@@ -42,7 +48,6 @@ GCMON_PKG_CONFIG ?= pkg-config
 GCMON_LIBUV_CFLAGS ?= $(shell $(GCMON_PKG_CONFIG) --cflags libuv)
 GCMON_LIBUV_LIBS ?= $(shell $(GCMON_PKG_CONFIG) --libs libuv)
 GCMON_MP_K230 ?= 0
-GCMON_MP_CANMV_EXITPOINT ?= 0
 
 # The one file with QSTRs (scanned and compiled).
 SRC_USERMOD_C += $(USERMOD_DIR)/modgcmon.c
@@ -56,7 +61,7 @@ GCMON_SRC := \
 	$(wildcard $(GCMON_ROOT)/daemon/transport/*.c) \
 	$(wildcard $(GCMON_ROOT)/daemon/sources/*.c) \
 	$(addprefix $(GCMON_ROOT)/proto/, gcmon_frame.c gcmon_crc32.c \
-		gcmon_error.c gcmon_pb_limits.c) \
+		gcmon_error.c gcmon_pb_limits.c gcmon_mac.c) \
 	$(GCMON_GEN)/gcmon.pb.c
 ifneq ($(NANOPB_DIR),)
 GCMON_SRC += $(addprefix $(abspath $(NANOPB_DIR))/, pb_common.c pb_encode.c \
@@ -69,14 +74,17 @@ CFLAGS_USERMOD += \
 	-I$(GCMON_ROOT)/daemon/agent -I$(GCMON_ROOT)/daemon/sources \
 	-I$(GCMON_ROOT)/daemon/transport -I$(GCMON_MP_DIR) -I$(GCMON_GEN) \
 	$(GCMON_LIBUV_CFLAGS) \
-	-DGCMON_MP_K230=$(GCMON_MP_K230) \
-	-DGCMON_MP_CANMV_EXITPOINT=$(GCMON_MP_CANMV_EXITPOINT)
+	-DGCMON_MP_K230=$(GCMON_MP_K230)
 ifneq ($(NANOPB_DIR),)
 CFLAGS_USERMOD += -I$(abspath $(NANOPB_DIR))
 else
 LDFLAGS_USERMOD += $(NANOPB_LIB)
 endif
 LDFLAGS_USERMOD += $(GCMON_LIBUV_LIBS) -lpthread
+ifneq ($(MICROPY_SSL_MBEDTLS),1)
+GCMON_MBEDTLS_LIBS ?= -lmbedcrypto
+LDFLAGS_USERMOD += $(GCMON_MBEDTLS_LIBS)
+endif
 
 # Generate the nanopb code before anything that includes gcmon.pb.h is
 # compiled (the object names are the ones py/py.mk derives).

@@ -97,7 +97,9 @@ static int mp_read(gcmon_source *src, uint64_t now_us, gcmon_sample *out) {
   out->uptime_us = now_us;
   out->has_gc = true;
   out->gc.mem_alloc = (int64_t)m->scan.used;
-  out->gc.mem_free = (int64_t)m->scan.free;
+  /* Exactly gc.mem_free(): with a split heap that grows by itself, the
+   * room it can still grow counts as free (py/modgc.c). */
+  out->gc.mem_free = (int64_t)(m->scan.free + m->scan.grow_room);
   out->gc.largest_free = (int64_t)m->scan.largest_free;
   out->gc.threshold = req.after.threshold;
   out->gc.enabled = req.after.enabled;

@@ -25,7 +25,10 @@ typedef struct gcmon_mp_reading {
   bool full;             /* the four heap fields below come from a scan */
   uint64_t total;        /* heap bytes (gc_info total) */
   uint64_t used;         /* gc.mem_alloc() */
-  uint64_t free;         /* gc.mem_free() */
+  uint64_t free;         /* gc_info free: free bytes in the heap's areas */
+  uint64_t grow_room;    /* gc_info max_new_split where the heap grows new
+                            areas by itself (MICROPY_GC_SPLIT_HEAP_AUTO),
+                            else 0: gc.mem_free() is free + grow_room */
   uint64_t largest_free; /* largest free run: max_free x bytes per block */
   int64_t threshold;     /* gc.threshold(): bytes, -1 when off */
   bool enabled;          /* gc.isenabled() */

@@ -50,6 +50,10 @@ static void vm_read(void *ctx, bool full, gcmon_mp_reading *out) {
     out->total = info.total;
     out->used = info.used;
     out->free = info.free;
+#if MICROPY_GC_SPLIT_HEAP_AUTO
+    /* py/modgc.c gc_mem_free(): "info.free + info.max_new_split". */
+    out->grow_room = info.max_new_split;
+#endif
     out->largest_free = (uint64_t)info.max_free * MICROPY_BYTES_PER_GC_BLOCK;
   }
   GC_WORD_LOCK();
@@ -96,7 +100,17 @@ static void vm_set_enabled(void *ctx, bool enabled) {
   GC_WORD_UNLOCK();
 }
 
-#if GCMON_MP_CANMV_EXITPOINT
+/* The Oct-2024 CanMV soft-reset exit point (canmv-k230/canmv cacd925
+ * port/include/core/mpthreadport.h: "void mp_thread_exitpoint(int flag);"
+ * with "EXITPOINT_ANY = -1"), declared here weakly so that which protocol
+ * T2 follows is decided at run time by the firmware the module is linked
+ * into: the address is non-NULL only where the port defines the function.
+ * Newer CanMV and upstream ports have no such function; there the pending
+ * exception alone tells T2 to go. */
+#pragma weak mp_thread_exitpoint
+void mp_thread_exitpoint(int flag);
+#define CANMV_EXITPOINT_ANY (-1)
+
 static uint64_t mono_us(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -110,7 +124,7 @@ static bool exitpoint_raised(void) {
 
   MP_THREAD_GIL_ENTER();
   if (nlr_push(&nlr) == 0) {
-    mp_thread_exitpoint(EXITPOINT_ANY);
+    mp_thread_exitpoint(CANMV_EXITPOINT_ANY);
     nlr_pop();
   } else {
     raised = true;
@@ -118,20 +132,21 @@ static bool exitpoint_raised(void) {
   MP_THREAD_GIL_EXIT();
   return raised;
 }
-#endif
+
+bool gcmon_mp_vm_has_exitpoint(void) {
+  return mp_thread_exitpoint != NULL;
+}
 
 static bool vm_should_exit(void *ctx) {
   gcmon_mp_vm_state *st = ctx;
 
   if (MP_STATE_THREAD(mp_pending_exception) != MP_OBJ_NULL)
     st->exit_seen = true;
-#if GCMON_MP_CANMV_EXITPOINT
-  if (!st->exit_seen &&
+  if (!st->exit_seen && gcmon_mp_vm_has_exitpoint() &&
       mono_us() - st->last_exitpoint_us >= GCMON_MP_EXITPOINT_MS * 1000u) {
     st->last_exitpoint_us = mono_us();
     st->exit_seen = exitpoint_raised();
   }
-#endif
   return st->exit_seen;
 }
 

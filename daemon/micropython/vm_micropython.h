@@ -15,9 +15,10 @@
  *   any port   T2's own mp_pending_exception is set: newer CanMV K230
  *              (kendryte/canmv_k230 port/core/mpthreadport.c) delivers the
  *              soft-reset SystemExit that way and waits for T2 to finish.
- *   GCMON_MP_CANMV_EXITPOINT  Oct-2024 CanMV (canmv-k230/canmv
- *              port/core/mpthreadport.c) parks it in a private slot that only
- *              mp_thread_exitpoint() turns into an exception: T2 calls that
+ *   Oct-2024   CanMV (canmv-k230/canmv port/core/mpthreadport.c) parks it
+ *              in a private slot that only mp_thread_exitpoint() turns into
+ *              an exception: where the firmware defines that function
+ *              (found at run time, gcmon_mp_vm_has_exitpoint), T2 calls it
  *              under the GIL, at most every GCMON_MP_EXITPOINT_MS.
  *   unix       nothing is delivered; exit cancels T2 (mp_thread_deinit). */
 #ifndef GCMON_MP_VM_MICROPYTHON_H
@@ -31,6 +32,10 @@ typedef struct gcmon_mp_vm_state {
   bool exit_seen;
   uint64_t last_exitpoint_us;
 } gcmon_mp_vm_state;
+
+/* True when the firmware has the Oct-2024 CanMV exit point (status()
+ * reports which soft-reset protocol is in use). */
+bool gcmon_mp_vm_has_exitpoint(void);
 
 /* Fill vm with the real ops, their context being st. */
 void gcmon_mp_vm_micropython(gcmon_mp_vm *vm, gcmon_mp_vm_state *st);

@@ -82,6 +82,9 @@ typedef struct gcmon_source_config {
   const char *name; /* which source; NULL means "sim" */
   uint64_t seed;    /* sim: workload seed (same seed + same read times =
                        same readings) */
+  const char *scenario; /* sim: NULL/"" default workload, else a scenario
+                           (steady, gc-leak, ...: sim_scenario.h) */
+  uint32_t speed;       /* sim: simulated seconds per real second; 0 = 1 */
   const char *meminfo_path;   /* linux: default /proc/meminfo */
   const char *misc_dev_path;  /* k230: default /dev/canmv_misc */
   const char *meminfo_dev_path; /* k230: firmware before Sep 2024, tried when

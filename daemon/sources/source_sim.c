@@ -25,49 +25,47 @@
  * they take effect at the next instant the source is given (the agent reads
  * right after a control to answer it, so that is the control's instant). */
 #include "sim_heap.h"
+#include "sim_scenario.h"
 #include "source_impl.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#define KIB           (1ull << 10)
-#define MIB           (1ull << 20)
+#define KIB           GCMON_SIM_KIB
+#define MIB           GCMON_SIM_MIB
 #define BLOCKS(bytes) ((bytes) / GCMON_SIM_BLOCK_BYTES)
 
 #define STEP_US     10000ull
 #define STEPS_PER_S (1000000ull / STEP_US)
 
-#define GC_HEAP_BYTES   (4 * MIB)
-#define SYS_TOTAL       (512 * MIB)
-#define MMZ_TOTAL       (256 * MIB)
-#define KHEAP_TOTAL     (32 * MIB)
-#define PAGE_TOTAL      (214 * MIB)
-#define PAGE_SIZE_BYTES 4096ull
-
-/* With no pipeline: in MMZ, an OpenMV-style frame-buffer arena of
- * CONFIG_CANMV_OPENMV_CFG_FB_ALLOC_SIZE (0x1400000 in kendryte/canmv_k230
- * configs/k230_canmv_v3p0_defconfig and the other CanMV boards; assumed to
- * live in MMZ) and 1.5 MiB of system blocks; kernel heap and user pages of
- * a booted system running MicroPython (assumed). */
-#define MMZ_IDLE_USED   (20 * MIB + 1536 * KIB)
-#define KHEAP_IDLE_USED (9 * MIB)
-#define PAGE_IDLE_USED  (38 * MIB)
+/* Pool sizes and idle use (sim_scenario.h): with no pipeline, in MMZ an
+ * OpenMV-style frame-buffer arena of CONFIG_CANMV_OPENMV_CFG_FB_ALLOC_SIZE
+ * (0x1400000 in kendryte/canmv_k230 configs/k230_canmv_v3p0_defconfig and
+ * the other CanMV boards; assumed to live in MMZ) and 1.5 MiB of system
+ * blocks; kernel heap and user pages of a booted system running MicroPython
+ * (assumed). */
+#define GC_HEAP_BYTES   GCMON_SIM_GC_HEAP_BYTES
+#define SYS_TOTAL       GCMON_SIM_SYS_TOTAL
+#define MMZ_TOTAL       GCMON_SIM_MMZ_TOTAL
+#define KHEAP_TOTAL     GCMON_SIM_KHEAP_TOTAL
+#define PAGE_TOTAL      GCMON_SIM_PAGE_TOTAL
+#define PAGE_SIZE_BYTES GCMON_SIM_PAGE_BYTES
+#define MMZ_IDLE_USED   GCMON_SIM_MMZ_IDLE_USED
+#define KHEAP_IDLE_USED GCMON_SIM_KHEAP_IDLE_USED
+#define PAGE_IDLE_USED  GCMON_SIM_PAGE_IDLE_USED
 
 /* The pipeline's start-up order, in steps after it starts: sensor buffers
  * at once, the AI model 150 ms later, display buffers after 300 ms. */
 #define START_MODEL_STEPS 15
 #define START_OSD_STEPS   30
 
-/* Purposes of random numbers (gcmon__sim_rand streams). */
-enum {
-  STREAM_BOOT = 1,
-  STREAM_PHASE,
-  STREAM_STEP,
-  STREAM_COLLECT,
-  STREAM_KHEAP,
-  STREAM_PAGE
-};
+#define STREAM_BOOT    GCMON_SIM_STREAM_BOOT
+#define STREAM_PHASE   GCMON_SIM_STREAM_PHASE
+#define STREAM_STEP    GCMON_SIM_STREAM_STEP
+#define STREAM_COLLECT GCMON_SIM_STREAM_COLLECT
+#define STREAM_KHEAP   GCMON_SIM_STREAM_KHEAP
+#define STREAM_PAGE    GCMON_SIM_STREAM_PAGE
 
 typedef struct sim {
   gcmon_source base;
@@ -75,7 +73,9 @@ typedef struct sim {
   bool started;
   uint64_t t0_us;
   uint64_t step; /* steps simulated since t0 */
+  uint64_t speed; /* simulated steps per real step (--speed) */
   gcmon__sim_heap heap;
+  gcmon__sim_scenario scenario; /* kind GCMON_SIM_DEFAULT: the phases below */
 
   uint64_t base_live;   /* blocks the idle program keeps (modules, REPL) */
   bool running;         /* the pipeline runs in this phase */
@@ -124,6 +124,11 @@ static void step(sim *s) {
   gcmon__sim_heap *h = &s->heap;
   uint64_t want, got, keep = 0, large = 0;
 
+  if (s->scenario.kind != GCMON_SIM_DEFAULT) {
+    gcmon__sim_scenario_step(&s->scenario, h, k);
+    s->step = k;
+    return;
+  }
   if (k >= s->phase_end) {
     s->phase++;
     begin_phase(s, k);
@@ -157,7 +162,7 @@ static void advance(sim *s, uint64_t now_us) {
     s->t0_us = now_us;
   }
   if (now_us > s->t0_us) {
-    uint64_t target = (now_us - s->t0_us) / STEP_US;
+    uint64_t target = (now_us - s->t0_us) * s->speed / STEP_US;
     while (s->step < target)
       step(s);
   }
@@ -174,12 +179,19 @@ static void fill_mem(gcmon_mem_info *m, uint64_t total, uint64_t used) {
   m->free = total - used;
 }
 
+static int fill_sample(sim *s, uint64_t now_us, uint64_t kheap, uint64_t page,
+                       uint64_t mmz, gcmon_sample *out);
+
 static int sim_read(gcmon_source *src, uint64_t now_us, gcmon_sample *out) {
   sim *s = (sim *)src;
   uint64_t second, since, mmz, kheap, page;
   bool started_up, done_up;
 
   advance(s, now_us);
+  if (s->scenario.kind != GCMON_SIM_DEFAULT) {
+    gcmon__sim_scenario_sys(&s->scenario, s->step, &kheap, &page, &mmz);
+    return fill_sample(s, now_us, kheap, page, mmz, out);
+  }
   second = s->step / STEPS_PER_S;
   since = s->step - s->phase_start;
   started_up = s->running && since >= START_MODEL_STEPS;
@@ -198,6 +210,11 @@ static int sim_read(gcmon_source *src, uint64_t now_us, gcmon_sample *out) {
          rnd(s, STREAM_PAGE, second) % (2 * MIB) / PAGE_SIZE_BYTES *
              PAGE_SIZE_BYTES;
 
+  return fill_sample(s, now_us, kheap, page, mmz, out);
+}
+
+static int fill_sample(sim *s, uint64_t now_us, uint64_t kheap, uint64_t page,
+                       uint64_t mmz, gcmon_sample *out) {
   out->uptime_us = now_us;
   out->has_gc = true;
   gcmon__sim_heap_info(&s->heap, &out->gc);
@@ -249,9 +266,16 @@ static const gcmon_source_ops sim_ops = {"sim",           sim_read,
 
 int gcmon__source_sim_open(gcmon_source **out, const gcmon_source_config *cfg,
                            char *err, size_t errlen) {
-  sim *s = calloc(1, sizeof *s);
+  int kind = gcmon__sim_scenario_kind(cfg->scenario);
+  sim *s;
   uint64_t r, boot_garbage;
 
+  if (kind < 0) {
+    gcmon__source_errf(err, errlen, "sim: unknown scenario '%s'",
+                       cfg->scenario);
+    return GCMON_EINVAL;
+  }
+  s = calloc(1, sizeof *s);
   if (s == NULL) {
     gcmon__source_errf(err, errlen, "sim: out of memory");
     return GCMON_ENOMEM;
@@ -261,6 +285,7 @@ int gcmon__source_sim_open(gcmon_source **out, const gcmon_source_config *cfg,
   snprintf(s->base.device_id, sizeof s->base.device_id, "k230-sim-%" PRIu64,
            cfg->seed);
   s->seed = cfg->seed;
+  s->speed = cfg->speed > 1 ? cfg->speed : 1;
   gcmon__sim_heap_init(&s->heap, BLOCKS(GC_HEAP_BYTES), cfg->seed);
 
   /* Booted: modules imported, REPL up, some garbage left from start-up. */
@@ -270,6 +295,8 @@ int gcmon__source_sim_open(gcmon_source **out, const gcmon_source_config *cfg,
   gcmon__sim_heap_alloc_small(&s->heap, s->base_live + boot_garbage);
   gcmon__sim_heap_drop(&s->heap, boot_garbage);
   begin_phase(s, 0);
+  gcmon__sim_scenario_init(&s->scenario, (gcmon__sim_kind)kind, cfg->seed,
+                           &s->heap);
 
   *out = &s->base;
   return 0;

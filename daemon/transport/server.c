@@ -23,6 +23,14 @@ static uint64_t loop_clock_us(void *data) {
   return uv_hrtime() / 1000u;
 }
 
+/* Server nonces for challenge-response: the kernel's entropy (getrandom or
+ * /dev/urandom, through libuv), or none: a nonce from a clock could repeat,
+ * so on failure no challenge is offered. */
+static int kernel_random(void *data, uint8_t *buf, size_t n) {
+  (void)data;
+  return uv_random(NULL, NULL, buf, n, 0, NULL) == 0 ? 0 : GCMON_EIO;
+}
+
 uint64_t gcmon__sampler_next_due(uint64_t due, uint64_t now,
                                  uint32_t interval_ms) {
   uint64_t next = due + interval_ms;
@@ -53,6 +61,8 @@ int gcmon_server_start(gcmon_server **out, uv_loop_t *loop,
 
   if (!acfg.now_us)
     acfg.now_us = loop_clock_us;
+  if (!acfg.random)
+    acfg.random = kernel_random;
   /* With a UART, one session slot is always kept for it: network peers
    * cannot lock the physical console out by holding every slot. */
   acfg.reserve_uart_slot = cfg->uart != NULL;

@@ -19,7 +19,8 @@ typedef struct gcmon_server_config {
 
 /* Create the agent and start sampling and serving. 0 or GCMON_E* with one
  * line in err (nothing to stop then). The clock in cfg->agent may be left
- * NULL: the loop's monotonic clock is used. */
+ * NULL: the loop's monotonic clock is used; so may the random source: the
+ * kernel's (uv_random) is used. */
 int gcmon_server_start(gcmon_server **out, uv_loop_t *loop,
                        const gcmon_server_config *cfg, char *err,
                        size_t errlen);

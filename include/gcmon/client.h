@@ -165,6 +165,11 @@ typedef struct gcmon_client_options {
   unsigned backoff_max_ms; /* delay cap (doubling); 0 = 5000 */
   gcmon_state_cb on_state; /* may be NULL */
   void *data;              /* yours; see gcmon_client_data() */
+  /* Never send the token in clear: it is only ever proved by
+   * challenge-response (a daemon that speaks protocol 1.1). A v1 daemon
+   * then gives a read-only session. Without it, a v1 daemon is sent the
+   * token in hello, as v1 clients do; a 1.1 daemon never is. */
+  bool require_mac;
 } gcmon_client_options;
 
 /* Create a client for target. loop NULL: synchronous mode with a private

@@ -63,6 +63,32 @@ TEST(connect_says_hello_and_get_sample_returns_the_daemons_values) {
   ASSERT_EQ(2, f.hellos);
 }
 
+/* The fake speaks v1 (no minor, no nonce in its hello answer): with a
+ * token, libgcmon first asks for a challenge without sending the token,
+ * then says hello again with it, as a v1 client would; require_mac stops
+ * it from doing so. */
+TEST(a_v1_daemon_gets_the_token_in_a_second_hello_unless_require_mac) {
+  static const uint8_t token[] = "tok";
+  gcmon_client_options o = {.token = token, .token_len = 3};
+  fake_daemon f;
+  gcmon_client *c;
+  gcmon_sample s;
+
+  ASSERT_EQ(0, fake_start_tcp(&f));
+  c = open_tcp(&f, &o);
+  ASSERT_EQ(0, gcmon_client_connect(c, 0));
+  ASSERT_EQ(0, gcmon_get_sample(c, &s, 0));
+  gcmon_client_close(c);
+  o.require_mac = true;
+  c = open_tcp(&f, &o);
+  ASSERT_EQ(0, gcmon_client_connect(c, 0));
+  ASSERT_EQ(0, gcmon_get_sample(c, &s, 0));
+  gcmon_client_close(c);
+  fake_stop(&f);
+  ASSERT_EQ(2, f.sessions);
+  ASSERT_EQ(3, f.hellos); /* 2 for the first client, 1 for the second */
+}
+
 TEST(daemon_status_is_an_error_code_with_its_message_kept) {
   fake_daemon f;
   gcmon_client *c;
@@ -447,6 +473,7 @@ TEST(blocking_calls_need_synchronous_mode_and_a_ready_session) {
 
 #define GCMON_TESTS(X)                                                         \
   X(connect_says_hello_and_get_sample_returns_the_daemons_values)              \
+  X(a_v1_daemon_gets_the_token_in_a_second_hello_unless_require_mac)          \
   X(daemon_status_is_an_error_code_with_its_message_kept)                      \
   X(closed_port_is_econnect_naming_the_address)                                \
   X(silent_daemon_times_out_after_the_timeout)                                 \

@@ -33,10 +33,11 @@ class Commands:
     def test_info_json_equals_the_daemons_hello(self):
         got = t.run_json("info", target=self.target)
         h = self.independent().hello().hello
-        for key in ("daemon", "source", "device_id", "run_id", "version",
+        for key in ("daemon", "source", "device_id", "version",
                     "min_interval_ms", "history_capacity", "max_payload",
                     "max_subscriptions", "max_sessions", "control"):
             self.assertEqual(getattr(h, key), got[key], key)
+        self.assertEqual(f"{h.run_id:016x}", got["run_id"])  # a hex string
         self.assertTrue(got["control"])  # loopback and UART may control
 
     def test_info_text_names_daemon_source_device_and_control(self):
@@ -135,6 +136,8 @@ class Commands:
         for s in got["samples"]:
             self.assertEqual("sample", s.pop("event"))
             self.assertEqual(got["run_id"], s.pop("run_id"))
+            self.assertRegex(s.pop("time"), r"^\d{4}-\d\d-\d\dT\d\d:\d\d:"
+                                            r"\d\d\.\d{3}Z$")
             self.assertEqual(want[s["seq"]], s, s["seq"])
 
     def test_history_since_and_csv_have_the_same_samples(self):
@@ -153,7 +156,7 @@ class Commands:
                              int(r["sys_heap.used"]))
             self.assertEqual(want["uptime_us"], int(r["uptime_us"]))
         text = self.gcmon("history", "--since", str(since)).stdout
-        self.assertRegex(text, r"\n\s+seq\s+uptime\s+alloc")
+        self.assertRegex(text, r"\n\s+time\s+seq\s+alloc")
 
     def test_record_streams_a_contiguous_run_to_csv(self):
         with tempfile.TemporaryDirectory() as d:
@@ -197,8 +200,8 @@ class Commands:
         row = p.stdout.readline()
         rc, _, _ = t.interrupt(p)
         self.assertEqual(0, rc)
-        self.assertRegex(head, r"^\s+seq\s+uptime\s+alloc\s+free")
-        self.assertRegex(row, r"^\s+\d+\s+[\d.]+ s\s+")
+        self.assertRegex(head, r"^\s+time\s+seq\s+alloc\s+free")
+        self.assertRegex(row, r"^\d\d:\d\d:\d\d\s+\d+\s+[\d.]+ \w+\s+")
 
 
 class OverTcp(Commands, unittest.TestCase):
@@ -240,12 +243,15 @@ class Failures(unittest.TestCase):
         self.assertIn("/dev/gcmon-test-missing", p.stderr)
 
     def test_malformed_target_is_a_usage_error(self):
-        for bad in ("k230:7230", "tcp://host:99999", "serial://ttyUSB0",
-                    "serial:///dev/ttyUSB0?baud=7"):
+        for bad in ("k230:99999", "tcp://host:99999", "serial://ttyUSB0",
+                    "serial:///dev/ttyUSB0?baud=7",
+                    "serial:///dev/ttyUSB0?baud=1200",  # below 9600
+                    "/dev/ttyUSB0?baud=4800"):
             p = t.run("-t", bad, "info")
             self.assertEqual(2, p.returncode, bad)
             self.assertIn("malformed target", p.stderr)
-            self.assertIn(bad, p.stderr)
+            self.assertIn(bad.split("?")[0].split("://")[-1], p.stderr)
+            self.assertEqual(1, len(p.stderr.splitlines()), p.stderr)
 
     def test_usage_errors_are_exit_2_and_point_to_help(self):
         for args in (["frobnicate"], ["stat", "extra"], ["threshold", "12Q"],
@@ -292,8 +298,10 @@ class DaemonRefusals(unittest.TestCase):
         finally:
             d.stop()
         self.assertEqual(1, p.returncode)
-        self.assertIn("unavailable on source 'linux'", p.stderr)
-        self.assertEqual(1, len(p.stderr.splitlines()), p.stderr)
+        # said once, not "unavailable on source 'linux': collect: not
+        # available on source 'linux'"
+        self.assertEqual("gcmon: collect: unavailable on source 'linux'\n",
+                         p.stderr)
 
     def test_session_limit_is_exit_1_with_the_daemons_reason(self):
         d = t.Daemon("--max-sessions", "1")
@@ -336,6 +344,14 @@ class Permission(unittest.TestCase):
         self.assertIn("--token-file", p.stderr)
         self.assertIn("GCMON_TOKEN", p.stderr)
         self.assertFalse(t.run_json("info", target=self.target)["control"])
+
+    def test_a_wrong_token_is_reported_under_the_command_typed(self):
+        for cmd in ("enable", "disable", "collect"):
+            p = t.run(cmd, target=self.target, env={"GCMON_TOKEN": "wrong"})
+            self.assertEqual(1, p.returncode)
+            self.assertTrue(p.stderr.startswith(f"gcmon: {cmd}: permission "
+                                                f"denied"), p.stderr)
+            self.assertNotIn("set_enabled", p.stderr)
 
     def test_the_token_from_a_file_or_the_environment_allows_control(self):
         t.run("--token-file", self.token, "threshold", "4K",

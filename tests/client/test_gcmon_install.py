@@ -76,6 +76,15 @@ class Installed(unittest.TestCase):
         for page in ("gcmon.1", "gcmond.1"):
             self.assertTrue(glob.glob(f"{p}/**/man1/{page}", recursive=True))
 
+    def test_install_has_shell_completion_that_bash_loads(self):
+        p = self.prefix
+        bash = f"{p}/share/bash-completion/completions/gcmon"
+        self.assertTrue(os.path.exists(f"{p}/share/zsh/site-functions/_gcmon"))
+        out = subprocess.run(["bash", "--norc", "--noprofile", "-c",
+                              f"source {bash} && complete -p gcmon"],
+                             capture_output=True, text=True, check=True).stdout
+        self.assertEqual("complete -F _gcmon gcmon\n", out)
+
     def test_shared_library_exports_only_the_gcmon_api(self):
         out = sh("nm", "-D", "--defined-only", self.so[0])
         names = [line.split()[-1].split("@")[0] for line in out.splitlines()]

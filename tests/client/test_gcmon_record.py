@@ -152,7 +152,7 @@ class Record(unittest.TestCase):
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if len([r for r in samples(rows_of(self.path))
-                    if int(r["run_id"]) == second_run]) >= 15:
+                    if r["run_id"] == f"{second_run:016x}"]) >= 15:
                 break
             time.sleep(0.05)
         rc, _, err = t.interrupt(p)
@@ -161,10 +161,10 @@ class Record(unittest.TestCase):
         marks = [i for i, r in enumerate(rows) if r["event"] == "restart"]
         self.assertEqual(1, len(marks), rows)
         before, after = rows[:marks[0]], rows[marks[0] + 1:]
-        self.assertEqual(str(second_run), rows[marks[0]]["run_id"])
-        self.assertEqual(str(first_run), rows[marks[0]]["prev_run_id"])
-        self.assertEqual({str(first_run)}, {r["run_id"] for r in before})
-        self.assertEqual({str(second_run)},
+        self.assertEqual(f"{second_run:016x}", rows[marks[0]]["run_id"])
+        self.assertEqual(f"{first_run:016x}", rows[marks[0]]["prev_run_id"])
+        self.assertEqual({f"{first_run:016x}"}, {r["run_id"] for r in before})
+        self.assertEqual({f"{second_run:016x}"},
                          {r["run_id"] for r in samples(after)})
         for part in (before, samples(after)):
             seqs = [int(r["seq"]) for r in part]

@@ -1,7 +1,10 @@
 """gcmon watch in a real terminal (a tmux pane on a private tmux server):
 the screen shows the pools, the gc, the sparkline and link health with the
 daemon's values; q and Ctrl-C end it with exit 0 and the terminal as it
-was (normal screen, cursor shown, canonical mode and echo back on).
+was (normal screen, cursor shown, canonical mode and echo back on). At
+80x24 the sparkline states its true span and scale; at 160x48 each pool
+has a graph; the keys change the daemon (checked with an independent
+client); colour follows NO_COLOR; a lost link dims the figures.
 
     GCMON=<gcmon> GCMOND=<gcmond> GCMON_PYTHON test_gcmon_watch.py
 """
@@ -52,8 +55,27 @@ class Watch(unittest.TestCase):
             raise AssertionError(f"tmux {args}: {p.stderr}")
         return p.stdout
 
-    def screen(self):
-        return self.tmux("capture-pane", "-p", "-t", "w")
+    def screen(self, name="w", escapes=False):
+        return self.tmux("capture-pane", "-p", *(["-e"] if escapes else []),
+                         "-t", name)
+
+    def launch(self, name, cols, rows, env="", args=""):
+        """Another watch of the daemon in a pane of cols x rows."""
+        gcmon = " ".join(t.PREFIX + [t.GCMON])
+        script = (f"GCMON_TARGET=tcp://127.0.0.1:{self.daemon.port} "
+                  f"LANG=C.UTF-8 {env} {gcmon} watch {args}; sleep 60")
+        self.tmux("new-session", "-d", "-s", name, "-x", str(cols), "-y",
+                  str(rows), "sh", "-c", script)
+
+    def wait_for(self, name, pattern, timeout=15, escapes=False):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            s = self.screen(name, escapes)
+            m = re.search(pattern, s)
+            if m:
+                return s, m
+            time.sleep(0.1)
+        self.fail(f"{name} never matched {pattern!r}:\n{self.screen(name)}")
 
     def pane_flags(self):
         out = self.tmux("display", "-p", "-t", "w",
@@ -164,6 +186,122 @@ class Watch(unittest.TestCase):
         self.assertEqual(1, s.count("gcmon watch"))  # redrawn, not scrolled
         self.tmux("send-keys", "-t", "w", "q")
         self.assertEqual(0, self.wait_exit()[0])
+
+    def test_80x24_sparkline_says_its_true_span_and_scale(self):
+        self.launch("small", 80, 24, args="--interval 70ms")
+        # twenty samples or more, so the span is more than rounding
+        s, m = self.wait_for("small", r"([2-9]\d) samples over ([\d.]+) s, "
+                                      r"([\d.]+ \w+) \.\. ([\d.]+ \w+)")
+        n, span = int(m.group(1)), float(m.group(2))
+        spark = re.search(r"(?m)^ {10}alloc (\S+)$", s).group(1)
+        self.assertEqual(n, len(spark))  # the label counts what is drawn
+        self.assertLessEqual(n, 80 - 16)
+        # 70 ms asked of a 50 ms daemon: granted 100 ms, and said so; the
+        # history it starts from is 50 ms apart, so n samples span between
+        # (n - 1) x 50 ms and (n - 1) x 100 ms
+        self.assertIn("every 100 ms (asked 70 ms)", s)
+        self.assertGreaterEqual(span, (n - 1) * 0.05 - 0.06)  # shown as %.1f
+        self.assertLessEqual(span, (n - 1) * 0.1 + 0.06)
+        lo, hi = m.group(3), m.group(4)
+        self.assertNotEqual(lo, hi)
+        for line in s.splitlines():
+            self.assertLessEqual(len(line), 80, line)
+        self.assertIn("c collect  t threshold  e enable  d disable  p pause"
+                      "  ? help  q quit", s)
+
+    def test_160x48_draws_a_graph_with_its_scale_for_every_pool(self):
+        self.launch("tall", 160, 48)
+        s, _ = self.wait_for("tall", r"sys_mmz\s+pool used: \d+ samples")
+        for name in ("gc alloc  gc heap", "sys_heap  pool", "sys_page  pool",
+                     "sys_mmz   pool"):
+            self.assertRegex(s, rf"(?m)^{name} used: \d+ samples over "
+                                rf"[\d.]+ s, [\d.]+ \w+ \.\. [\d.]+ \w+$")
+        lines = s.splitlines()
+        title = [i for i, ln in enumerate(lines)
+                 if ln.startswith("sys_heap  pool")][0]
+        nxt = [i for i, ln in enumerate(lines)
+               if ln.startswith("sys_page  pool")][0]
+        graph = lines[title + 1:nxt - 1]  # a blank line before each title
+        self.assertGreaterEqual(len(graph), 3)
+        # rows of block columns; the bottom one has a block for every sample
+        self.assertTrue(all(re.match(r"^( {10}[ ▁▂▃▄▅▆▇█]+)?$", g)
+                            for g in graph), graph)
+        n = int(re.search(r"sys_heap  pool used: (\d+) samples",
+                          s).group(1))
+        self.assertEqual(10 + n, len(graph[-1]))
+        self.assertEqual(48, len(self.screen("tall").splitlines()))
+
+    def test_keys_collect_set_threshold_enable_disable_pause_and_help(self):
+        c = self.daemon.client()
+        self.addCleanup(c.close)
+        self.wait_screen(r"seq \d+.*\[connected\]")
+        before = t.get_sample(c).gc.collections
+        self.tmux("send-keys", "-t", "w", "c")
+        self.wait_screen(r"collect: freed [\d.]+ \w+ in [\d.]+ \w+")
+        self.assertGreater(t.get_sample(c).gc.collections, before)
+        self.tmux("send-keys", "-t", "w", "t")
+        self.wait_screen(r"threshold \(64K, 1M or off; Enter sets, Esc "
+                         r"cancels\): _")
+        self.tmux("send-keys", "-t", "w", "64K", "Enter")
+        self.wait_screen(r"threshold: now 64\.00 KiB")
+        self.assertEqual(65536, t.get_sample(c).gc.threshold)
+        self.tmux("send-keys", "-t", "w", "d")
+        self.wait_screen(rf"disable the gc on tcp://127\.0\.0\.1:"
+                         rf"{self.daemon.port}\? \(y/n\)")
+        self.tmux("send-keys", "-t", "w", "n")
+        self.wait_screen(r"disable: not done")
+        self.assertTrue(t.get_sample(c).gc.enabled)
+        self.tmux("send-keys", "-t", "w", "d", "y")
+        self.wait_screen(r"disable: the gc is disabled")
+        self.assertFalse(t.get_sample(c).gc.enabled)
+        self.wait_screen(r"enabled no")
+        self.tmux("send-keys", "-t", "w", "e", "y")
+        self.wait_screen(r"enable: the gc is enabled")
+        self.assertTrue(t.get_sample(c).gc.enabled)
+        self.tmux("send-keys", "-t", "w", "p")
+        s = self.wait_screen(r"\[paused\]")
+        seq = re.search(r"seq (\d+)", s).group(1)
+        time.sleep(0.5)  # ten samples later the figures are the same
+        self.assertIn(f"seq {seq} ", self.screen())
+        self.tmux("send-keys", "-t", "w", "p")
+        self.wait_screen(rf"seq (?!{seq}\b)\d+")
+        self.tmux("send-keys", "-t", "w", "?")
+        self.wait_screen(r"p   pause: freeze the figures")
+        self.tmux("send-keys", "-t", "w", "q")
+        self.assertEqual(0, self.wait_exit()[0])
+
+    def test_colour_unless_no_color(self):
+        self.launch("plain", 120, 32, env="NO_COLOR=1")
+        coloured, _ = self.wait_for("w", r"\x1b\[32m", escapes=True)
+        plain, _ = self.wait_for("plain", r"crc errors", escapes=True)
+        self.assertRegex(coloured, r"\[\x1b\[32m█+")  # a green bar
+        self.assertNotRegex(plain, r"\x1b\[(3\d|2)m")  # no colour, no dim
+        # past the threshold, the gc heap's alloc turns yellow
+        t.run("threshold", "1K", target=f"tcp://127.0.0.1:{self.daemon.port}",
+              check=0)
+        self.wait_for("w", r"alloc \x1b\[33m[\d.]+ \w+", escapes=True)
+        self.assertNotRegex(self.screen("plain", escapes=True),
+                            r"alloc \x1b\[33m")
+        self.launch("dumb", 120, 32, env="TERM=dumb")
+        dumb, _ = self.wait_for("dumb", r"crc errors", escapes=True)
+        self.assertNotRegex(dumb, r"\x1b\[3\dm")
+
+    def test_a_lost_link_dims_the_figures_and_says_how_old(self):
+        s, _ = self.wait_for("w", r"crc errors", escapes=True)
+        self.assertNotIn("\x1b[2m", s)
+        self.daemon.stop()
+        s, m = self.wait_for("w", r"\[link lost, reconnecting: figures "
+                                  r"from (\d+) s ago\]", escapes=True)
+        s, _ = self.wait_for("w", r"figures from [1-9]\d* s ago")
+        esc = self.screen(escapes=True)
+        # tmux writes an attribute where it starts: dim from the first
+        # figure line on, with no reset before the pools
+        dim = esc.index("\x1b[2m")
+        self.assertLess(dim, esc.index("gc heap"))
+        between = esc[dim:esc.index("sys_heap")]
+        self.assertNotIn("\x1b[0m", between)
+        self.assertNotIn("\x1b[22m", between)
+        self.daemon = t.Daemon(interval=50)  # for stop_daemon
 
     def test_a_daemon_slow_to_answer_hello_is_waited_for_not_a_crash(self):
         # A peer that accepts and never answers: the screen must not be

@@ -10,6 +10,7 @@ import select
 import socket
 import struct
 import subprocess
+import tempfile
 import threading
 import time
 import zlib
@@ -165,6 +166,28 @@ class Client:
                           max(0.01, deadline - time.monotonic()))
             out.append(p.event.sample)
         return out
+
+
+def varint(v):
+    """v as a protobuf base-128 varint."""
+    out = bytearray()
+    while True:
+        b = v & 0x7F
+        v >>= 7
+        out.append(b | (0x80 if v else 0))
+        if not v:
+            return bytes(out)
+
+
+def token_file(test, token):
+    """A mode-600 token file holding token, removed after test."""
+    tmp = tempfile.TemporaryDirectory()
+    test.addCleanup(tmp.cleanup)
+    path = os.path.join(tmp.name, "token")
+    with open(path, "wb") as f:
+        f.write(token + b"\n")
+    os.chmod(path, 0o600)
+    return path
 
 
 def non_loopback_ipv4():

@@ -279,7 +279,7 @@ class Process(DaemonTest):
     def test_bad_flags_exit_2_with_a_usage_line(self):
         for args in (["--interval", "5"], ["--bogus"], ["--source", "nope"],
                      ["--baud", "12345"], ["--history"], ["extra"],
-                     ["--listen", "none"]):
+                     ["--listen", "none"], ["--require-mac"]):
             p = self.run_gcmond(*args)
             self.assertEqual(2, p.returncode, args)
             self.assertIn("usage: gcmond", p.stderr, args)

@@ -247,7 +247,7 @@ class ExportUnderPrometheus(unittest.TestCase):
                 self.assertEqual(info["daemon"], labels["daemon"])
                 self.assertEqual(info["source"], labels["source"])
                 self.assertEqual(info["device_id"], labels["device"])
-                self.assertEqual(f"{info['run_id']:016x}", labels["run_id"])
+                self.assertEqual(info['run_id'], labels["run_id"])
                 self.assertEqual(INTERVAL_MS / 1000,
                                  v["gcmon_sample_interval_seconds"])
                 self.assertEqual(1, v["gcmon_link_up"])
@@ -281,6 +281,26 @@ class ExportUnderPrometheus(unittest.TestCase):
                     continue  # one figure for the fleet
                 got = {r["metric"].get("instance") for r in rows}
                 self.assertEqual(set(self.targets), got)
+
+    def test_the_grafana_restart_annotation_is_a_valid_query(self):
+        with open(os.path.join(DOCS, "gcmon-grafana.json")) as f:
+            dash = json.load(f)
+        ann = [a for a in dash["annotations"]["list"]
+               if a["name"] == "Daemon restarts"]
+        self.assertEqual(1, len(ann))
+        self.assertIn("gcmon_sample_seq", ann[0]["expr"])
+        # no restart here: a valid query with nothing to mark
+        self.assertEqual([], self.prom.query(
+            ann[0]["expr"].replace("$instance", ".*")))
+
+    def test_every_rule_has_a_severity_and_a_description(self):
+        with open(os.path.join(DOCS, "gcmon-rules.yml")) as f:
+            text = f.read()
+        rules = text.count("- alert:")
+        self.assertGreaterEqual(rules, 5)
+        self.assertEqual(rules, len(re.findall(
+            r"severity: (critical|warning|info)\n", text)))
+        self.assertEqual(rules, text.count("description: >-"))
 
     def test_the_documented_rules_and_config_pass_promtool(self):
         if not PROMTOOL:

@@ -159,7 +159,7 @@ class Export(unittest.TestCase):
         self.assertEqual(1, m[f'gcmon_link_reconnects_total{{target="{target}"}}'])
 
     def test_bad_options_are_usage_errors(self):
-        for args, msg in ((["-t", "k230"], "tcp://HOST"),
+        for args, msg in ((["-t", "k230:99999"], "port"),
                           (["--listen", "nowhere"], "HOST:PORT"),
                           (["--max-targets", "0"], "--max-targets"),
                           (["--idle-expiry", "soon"], "--idle-expiry")):

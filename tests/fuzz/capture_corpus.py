@@ -68,13 +68,8 @@ def raw_request(c, req_id, body):
 
 
 def varint(v):
-    out = bytearray()
-    while True:
-        b = v & 0x7F
-        v >>= 7
-        out.append(b | (0x80 if v else 0))
-        if not v:
-            return bytes(out)
+    import gcmonwire
+    return gcmonwire.varint(v)
 
 
 def session_calls(w, pb, port):
@@ -186,6 +181,72 @@ def session_refused(w, pb, d):
     return c.sock
 
 
+def mac_session_script(pb, auth):
+    """An untrusted peer's 1.1 session against fuzz_agent_session.c's agent
+    (token "fuzz-token", run_id 0x230, every server nonce a0..af): hello
+    with a client nonce, auth with the right proof, MAC'd control calls
+    (good, stale, another key, a flipped tag, a mac on a read), a wrong
+    proof after a second hello. Synthetic: a real daemon's nonce is random,
+    so recorded traffic could never verify in the fuzzer."""
+    token, run_id = b"fuzz-token", 0x230
+    server_nonce = bytes(0xa0 + i for i in range(16))
+    client_nonce = bytes(range(16))
+    key = auth.session_key(token, server_nonce, client_nonce, run_id)
+    other = auth.session_key(b"other", server_nonce, client_nonce, run_id)
+
+    def req(req_id, **call):
+        r = pb.Request(id=req_id)
+        (name, msg), = call.items()
+        getattr(r, name).CopyFrom(msg)
+        return r
+
+    def plain(r):
+        return pb.Packet(request=r).SerializeToString()
+
+    hello = req(1, hello=pb.HelloRequest(version=1, minor=1, client="fuzz",
+                                         client_nonce=client_nonce))
+    thr = pb.SetThresholdRequest(bytes=4096)
+    flipped = bytearray(auth.mac_packet(key, 4, req(7, set_threshold=thr)))
+    flipped[-1] ^= 0x01
+    payloads = [
+        plain(hello),
+        plain(req(2, auth=pb.AuthRequest(proof=auth.proof(key)))),
+        auth.mac_packet(key, 1, req(3, set_threshold=thr)),
+        auth.mac_packet(key, 2, req(4, collect=pb.CollectRequest())),
+        auth.mac_packet(key, 2, req(5, set_enabled=pb.SetEnabledRequest(
+            enabled=False))),                                  # stale
+        auth.mac_packet(other, 3, req(6, set_threshold=thr)),  # other key
+        bytes(flipped),
+        auth.mac_packet(key, 3, req(8, get_sample=pb.GetSampleRequest())),
+        plain(req(9, set_threshold=thr)),                      # no mac
+        plain(req(10, hello=hello.hello)),
+        plain(req(11, auth=pb.AuthRequest(proof=auth.proof(other)))),
+        plain(req(12, auth=pb.AuthRequest(proof=auth.proof(key)))),
+    ]
+    return bytes([7]) + agent_script(payloads)
+
+
+def with_1_1_hello(w, pb, rx):
+    """The daemon's replies rx with every hello answer made a 1.1 one
+    (minor, a nonce, mac_required) and an auth result after it: what a
+    MAC session's client decodes (the auth answer matches no call of the
+    harness, so it is counted as unmatched)."""
+    out = bytearray()
+    for payload in frames(w, rx):
+        p = pb.Packet.FromString(payload)
+        extra = None
+        if p.WhichOneof("kind") == "response" and \
+                p.response.WhichOneof("result") == "hello":
+            h = p.response.hello
+            h.minor, h.nonce, h.mac_required = 1, bytes(range(16)), True
+            extra = pb.Packet(response=pb.Response(
+                id=0x7fffffff, auth=pb.AuthResult(control=True)))
+        out += w.frame(p.SerializeToString())
+        if extra:
+            out += w.frame(extra.SerializeToString())
+    return bytes(out)
+
+
 def frames(w, data):
     d = w.Deframer()
     return d.feed(bytes(data))
@@ -275,6 +336,8 @@ def main():
              + bytes([4, 2]) + agent_script(calls[:1]) + bytes([4, 0, 7])
              + agent_script(calls))
     write(os.path.join(ad, "sessions-and-refusal"), mixed)
+    import gcmonauth
+    write(os.path.join(ad, "mac-session"), mac_session_script(pb, gcmonauth))
 
     cd = dirs["fuzz_client_replies"]
     for name, s in captured.items():
@@ -284,6 +347,8 @@ def main():
           b"\x00" + bytes(captured["client-batches"].rx))
     write(os.path.join(cd, "client-batches-rx-console"),
           b"\xff" + console_noise(captured["client-batches"].rx))
+    write(os.path.join(cd, "client-batches-1.1-rx"),
+          b"\x3f" + with_1_1_hello(w, pb, captured["client-batches"].rx))
 
     for target, path in dirs.items():
         n = len(os.listdir(path))

@@ -17,6 +17,11 @@
  *     7   REOPEN   -                     reopen the current session as an
  *                                        untrusted peer (needs the token)
  *
+ * Challenge-response: the agent's random source is fixed (every server
+ * nonce is a0 a1 ... af), so a seed can carry a valid auth proof and
+ * MAC'd control requests (corpus/.../mac-session, from capture_corpus.py)
+ * and mutations start from the verifying path, not only from refusals.
+ *
  * The agent is small on purpose (2 sessions, 2 subscriptions, 16 samples of
  * history, queue of 4) so that every limit is reached within a short input.
  * A third session is refused and its refusal frame checked.
@@ -64,6 +69,13 @@ typedef struct {
 
 static uint64_t fake_clock(void *data) {
   return ((world *)data)->now_us;
+}
+
+static int fixed_nonce(void *data, uint8_t *buf, size_t n) {
+  (void)data;
+  for (size_t i = 0; i < n; i++)
+    buf[i] = (uint8_t)(0xa0u + i);
+  return 0;
 }
 
 static void check_packet(world *w, peer *p, const uint8_t *payload, size_t n) {
@@ -296,6 +308,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   cfg.token = token;
   cfg.token_len = sizeof token - 1;
   cfg.run_id = 0x230;
+  cfg.random = fixed_nonce;
   FUZZ_CHECK(gcmon_agent_init(&w.agent, &cfg) == 0);
 
   run_script(&w, data, size);

@@ -7,7 +7,10 @@
  * once the first batch is answered, and so on), and feeds the input to it
  * as the daemon's bytes, in chunks whose sizes come from byte 0. The seed
  * corpus is gcmond's replies to exactly that sequence, so mutations start
- * from answers that match their calls.
+ * from answers that match their calls. Every other batch is sent as a 1.1
+ * MAC session would send it (hello with minor and a client nonce, control
+ * calls with a counter and tag under a fixed key), and one seed carries a
+ * 1.1 hello answer (nonce, mac_required) and an auth result.
  *
  * For any input:
  *   - every call completes exactly once (answered, or failed at the end);
@@ -105,6 +108,7 @@ static const gcmon__conn_ops ops = {on_write, on_event, on_refusal};
 /* The calls of one batch, in the order the corpus was recorded in. */
 static void fill_request(gcmon__wire_request *r, unsigned k) {
   static const uint8_t token[] = "fuzz";
+  static const uint8_t nonce[GCMON_MAC_NONCE_SIZE] = {1, 2, 3};
   memset(r, 0, sizeof *r);
   switch (k % BATCH) {
   case 0:
@@ -112,6 +116,11 @@ static void fill_request(gcmon__wire_request *r, unsigned k) {
     r->u.hello.client = "fuzz";
     r->u.hello.token = token;
     r->u.hello.token_len = sizeof token - 1;
+    if ((k / BATCH) % 2) { /* 1.1: a challenge asked, no token */
+      r->u.hello.minor = 1;
+      r->u.hello.client_nonce = nonce;
+      r->u.hello.token_len = 0;
+    }
     break;
   case 1:
     r->call = GCMON_CALL_GET_SAMPLE;
@@ -143,6 +152,9 @@ static void fill_request(gcmon__wire_request *r, unsigned k) {
 }
 
 static void send_batch(harness *h) {
+  /* odd batches: a MAC session, its control calls tagged as they go */
+  h->conn.mac.on = (h->sent / BATCH) % 2 == 1;
+  memset(h->conn.mac.key, 0x5a, sizeof h->conn.mac.key);
   for (unsigned k = 0; k < BATCH && h->sent < MAX_CALL; k++) {
     gcmon__call *call = &h->calls[h->sent];
     memset(call, 0, sizeof *call);

@@ -36,6 +36,9 @@ void fake_vm_alloc(fake_vm *f, uint64_t bytes, bool garbage) {
 
   pthread_mutex_lock(&f->mu);
   f->heap_allocs++;
+  while (f->split_limit && f->live + f->garbage + n > f->total &&
+         f->total + f->area_bytes <= f->split_limit)
+    f->total += f->area_bytes; /* gc_try_add_heap() */
   if (garbage)
     f->garbage += n;
   else
@@ -48,6 +51,36 @@ void fake_vm_collect_by_program(fake_vm *f) {
   pthread_mutex_lock(&f->mu);
   collect_locked(f);
   pthread_mutex_unlock(&f->mu);
+}
+
+void fake_vm_split_heap_auto(fake_vm *f, uint64_t area_bytes,
+                             uint64_t limit) {
+  pthread_mutex_lock(&f->mu);
+  f->area_bytes = area_bytes;
+  f->split_limit = limit;
+  pthread_mutex_unlock(&f->mu);
+}
+
+static uint64_t grow_room_locked(const fake_vm *f) {
+  return f->split_limit > f->total ? f->split_limit - f->total : 0;
+}
+
+uint64_t fake_vm_mem_free(fake_vm *f) {
+  uint64_t v;
+
+  pthread_mutex_lock(&f->mu);
+  v = f->total - (f->live + f->garbage) + grow_room_locked(f);
+  pthread_mutex_unlock(&f->mu);
+  return v;
+}
+
+uint64_t fake_vm_heap_total(fake_vm *f) {
+  uint64_t v;
+
+  pthread_mutex_lock(&f->mu);
+  v = f->total;
+  pthread_mutex_unlock(&f->mu);
+  return v;
 }
 
 uint64_t fake_vm_mem_alloc(fake_vm *f) {
@@ -113,6 +146,7 @@ static void read_vm(void *ctx, bool full, gcmon_mp_reading *out) {
     out->total = f->total;
     out->used = used;
     out->free = f->total - used;
+    out->grow_room = grow_room_locked(f);
     out->largest_free = f->total - used; /* never fragmented */
     f->scans++;
   }

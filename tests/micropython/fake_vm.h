@@ -25,6 +25,9 @@ typedef struct fake_vm {
   pthread_mutex_t mu;
   pthread_mutex_t gil;           /* enter/leave take it */
   uint64_t total, live, garbage; /* bytes */
+  uint64_t split_limit; /* split heap auto: areas are added up to this total
+                           (0: one fixed area) */
+  uint64_t area_bytes;  /* size of each new area */
   uint64_t threshold_blocks;     /* UINT64_MAX = off */
   bool enabled;
   uint64_t alloc_amount; /* blocks since the last collection */
@@ -46,8 +49,16 @@ void fake_vm_alloc(fake_vm *f, uint64_t bytes, bool garbage);
 /* A collection the module did not ask for (gc.collect() from Python). */
 void fake_vm_collect_by_program(fake_vm *f);
 
+/* Let the heap grow new areas of area_bytes by itself when an allocation
+ * does not fit, up to limit bytes in all (MICROPY_GC_SPLIT_HEAP_AUTO). */
+void fake_vm_split_heap_auto(fake_vm *f, uint64_t area_bytes, uint64_t limit);
+
 /* gc.mem_alloc() as the program would see it now. */
 uint64_t fake_vm_mem_alloc(fake_vm *f);
+/* gc.mem_free() likewise: free + the room left to grow (py/modgc.c). */
+uint64_t fake_vm_mem_free(fake_vm *f);
+/* gc_info total: the bytes of the areas the heap has now. */
+uint64_t fake_vm_heap_total(fake_vm *f);
 /* Snapshot of any counter, read under the lock. */
 fake_vm fake_vm_snapshot(fake_vm *f);
 void fake_vm_set_exit(fake_vm *f);

@@ -91,6 +91,28 @@ TEST(an_on_demand_reading_equals_the_heap_at_that_moment) {
   rig_close(&r);
 }
 
+/* CanMV builds with MICROPY_GC_SPLIT_HEAP_AUTO: gc.mem_free() counts the
+ * room the heap can still grow. The module must report the same number to
+ * the byte, before, while and after the heap adds areas. */
+TEST(split_heap_auto_readings_equal_gc_mem_free_while_the_heap_grows) {
+  rig r;
+  gcmon_sample s;
+  uint64_t first_total;
+
+  rig_open(&r, 1000, 2000, false);
+  fake_vm_split_heap_auto(&r.f, 1u << 20, 8u << 20); /* 2 MiB, up to 8 */
+  first_total = fake_vm_heap_total(&r.f);
+  for (int i = 0; i < 24; i++) {
+    fake_vm_alloc(&r.f, 256u << 10, i % 3 == 0); /* 6 MiB in all */
+    ASSERT_EQ(0, read_at(&r, 0, (uint64_t)(i + 1) * MS, &s));
+    ASSERT_EQ(fake_vm_mem_alloc(&r.f), s.gc.mem_alloc);
+    ASSERT_EQ(fake_vm_mem_free(&r.f), s.gc.mem_free);
+  }
+  ASSERT_TRUE(fake_vm_heap_total(&r.f) > first_total); /* areas were added */
+  ASSERT_EQ((8 << 20) - (6 << 20), s.gc.mem_free);
+  rig_close(&r);
+}
+
 TEST(series_readings_scan_at_most_once_per_scan_ms_and_repeat_the_last_scan) {
   rig r;
   gcmon_sample s;
@@ -324,6 +346,7 @@ TEST(readings_and_controls_allocate_nothing_on_either_heap) {
 
 #define GCMON_TESTS(X)                                                         \
   X(an_on_demand_reading_equals_the_heap_at_that_moment)                       \
+  X(split_heap_auto_readings_equal_gc_mem_free_while_the_heap_grows)          \
   X(series_readings_scan_at_most_once_per_scan_ms_and_repeat_the_last_scan)    \
   X(scan_ms_zero_scans_for_every_series_reading)                               \
   X(collect_frees_the_garbage_reports_it_and_counts_one_collection)            \

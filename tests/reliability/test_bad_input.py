@@ -27,14 +27,7 @@ GCMOND, GCMON, PREFIX = None, None, []
 S = pb.Status
 
 
-def varint(v):
-    out = bytearray()
-    while True:
-        b = v & 0x7F
-        v >>= 7
-        out.append(b | (0x80 if v else 0))
-        if not v:
-            return bytes(out)
+varint = w.varint
 
 
 def ld(field, body):
