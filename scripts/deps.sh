@@ -22,12 +22,13 @@ base=(
   prometheus                                 # a real scraper for export tests
   nodejs                                     # MicroPython REPL (wasm) in tests
   chromium                                   # renders diagnose --html in tests
+  libseccomp-dev dpkg-dev                    # RT-Smart profile; libuv source
 )
 extra=(
   clang libclang-rt-14-dev valgrind          # sanitizers, fuzzing, leak checks
 )
 cross=(
-  gcc-riscv64-linux-gnu libc6-dev-riscv64-cross qemu-user dpkg-dev
+  gcc-riscv64-linux-gnu libc6-dev-riscv64-cross qemu-user
   binutils-riscv64-linux-gnu
 )
 

@@ -1,4 +1,5 @@
-/* Target URIs: tcp://HOST[:PORT], serial://PATH[?baud=N] and
+/* Target URIs: tcp://HOST[:PORT][?compact=0|1],
+ * serial://PATH[?baud=N][&compact=0|1] (options in any order) and
  * repl://PATH[?baud=N][&interval=MS] (a MicroPython console: see repl.h).
  *
  * Pure parsing, no I/O: the result says which transport to open and with
@@ -26,6 +27,7 @@ typedef struct gcmon__uri {
   char path[GCMON__URI_PATH_MAX + 1]; /* serial, repl: device path */
   uint32_t baud;                      /* serial, repl */
   uint32_t interval_ms; /* repl: stock tick period asked (0 = default) */
+  int compact; /* ?compact=: -1 not given, 0 off, 1 on */
 } gcmon__uri;
 
 /* Parse text into *out. Returns 0 or GCMON_EURI with a reason in msg. */

@@ -70,6 +70,10 @@ TEST(malformed_targets_are_refused_with_a_reason) {
       {"serial:///dev/ttyUSB0?baud=12345", "baud"},
       {"serial:///dev/ttyUSB0?speed=9600", "baud=N"},
       {"serial:///dev/ttyUSB0?baud=", "baud"},
+      {"serial:///dev/ttyUSB0?compact=2", "compact=0|1"},
+      {"serial:///dev/ttyUSB0?baud=9600&", "baud=N"},
+      {"tcp://host?baud=9600", "compact=0|1"},
+      {"tcp://host?compact=yes", "compact=0|1"},
       {"serial:///dev/ttyUSB0?interval=10", "baud=N"},
       {"repl://ttyACM0", "repl:///dev/ttyACM0"},
       {"repl:///dev/ttyACM0?interval=0", "interval"},
@@ -86,6 +90,31 @@ TEST(malformed_targets_are_refused_with_a_reason) {
   }
 }
 
+/* The compact stream's switch: absent (-1: the transport decides), 0 or 1,
+ * on both kinds of target and in any order with baud. */
+TEST(compact_option_on_either_target) {
+  gcmon__uri u;
+  ASSERT_EQ(0, gcmon__uri_parse("serial:///dev/ttyS1", &u, NULL, 0));
+  ASSERT_EQ(-1, u.compact);
+  ASSERT_EQ(0, gcmon__uri_parse("serial:///dev/ttyS1?compact=0", &u, NULL, 0));
+  ASSERT_EQ(0, u.compact);
+  ASSERT_EQ(115200, u.baud);
+  ASSERT_EQ(0, gcmon__uri_parse("serial:///dev/ttyS1?baud=9600&compact=1", &u,
+                                NULL, 0));
+  ASSERT_EQ(1, u.compact);
+  ASSERT_EQ(9600, u.baud);
+  ASSERT_EQ(0, gcmon__uri_parse("serial:///dev/ttyS1?compact=0&baud=9600", &u,
+                                NULL, 0));
+  ASSERT_EQ(0, u.compact);
+  ASSERT_EQ(9600, u.baud);
+  ASSERT_EQ(0, gcmon__uri_parse("tcp://k230.local?compact=1", &u, NULL, 0));
+  ASSERT_EQ(1, u.compact);
+  ASSERT_STREQ("k230.local", u.host);
+  ASSERT_EQ(0, gcmon__uri_parse("tcp://[::1]:7231/?compact=1", &u, NULL, 0));
+  ASSERT_EQ(7231, u.port);
+  ASSERT_EQ(1, u.compact);
+}
+
 TEST(the_public_check_gives_the_same_verdict) {
   char msg[200];
   ASSERT_EQ(0, gcmon_uri_check("tcp://h", msg, sizeof msg));
@@ -99,5 +128,6 @@ TEST(the_public_check_gives_the_same_verdict) {
   X(serial_path_with_default_and_given_baud)                                   \
   X(repl_console_with_baud_and_interval)                                       \
   X(malformed_targets_are_refused_with_a_reason)                               \
+  X(compact_option_on_either_target)                                           \
   X(the_public_check_gives_the_same_verdict)
 #include "gcmon_test_main.h"
