@@ -58,6 +58,9 @@ typedef struct gcmon__repl_job {
 } gcmon__repl_job;
 
 #define GCMON__REPL_JOBS 32
+/* Subscription ticks queued or in flight before one is skipped: a board
+ * or host busy for a moment delays readings rather than losing them. */
+#define GCMON__REPL_TICKS_QUEUED 4
 
 struct gcmon__repl {
   gcmon__transport *outer; /* the client's transport; NULL once closed */

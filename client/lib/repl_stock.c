@@ -96,9 +96,9 @@ static void on_tick(uv_timer_t *tm) {
       due = r->subs[i].next_seq;
   if (!due)
     return;
-  if (r->ticks_out >= 2) {
-    /* the link is still busy with two earlier ticks: skip to now (a gap
-     * the subscriber sees); a tick merely late is still read */
+  if (r->ticks_out >= GCMON__REPL_TICKS_QUEUED) {
+    /* the link is still busy with earlier ticks: skip to now (a gap the
+     * subscriber sees); a tick merely late is still read */
     for (int i = 0; i < GCMON__REPL_SUBS; i++)
       while (r->subs[i].id && r->subs[i].next_seq < now + 1)
         r->subs[i].next_seq += r->subs[i].step;
