@@ -45,7 +45,7 @@ import threading
 import time
 import urllib.parse
 
-BEGIN, END = "<!-- bench:export:begin -->", "<!-- bench:export:end -->"
+from docsection import write_section  # noqa: E402 (bench/ is on the path)
 
 
 def quantile(values, q):
@@ -289,20 +289,6 @@ def measure(a, workdir):
     return "\n".join(lines) + "\n"
 
 
-def write_doc(path, section):
-    with open(path) as f:
-        text = f.read()
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        _, tail = rest.split(END, 1)
-        text = head + BEGIN + "\n" + section + END + tail
-    else:
-        text = text.rstrip("\n") + "\n\n## Scraping through gcmon export\n\n" \
-            + BEGIN + "\n" + section + END + "\n"
-    with open(path, "w") as f:
-        f.write(text)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--gcmon", required=True)
@@ -328,7 +314,7 @@ def main():
         shutil.rmtree(workdir, ignore_errors=True)
     sys.stdout.write(section)
     if a.doc:
-        write_doc(a.doc, section)
+        write_section(a.doc, "export", "Scraping through gcmon export", section)
     return 0
 
 

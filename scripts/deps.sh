@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what gcmon needs on Debian 12 (bookworm), from Debian's packages.
+# Installs what gcmon needs on Debian 12 (bookworm), from Debian's packages,
+# and the npm packages of the repl:// tests (tests/repl/package-lock.json).
 # Idempotent: a package already present is not touched, and when nothing is
 # missing this does nothing at all (no apt-get update, no root needed).
 #
@@ -19,6 +20,7 @@ base=(
   socat tmux procps iproute2                 # ptys, terminals, netns in tests
   jq bash                                    # JSON as users read it; completion
   prometheus                                 # a real scraper for export tests
+  nodejs                                     # MicroPython REPL (wasm) in tests
   chromium                                   # renders diagnose --html in tests
   libseccomp-dev dpkg-dev                    # RT-Smart profile; libuv source
 )
@@ -39,16 +41,31 @@ case "${1:-base}" in
   *) echo "usage: $0 [base|extra|cross|all]" >&2; exit 2 ;;
 esac
 
+# The WebAssembly MicroPython REPL that the repl:// tests talk to, pinned
+# by the committed lock file. Runs after any apt install below too.
+npm_deps() {
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/repl"
+  [ -d "$dir/node_modules/@micropython/micropython-webassembly-pyscript" ] &&
+    return 0
+  if ! command -v npm >/dev/null; then
+    "${sudo[@]}" apt-get install -y -qq --no-install-recommends npm >&2
+  fi
+  echo "deps: npm ci in tests/repl" >&2
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2)
+}
+sudo=()
+[ "$(id -u)" -eq 0 ] || sudo=(sudo)
+
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
     missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-
-echo "deps: installing ${missing[*]}" >&2
-sudo=()
-[ "$(id -u)" -eq 0 ] || sudo=(sudo)
-export DEBIAN_FRONTEND=noninteractive
-"${sudo[@]}" apt-get update -qq
-"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+npm_deps

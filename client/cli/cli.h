@@ -56,6 +56,7 @@ typedef struct cli_ctx {
   int out_errno;        /* first failed write to stdout (writers) */
   targets_config config;                           /* ~/.config/gcmon/config */
   char target_uri[TARGETS_URI_MAX];                /* target, resolved */
+  char auto_target[TARGETS_URI_MAX];               /* -t auto: the board */
   char token_origin_buf[TARGETS_NAME_MAX + TARGETS_PATH_MAX + 32];
   char target_uris[CLI_TARGETS_MAX][TARGETS_URI_MAX]; /* targets, resolved */
 } cli_ctx;
@@ -143,7 +144,8 @@ void emit_series_sample(writer *w, uint64_t run_id, const gcmon_sample *s,
                         int64_t wall_us);
 void emit_gap(writer *w, uint64_t run_id, uint64_t first, uint64_t last);
 void emit_restart(writer *w, uint64_t run_id, uint64_t prev_run_id);
-void emit_info(writer *w, const gcmon_info *info);
+/* ci: the console link's mode and costs (repl://), or NULL. */
+void emit_info(writer *w, const gcmon_info *info, const gcmon_console_info *ci);
 void emit_collect(writer *w, const gcmon_collect_result *r);
 void emit_link_stats(writer *w, const gcmon_link_stats *s);
 /* CSV columns of a series stream (record, history). */
@@ -172,6 +174,13 @@ int cmd_disable(cli_ctx *x);
 int cmd_history(cli_ctx *x);
 int cmd_record(cli_ctx *x);
 int cmd_export(cli_ctx *x);
+int cmd_ports(cli_ctx *x);
+int cmd_run(cli_ctx *x);
+
+/* cmd_ports.c: -t auto. Sets x->target to repl://<the only CanMV board>
+ * (kept in buf) and returns -1, or prints the candidates and returns
+ * CLI_EXIT_FAILURE. */
+int cli_resolve_auto(cli_ctx *x, char *buf, size_t cap);
 int cmd_diagnose(cli_ctx *x);
 
 #endif

@@ -5,12 +5,14 @@ int cmd_info(cli_ctx *x) {
   gcmon_client *c;
   writer *w;
   const gcmon_status *st;
+  gcmon_console_info ci;
   int rc = cli_connect(x, &c);
 
   if (rc != CLI_EXIT_OK)
     return rc;
   w = cli_writer(x, stdout, false);
-  emit_info(w, gcmon_client_info(c));
+  emit_info(w, gcmon_client_info(c),
+            gcmon_client_console_info(c, &ci) == 0 ? &ci : NULL);
   writer_free(w);
   st = gcmon_client_status(c);
   if (st->message[0] && x->format == CLI_FORMAT_TEXT)

@@ -124,6 +124,28 @@ const cli_command cli_commands[] = {
      "                        period)                          [every sample]\n"
      "  --timeout DUR         connecting and calls                      "
      "[5s]\n"},
+    {"ports", cmd_ports, J, 0, 0, "",
+     "list serial devices, marking the ones that look like a CanMV board",
+     "Lists this host's serial devices: the device, its /dev/serial/by-id\n"
+     "name, the USB vendor:product id and product string, and whether it\n"
+     "looks like a CanMV board (USB 1209:abd1, or CanMV/K230/Kendryte/Canaan\n"
+     "in its USB strings). Connects to nothing. -t auto picks the only such\n"
+     "board (as repl://) or lists the candidates.\n"
+     "\n"
+     "  --json    JSON Lines, one device a line\n"},
+    {"run", cmd_run, CLI_OPT_OUTFILE | CLI_OPT_INTERVAL, 1, 1, "SCRIPT.py",
+     "run a script on a board's console with telemetry (repl:// only)",
+     "Uploads SCRIPT.py through the raw REPL and runs it, like mpremote run,\n"
+     "with a small sampler beside it (a _thread, else a machine.Timer, else\n"
+     "a hook on time.sleep*()) printing tagged gc readings that gcmon takes\n"
+     "out of the output. The script's output goes to the terminal, the\n"
+     "readings to FILE; the terminal's input goes to the script. Ctrl-C\n"
+     "interrupts the script, stops the sampler and leaves the REPL at its\n"
+     "friendly prompt. Exit 1 when the script raised.\n"
+     "\n"
+     "  --csv FILE      readings as CSV ('-' for stdout)\n"
+     "  --json FILE     readings as JSON Lines\n"
+     "  --interval MS   reading period                             [1000]\n"},
     {"diagnose", cmd_diagnose, J | CLI_OPT_DIAGNOSE | CLI_OPT_INTERVAL, 0, 0,
      "", "find leaks, fragmentation, spikes and gc pauses; verdict per pool",
      "Watches the board for --for DURATION, or reads a record/history CSV,\n"

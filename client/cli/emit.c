@@ -5,6 +5,7 @@
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include "cli.h"
 
+#include <string.h>
 #include <time.h>
 
 int64_t cli_wall_now_us(void) {
@@ -133,7 +134,7 @@ void emit_restart(writer *w, uint64_t run_id, uint64_t prev_run_id) {
   w->ops->end(w);
 }
 
-void emit_info(writer *w, const gcmon_info *i) {
+void emit_info(writer *w, const gcmon_info *i, const gcmon_console_info *ci) {
   w->ops->begin(w);
   w_str(w, "daemon", i->daemon);
   w_str(w, "source", i->source);
@@ -151,6 +152,16 @@ void emit_info(writer *w, const gcmon_info *i) {
   if (i->minor) {
     w_u64(w, "minor", i->minor);
     w_bool(w, "compact", i->compact);
+  }
+  if (ci) {
+    w->ops->group(w, "console");
+    w_str(w, "mode", ci->mode);
+    if (strcmp(ci->mode, "stock") == 0) {
+      w_dbytes(w, "heap_per_reading", ci->heap_per_reading);
+      w_duration(w, "reading_us", ci->reading_us);
+      w_u64(w, "max_readings_per_s", (uint64_t)ci->max_readings_per_s);
+    }
+    w->ops->group_end(w);
   }
   w->ops->end(w);
 }

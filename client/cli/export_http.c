@@ -161,7 +161,7 @@ static enum MHD_Result get_probe(export_http *h, struct MHD_Connection *conn) {
     break;
   case EXPORT_PROBE_DENIED:
     return send_message(conn, MHD_HTTP_FORBIDDEN,
-                        "%s: serial targets are served only when listed with "
+                        "%s: serial and repl targets are served only when listed with "
                         "-t (a probe may not open host devices)",
                         target);
   case EXPORT_PROBE_FULL:

@@ -64,7 +64,8 @@ static void print_usage(FILE *f) {
           "options:\n"
           "  -t, --target T       a board named in ~/.config/gcmon/config,\n"
           "                       HOST[:PORT], /dev/DEV, tcp://HOST[:PORT]\n"
-          "                       or serial:///dev/DEV[?baud=N]\n"
+          "                       serial:///dev/DEV[?baud=N], a MicroPython\n"
+          "                       console repl:///dev/DEV or auto\n"
           "                       [$GCMON_TARGET, else the config's default,\n"
           "                        else %s]\n"
           "  --token-file FILE    read the control token for a remote daemon\n"
@@ -331,6 +332,11 @@ static int resolve_targets(cli_ctx *x) {
     x->target = env && *env                   ? env
                 : x->config.default_target[0] ? x->config.default_target
                                               : DEFAULT_TARGET;
+  if (strcmp(x->target, "auto") == 0 && strcmp(x->command, "ports") != 0) {
+    int rc = cli_resolve_auto(x, x->auto_target, sizeof x->auto_target);
+    if (rc >= 0)
+      return rc;
+  }
   for (int i = -1; i < x->ntargets; i++) {
     const char *spec = i < 0 ? x->target : x->targets[i];
     char *out = i < 0 ? x->target_uri : x->target_uris[i];

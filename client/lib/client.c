@@ -2,6 +2,7 @@
  * close) and accessors. The state machine itself is link.c. */
 #define _POSIX_C_SOURCE 200809L
 #include "client_internal.h"
+#include "repl.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -220,6 +221,13 @@ const gcmon_status *gcmon_client_status(const gcmon_client *c) {
 
 const char *gcmon_client_errmsg(const gcmon_client *c) {
   return c->errmsg;
+}
+
+int gcmon_client_console_info(const gcmon_client *c, gcmon_console_info *out) {
+  memset(out, 0, sizeof *out);
+  if (!c->link || !c->link->repl)
+    return GCMON_ENODEV;
+  return gcmon__repl_console_info(c->link->repl, out);
 }
 
 const char *gcmon_client_target(const gcmon_client *c) {

@@ -16,6 +16,7 @@
 
 #include "gcmon/client.h"
 
+#include "answered.h"
 #include "conn.h"
 #include "transport.h"
 #include "uri.h"
@@ -114,6 +115,8 @@ struct gcmon_client {
   gcmon_subscription *subs;
   uint32_t orphan_id; /* last unwanted stream we asked the daemon to end */
   uint64_t seq_gaps, seq_missing, connects, disconnects, unmatched_events;
+  uint8_t heard[GCMON__HEARD_MAX]; /* first bytes of a link not yet ready */
+  size_t heard_len;
   uint64_t undecodable_batches; /* compact batches whose keyframe was lost */
 };
 

@@ -91,6 +91,11 @@ static void on_link_open(gcmon__transport *t, int err) {
 
 static void on_link_read(gcmon__transport *t, const uint8_t *data, size_t n) {
   gcmon_client *c = t->data;
+  if (c->state == GCMON_STATE_CONNECTING && c->heard_len < sizeof c->heard) {
+    size_t k = sizeof c->heard - c->heard_len;
+    memcpy(c->heard + c->heard_len, data, n < k ? n : k);
+    c->heard_len += n < k ? n : k;
+  }
   c->dispatching++;
   gcmon__conn_feed(&c->conn, data, n);
   c->dispatching--;
@@ -354,8 +359,18 @@ void gcmon__drop_link(gcmon_client *c, gcmon_state next, int err) {
 void gcmon__link_lost(gcmon_client *c, int err, const char *why) {
   bool retry;
 
+  char said[GCMON__ERRMSG_MAX];
+
   if (c->state != GCMON_STATE_CONNECTING && c->state != GCMON_STATE_READY)
     return;
+  /* Only on a first connection: after a session, a garbled line is noise. */
+  if (c->state == GCMON_STATE_CONNECTING && !c->established &&
+      c->conn.dec.stats.frames == 0 &&
+      gcmon__describe_answer(&c->uri, c->target, c->heard, c->heard_len, said,
+                             sizeof said)) {
+    why = said;
+    err = GCMON_EPROTO; /* something answered, and it is not gcmond */
+  }
   if (why)
     gcmon__set_errmsg(c, "%s", why);
   retry = c->reconnect && c->established && !c->stopping && !c->closing;
@@ -382,6 +397,7 @@ void gcmon__begin_connect(gcmon_client *c, unsigned timeout_ms) {
   int err;
 
   c->state = GCMON_STATE_CONNECTING;
+  c->heard_len = 0;
   c->connect_deadline =
       gcmon__now(c) + (timeout_ms ? timeout_ms : c->timeout_ms);
   gcmon__conn_reset(&c->conn);

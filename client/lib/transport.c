@@ -4,6 +4,7 @@
 #include "transport.h"
 
 #include "gcmon/error.h"
+#include "repl.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,8 +31,12 @@ int gcmon__transport_open(gcmon__transport **out, uv_loop_t *loop,
   t->cbs = cbs;
   t->data = data;
   *out = t;
-  err =
-      uri->kind == GCMON__URI_TCP ? gcmon__tcp_open(t) : gcmon__serial_open(t);
+  if (uri->kind == GCMON__URI_TCP)
+    err = gcmon__tcp_open(t);
+  else if (uri->kind == GCMON__URI_REPL)
+    err = gcmon__repl_open(t);
+  else
+    err = gcmon__serial_open(t);
   if (err != 0) {
     *out = NULL;
     t->data = NULL;
@@ -66,7 +71,17 @@ void gcmon__transport_close(gcmon__transport *t) {
   t->closing = true;
   t->open = false;
   t->data = NULL;
+  if (t->repl) {
+    gcmon__repl_close(t->repl);
+    t->repl = NULL;
+  }
   gcmon__transport_maybe_free(t);
+}
+
+void gcmon__transport_opened_virtual(gcmon__transport *t) {
+  t->open = true;
+  if (!t->closing && t->data)
+    t->cbs->on_open(t, 0);
 }
 
 void gcmon__transport_open_failed(gcmon__transport *t, int err, const char *fmt,
@@ -135,6 +150,8 @@ int gcmon__transport_write_now(gcmon__transport *t, const uint8_t *bytes,
   uv_buf_t buf = uv_buf_init((char *)(uintptr_t)bytes, (unsigned)n);
   if (!t || !t->open || t->closing)
     return GCMON_ECLOSED;
+  if (t->repl)
+    return gcmon__repl_write(t->repl, bytes, n);
   return uv_try_write(&t->h.stream, &buf, 1) == (int)n ? 0 : GCMON_EIO;
 }
 
@@ -146,6 +163,8 @@ int gcmon__transport_write(gcmon__transport *t, const uint8_t *bytes,
 
   if (!t || !t->open || t->closing)
     return GCMON_ECLOSED;
+  if (t->repl)
+    return gcmon__repl_write(t->repl, bytes, n);
   /* Most writes go out at once (uv_try_write refuses while others are
    * queued, so order is kept): no copy, no allocation, no callback. Only
    * what the stream will not take now is copied and queued; an error here

@@ -21,6 +21,7 @@
 #include <uv.h>
 
 typedef struct gcmon__transport gcmon__transport;
+struct gcmon__repl;
 
 typedef struct gcmon__transport_cbs {
   void (*on_open)(gcmon__transport *t, int err);
@@ -49,6 +50,7 @@ struct gcmon__transport {
   struct addrinfo *addrs; /* lookup result */
   struct addrinfo *next;  /* address to try next */
   uv_connect_t connect_req;
+  struct gcmon__repl *repl; /* repl:// : the console adapter (repl.h) */
   char errmsg[GCMON__TRANSPORT_ERRMSG_MAX]; /* why open or the link failed */
   uint8_t rbuf[4096];
 };
@@ -75,6 +77,8 @@ int gcmon__tcp_open(gcmon__transport *t);
 int gcmon__serial_open(gcmon__transport *t);
 /* Stream is connected: start reading, report on_open(0). */
 void gcmon__transport_opened(gcmon__transport *t);
+/* A link without a stream of its own (repl://) is ready: on_open(0). */
+void gcmon__transport_opened_virtual(gcmon__transport *t);
 /* Report a failed open with a message built from fmt. */
 void gcmon__transport_open_failed(gcmon__transport *t, int err, const char *fmt,
                                   ...)

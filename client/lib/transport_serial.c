@@ -1,7 +1,9 @@
-/* Serial links: open the device, make it raw 8N1 at the URI's baud with no
- * flow control and no modem-line waits, then drive the fd as a libuv pipe
- * (uv_pipe_open works on ttys and ptys alike). A pty whose other side
- * closes reads as EIO, which surfaces as a lost link. */
+/* Serial links: open the device exclusively (TIOCEXCL and flock, so a
+ * second gcmon, mpremote or screen on it fails at once and is told who has
+ * it), make it raw 8N1 at the URI's baud with no flow control and no
+ * modem-line waits, then drive the fd as a libuv pipe (uv_pipe_open works
+ * on ttys and ptys alike). A pty whose other side closes reads as EIO,
+ * which surfaces as a lost link. */
 #define _DEFAULT_SOURCE /* cfmakeraw, cfsetspeed, B* above 38400 */
 #include "transport.h"
 
@@ -9,7 +11,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -60,10 +67,57 @@ static int make_raw(int fd, uint32_t baud) {
   return 0;
 }
 
+/* The pid holding a lock on the device (from /proc/locks), 0 if unknown. */
+static long lock_holder(const char *path) {
+  struct stat st;
+  char line[256];
+  long found = 0;
+  FILE *f;
+
+  if (stat(path, &st) != 0 || !(f = fopen("/proc/locks", "re")))
+    return 0;
+  while (!found && fgets(line, sizeof line, f)) {
+    unsigned maj, min;
+    unsigned long ino;
+    long pid;
+    char kind[16], how[16], rw[16];
+    if (sscanf(line, "%*[^:]: %15s %15s %15s %ld %x:%x:%lu", kind, how, rw,
+               &pid, &maj, &min, &ino) == 7 &&
+        ino == (unsigned long)st.st_ino && maj == major(st.st_dev) &&
+        min == minor(st.st_dev))
+      found = pid;
+  }
+  fclose(f);
+  return found;
+}
+
+static void busy(gcmon__transport *t) {
+  long pid = lock_holder(t->uri.path);
+  if (pid > 0)
+    gcmon__transport_open_failed(t, GCMON_EBUSY, "%s: busy (pid %ld has it)",
+                                 t->uri.path, pid);
+  else
+    gcmon__transport_open_failed(t, GCMON_EBUSY,
+                                 "%s: busy (another program has it open "
+                                 "exclusively)",
+                                 t->uri.path);
+}
+
 int gcmon__serial_open(gcmon__transport *t) {
   int fd, rc;
 
   fd = open(t->uri.path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0 && errno == EBUSY) { /* TIOCEXCL of someone else */
+    busy(t);
+    return 0;
+  }
+  if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    close(fd);
+    busy(t);
+    return 0;
+  }
+  if (fd >= 0)
+    (void)ioctl(fd, TIOCEXCL); /* a pty or tty; refused elsewhere: no harm */
   if (fd < 0) {
     int e = errno;
     gcmon__transport_open_failed(

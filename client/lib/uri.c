@@ -47,10 +47,11 @@ static int parse_uint(const char *s, size_t n, uint32_t max, uint32_t *out) {
  * baud=N; both allow compact=0|1. p points after the '?'; returns the end
  * of the options in *end. */
 static int parse_options(const char *text, const char *p, bool serial,
-                         gcmon__uri *out, const char **end, char *msg,
-                         size_t len) {
-  const char *usage = serial ? "options are baud=N and compact=0|1"
-                             : "the only option is compact=0|1";
+                         bool repl, gcmon__uri *out, const char **end,
+                         char *msg, size_t len) {
+  const char *usage = repl     ? "options are baud=N and interval=MS"
+                      : serial ? "options are baud=N and compact=0|1"
+                               : "the only option is compact=0|1";
   for (;;) {
     size_t plen = strcspn(p, "&#");
     if (serial && plen >= 5 && strncmp(p, "baud=", 5) == 0) {
@@ -58,7 +59,12 @@ static int parse_options(const char *text, const char *p, bool serial,
           !gcmon__baud_supported(out->baud))
         return fail(msg, len, text,
                     "unsupported baud rate (9600 to 3000000, e.g. 115200, 921600)");
-    } else if (plen == 9 && strncmp(p, "compact=", 8) == 0 &&
+    } else if (repl && plen > 9 && strncmp(p, "interval=", 9) == 0) {
+      if (parse_uint(p + 9, plen - 9, 3600000, &out->interval_ms) != 0 ||
+          out->interval_ms == 0)
+        return fail(msg, len, text,
+                    "interval must be milliseconds from 1 to 3600000");
+    } else if (!repl && plen == 9 && strncmp(p, "compact=", 8) == 0 &&
                (p[8] == '0' || p[8] == '1')) {
       out->compact = p[8] - '0';
     } else {
@@ -99,7 +105,8 @@ static int parse_tcp(const char *text, const char *p, gcmon__uri *out,
   }
   if (*p == '/' && (p[1] == '\0' || p[1] == '?'))
     p++; /* tolerate one trailing slash */
-  if (*p == '?' && parse_options(text, p + 1, false, out, &p, msg, len) != 0)
+  if (*p == '?' &&
+      parse_options(text, p + 1, false, false, out, &p, msg, len) != 0)
     return GCMON_EURI;
   if (*p != '\0')
     return fail(msg, len, text, "unexpected text after host and port");
@@ -118,24 +125,27 @@ static int parse_tcp(const char *text, const char *p, gcmon__uri *out,
 }
 
 static int parse_serial(const char *text, const char *p, gcmon__uri *out,
-                        char *msg, size_t len) {
+                        gcmon__uri_kind kind, char *msg, size_t len) {
   size_t path_len = strcspn(p, "?#");
   const char *q = p + path_len;
 
   if (path_len == 0 || p[0] != '/')
     return fail(msg, len, text,
-                "expected an absolute device path: serial:///dev/ttyUSB0");
+                kind == GCMON__URI_REPL
+                    ? "expected an absolute device path: repl:///dev/ttyACM0"
+                    : "expected an absolute device path: serial:///dev/ttyUSB0");
   if (path_len > GCMON__URI_PATH_MAX)
     return fail(msg, len, text, "device path too long");
   memcpy(out->path, p, path_len);
   out->path[path_len] = '\0';
   out->baud = GCMON_DEFAULT_BAUD;
 
-  if (*q == '?' && parse_options(text, q + 1, true, out, &q, msg, len) != 0)
+  if (*q == '?' && parse_options(text, q + 1, true, kind == GCMON__URI_REPL,
+                                out, &q, msg, len) != 0)
     return GCMON_EURI;
   if (*q != '\0')
     return fail(msg, len, text, "unexpected text after the device path");
-  out->kind = GCMON__URI_SERIAL;
+  out->kind = kind;
   return 0;
 }
 
@@ -148,7 +158,10 @@ int gcmon__uri_parse(const char *text, gcmon__uri *out, char *msg,
   if (strncmp(text, "tcp://", 6) == 0)
     return parse_tcp(text, text + 6, out, msg, msglen);
   if (strncmp(text, "serial://", 9) == 0)
-    return parse_serial(text, text + 9, out, msg, msglen);
+    return parse_serial(text, text + 9, out, GCMON__URI_SERIAL, msg, msglen);
+  if (strncmp(text, "repl://", 7) == 0)
+    return parse_serial(text, text + 7, out, GCMON__URI_REPL, msg, msglen);
   return fail(msg, msglen, text,
-              "expected tcp://HOST[:PORT] or serial:///dev/DEVICE[?baud=N]");
+              "expected tcp://HOST[:PORT], serial:///dev/DEVICE[?baud=N] or "
+              "repl:///dev/DEVICE[?baud=N]");
 }

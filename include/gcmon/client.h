@@ -242,6 +242,20 @@ GCMON_EXPORT const gcmon_info *gcmon_client_info(const gcmon_client *c);
 GCMON_EXPORT const gcmon_status *gcmon_client_status(const gcmon_client *c);
 /* One line about the last failure; "" when none. */
 GCMON_EXPORT const char *gcmon_client_errmsg(const gcmon_client *c);
+/* A repl:// link (a MicroPython console): which mode serves it, what one
+ * reading costs the board and how fast the link can read. */
+typedef struct gcmon_console_info {
+  const char *mode;           /* "agent" or "stock" (raw REPL polling) */
+  int64_t heap_per_reading;   /* stock: board gc heap bytes one reading
+                                 allocates (measured at connect); -1 when
+                                 the gc ran during every measurement */
+  uint32_t reading_us;        /* stock: one reading's round trip */
+  double max_readings_per_s;  /* stock: the fastest ticks the link carries
+                                 (two snippets in flight) */
+} gcmon_console_info;
+/* 0 and *out filled for a repl:// link that is up, else GCMON_ENODEV. */
+GCMON_EXPORT int gcmon_client_console_info(const gcmon_client *c,
+                                           gcmon_console_info *out);
 /* The target as given at init. */
 GCMON_EXPORT const char *gcmon_client_target(const gcmon_client *c);
 GCMON_EXPORT void gcmon_client_link_stats(const gcmon_client *c,

@@ -35,6 +35,19 @@ TEST(serial_path_with_default_and_given_baud) {
   ASSERT_EQ(921600, u.baud);
 }
 
+TEST(repl_console_with_baud_and_interval) {
+  gcmon__uri u;
+  ASSERT_EQ(0, gcmon__uri_parse("repl:///dev/ttyACM0", &u, NULL, 0));
+  ASSERT_EQ(GCMON__URI_REPL, u.kind);
+  ASSERT_STREQ("/dev/ttyACM0", u.path);
+  ASSERT_EQ(115200, u.baud);
+  ASSERT_EQ(0, u.interval_ms);
+  ASSERT_EQ(0, gcmon__uri_parse("repl:///dev/ttyACM0?interval=20&baud=921600",
+                                &u, NULL, 0));
+  ASSERT_EQ(921600, u.baud);
+  ASSERT_EQ(20, u.interval_ms);
+}
+
 typedef struct {
   const char *uri;
   const char *reason; /* a word the message must contain */
@@ -61,6 +74,10 @@ TEST(malformed_targets_are_refused_with_a_reason) {
       {"serial:///dev/ttyUSB0?baud=9600&", "baud=N"},
       {"tcp://host?baud=9600", "compact=0|1"},
       {"tcp://host?compact=yes", "compact=0|1"},
+      {"serial:///dev/ttyUSB0?interval=10", "baud=N"},
+      {"repl://ttyACM0", "repl:///dev/ttyACM0"},
+      {"repl:///dev/ttyACM0?interval=0", "interval"},
+      {"repl:///dev/ttyACM0?speed=1", "interval=MS"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     gcmon__uri u;
@@ -109,6 +126,7 @@ TEST(the_public_check_gives_the_same_verdict) {
   X(tcp_host_defaults_to_port_7230)                                            \
   X(tcp_ipv6_literal_goes_in_brackets)                                         \
   X(serial_path_with_default_and_given_baud)                                   \
+  X(repl_console_with_baud_and_interval)                                       \
   X(malformed_targets_are_refused_with_a_reason)                               \
   X(compact_option_on_either_target)                                           \
   X(the_public_check_gives_the_same_verdict)

@@ -1,0 +1,359 @@
+/* The console side of a repl:// link (see repl.h): open the serial device,
+ * interrupt whatever runs, enter the raw REPL, run snippets one at a time
+ * and split what each prints (raw REPL: code, Ctrl-D, "OK", output, 0x04,
+ * error text, 0x04, ">"). On close the friendly REPL is asked back with
+ * Ctrl-B, so the board is left as a person would find it. */
+#define _POSIX_C_SOURCE 200809L
+#include "repl.h"
+
+#include "gcmon/error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BANNER "raw REPL; CTRL-B to exit\r\n>"
+#define INTERRUPT_MS 150u
+#define ENTER_MS 2000u
+#define EXEC_MS 5000u
+
+uint64_t gcmon__repl_now_us(gcmon__repl *r) {
+  return uv_hrtime() / 1000u;
+  (void)r;
+}
+
+static void on_handle_closed(uv_handle_t *h) {
+  gcmon__repl *r = h->data;
+  if (--r->live_handles == 0) {
+    free(r->ring);
+    free(r);
+  }
+}
+
+static void teardown(gcmon__repl *r) {
+  if (r->closing)
+    return;
+  r->closing = true;
+  r->phase = GCMON__REPL_DEAD;
+  gcmon__transport_close(r->line);
+  r->line = NULL;
+  uv_close((uv_handle_t *)&r->timer, on_handle_closed);
+  uv_close((uv_handle_t *)&r->tick, on_handle_closed);
+  uv_close((uv_handle_t *)&r->kick, on_handle_closed);
+}
+
+void gcmon__repl_fail(gcmon__repl *r, int err, const char *fmt, ...) {
+  gcmon__transport *t = r->outer;
+  bool was_open;
+  va_list ap;
+
+  if (!t || r->phase == GCMON__REPL_DEAD)
+    return;
+  va_start(ap, fmt);
+  vsnprintf(t->errmsg, sizeof t->errmsg, fmt, ap);
+  va_end(ap);
+  was_open = t->open;
+  t->open = false;
+  r->phase = GCMON__REPL_DEAD;
+  uv_timer_stop(&r->timer);
+  uv_timer_stop(&r->tick);
+  uv_timer_stop(&r->kick);
+  if (was_open)
+    t->cbs->on_error(t, err);
+  else
+    t->cbs->on_open(t, err);
+}
+
+void gcmon__repl_deliver(gcmon__repl *r, const uint8_t *bytes, size_t n) {
+  gcmon__transport *t = r->outer;
+  if (t && t->open && !t->closing && t->data)
+    t->cbs->on_read(t, bytes, n);
+}
+
+static int line_write(gcmon__repl *r, const char *s, size_t n) {
+  return gcmon__transport_write(r->line, (const uint8_t *)s, n);
+}
+
+/* Printable rendering of what the console said, for error messages. */
+static void shown(const gcmon__repl *r, char *dst, size_t cap) {
+  size_t j = 0, from = r->in_len > 48 ? r->in_len - 48 : 0;
+  for (size_t i = from; i < r->in_len && j + 5 < cap; i++) {
+    uint8_t c = r->in[i];
+    if (c >= 0x20 && c < 0x7f)
+      dst[j++] = (char)c;
+    else
+      j += (size_t)snprintf(dst + j, cap - j, "\\x%02x", c);
+  }
+  dst[j] = '\0';
+}
+
+static void consume(gcmon__repl *r, size_t n) {
+  memmove(r->in, r->in + n, r->in_len - n);
+  r->in_len -= n;
+}
+
+/* ---- snippets ---------------------------------------------------------- */
+
+static void on_exec_timeout(uv_timer_t *tm) {
+  gcmon__repl *r = tm->data;
+  char saw[256];
+  shown(r, saw, sizeof saw);
+  gcmon__repl_fail(r, GCMON_ETIMEDOUT,
+                   "%s: the raw REPL did not finish a snippet within %u ms "
+                   "(last console bytes: '%s')",
+                   r->outer ? r->outer->uri.path : "?", EXEC_MS, saw);
+}
+
+int gcmon__repl_exec_depth(gcmon__repl *r, const char *code,
+                           gcmon__repl_done done, int depth) {
+  int err;
+  if (r->nfly >= depth || r->nfly >= 2)
+    return GCMON_EBUSY;
+  if (r->nfly == 0) {
+    r->stage = 0;
+    r->out_len = 0;
+    r->err_len = 0;
+  }
+  err = line_write(r, code, strlen(code));
+  if (err == 0)
+    err = line_write(r, "\x04", 1);
+  if (err != 0)
+    return err;
+  r->fly[r->nfly].done = done;
+  r->fly[r->nfly].started_us = gcmon__repl_now_us(r);
+  if (r->nfly++ == 0)
+    uv_timer_start(&r->timer, on_exec_timeout, EXEC_MS, 0);
+  return 0;
+}
+
+int gcmon__repl_exec(gcmon__repl *r, const char *code, gcmon__repl_done done) {
+  return gcmon__repl_exec_depth(r, code, done, 1);
+}
+
+/* The oldest snippet has ended: hand its output over. */
+static void exec_finished(gcmon__repl *r) {
+  gcmon__repl_done done = r->fly[0].done;
+  r->out[r->out_len] = '\0';
+  r->err[r->err_len] = '\0';
+  r->took_us = gcmon__repl_now_us(r) - r->fly[0].started_us;
+  r->fly[0] = r->fly[1];
+  if (--r->nfly > 0) {
+    r->fly[0].started_us = gcmon__repl_now_us(r); /* its turn starts now */
+    uv_timer_start(&r->timer, on_exec_timeout, EXEC_MS, 0);
+  } else {
+    uv_timer_stop(&r->timer);
+  }
+  if (done)
+    done(r, r->err_len ? GCMON_EIO : 0);
+  r->stage = 0;
+  r->out_len = 0;
+  r->err_len = 0;
+}
+
+/* Advance the running snippets over the console bytes. */
+static void exec_progress(gcmon__repl *r) {
+  size_t i = 0;
+  while (r->nfly > 0 && i < r->in_len) {
+    uint8_t c = r->in[i];
+    if (r->stage == 0) {
+      if (r->in_len - i < 2)
+        break;
+      if (c == 'O' && r->in[i + 1] == 'K') {
+        r->stage = 1;
+        i += 2;
+      } else {
+        r->text_bytes++;
+        i++;
+      }
+    } else if (r->stage == 1 || r->stage == 2) {
+      i++;
+      if (c == 0x04)
+        r->stage++;
+      else if (r->stage == 1 && r->out_len + 1 < sizeof r->out)
+        r->out[r->out_len++] = (char)c;
+      else if (r->stage == 2 && r->err_len + 1 < sizeof r->err)
+        r->err[r->err_len++] = (char)c;
+    } else {
+      i++;
+      if (c == '>') {
+        consume(r, i);
+        i = 0;
+        exec_finished(r);
+        if (r->phase == GCMON__REPL_DEAD)
+          return;
+      }
+    }
+  }
+  if (r->nfly == 0) {
+    r->text_bytes += r->in_len; /* console text between snippets */
+    r->in_len = 0;
+  } else {
+    consume(r, i);
+  }
+}
+
+/* ---- handshake --------------------------------------------------------- */
+
+static void on_probe(gcmon__repl *r, int err) {
+  if (err == 0 && strncmp(r->out, "True", 4) == 0) {
+    /* The agent is there: it takes the console over until we close. */
+    if (gcmon__repl_exec(r, "gcmon.serve_console()", NULL) != 0) {
+      gcmon__repl_fail(r, GCMON_EIO, "%s: cannot start serve_console",
+                       r->outer->uri.path);
+      return;
+    }
+    r->nfly = 0;
+    uv_timer_stop(&r->timer);
+    r->phase = GCMON__REPL_AGENT;
+    r->in_len = 0;
+    gcmon__transport_opened_virtual(r->outer);
+    return;
+  }
+  r->phase = GCMON__REPL_STOCK;
+  gcmon__repl_stock_start(r);
+}
+
+static void enter_raw_check(gcmon__repl *r) {
+  size_t n = strlen(BANNER);
+  for (size_t i = 0; i + n <= r->in_len; i++)
+    if (memcmp(r->in + i, BANNER, n) == 0) {
+      uv_timer_stop(&r->timer);
+      consume(r, i + n);
+      r->in_len = 0;
+      r->phase = GCMON__REPL_SETUP;
+      if (gcmon__repl_exec(r,
+                           "try:\n import gcmon\n"
+                           " print(hasattr(gcmon,'serve_console'))\n"
+                           "except ImportError:\n print(False)\n",
+                           on_probe) != 0)
+        gcmon__repl_fail(r, GCMON_EIO, "%s: write failed",
+                         r->outer->uri.path);
+      return;
+    }
+  if (r->in_len > sizeof r->in / 2)
+    consume(r, r->in_len - sizeof r->in / 4);
+}
+
+static void on_enter_timeout(uv_timer_t *tm) {
+  gcmon__repl *r = tm->data;
+  char saw[256];
+  shown(r, saw, sizeof saw);
+  gcmon__repl_fail(r, GCMON_ETIMEDOUT,
+                   "%s: no MicroPython raw REPL answered Ctrl-A within %u ms "
+                   "(the console said: '%s')",
+                   r->outer->uri.path, ENTER_MS, saw[0] ? saw : "nothing");
+}
+
+static void on_interrupted(uv_timer_t *tm) {
+  gcmon__repl *r = tm->data;
+  r->in_len = 0; /* whatever the interrupted program printed */
+  r->phase = GCMON__REPL_ENTER;
+  if (line_write(r, "\r\x01", 2) != 0) {
+    gcmon__repl_fail(r, GCMON_EIO, "%s: write failed", r->outer->uri.path);
+    return;
+  }
+  uv_timer_start(&r->timer, on_enter_timeout, ENTER_MS, 0);
+}
+
+/* ---- the serial line's callbacks --------------------------------------- */
+
+static void line_open(gcmon__transport *line, int err) {
+  gcmon__repl *r = line->data;
+  if (err != 0) {
+    gcmon__repl_fail(r, err, "%s", line->errmsg);
+    return;
+  }
+  /* Ctrl-C twice: stop a running program (and a paste in progress). */
+  if (line_write(r, "\r\x03\x03", 3) != 0) {
+    gcmon__repl_fail(r, GCMON_EIO, "%s: write failed", r->outer->uri.path);
+    return;
+  }
+  uv_timer_start(&r->timer, on_interrupted, INTERRUPT_MS, 0);
+}
+
+static void line_read(gcmon__transport *line, const uint8_t *data, size_t n) {
+  gcmon__repl *r = line->data;
+  if (r->phase == GCMON__REPL_AGENT) {
+    gcmon__repl_deliver(r, data, n);
+    return;
+  }
+  while (n > 0 && r->phase != GCMON__REPL_DEAD) {
+    size_t room = sizeof r->in - r->in_len;
+    size_t take = n < room ? n : room;
+    if (take == 0) {
+      r->text_bytes += r->in_len;
+      r->in_len = 0;
+      continue;
+    }
+    memcpy(r->in + r->in_len, data, take);
+    r->in_len += take;
+    data += take;
+    n -= take;
+    if (r->phase == GCMON__REPL_ENTER)
+      enter_raw_check(r);
+    else if (r->phase == GCMON__REPL_INTERRUPT)
+      ; /* dropped once the interrupt settles */
+    else
+      exec_progress(r);
+  }
+}
+
+static void line_error(gcmon__transport *line, int err) {
+  gcmon__repl *r = line->data;
+  gcmon__repl_fail(r, err, "%s", line->errmsg);
+}
+
+static const gcmon__transport_cbs line_cbs = {line_open, line_read,
+                                              line_error};
+
+/* ---- transport hooks --------------------------------------------------- */
+
+int gcmon__repl_open(gcmon__transport *t) {
+  gcmon__repl *r = calloc(1, sizeof *r);
+  gcmon__uri line_uri = t->uri;
+  int err;
+
+  if (!r)
+    return GCMON_ENOMEM;
+  r->ring = calloc(GCMON__REPL_RING, sizeof *r->ring);
+  if (!r->ring) {
+    free(r);
+    return GCMON_ENOMEM;
+  }
+  r->outer = t;
+  r->loop = t->loop;
+  uv_timer_init(t->loop, &r->timer);
+  uv_timer_init(t->loop, &r->tick);
+  uv_timer_init(t->loop, &r->kick);
+  r->timer.data = r->tick.data = r->kick.data = r;
+  r->live_handles = 3;
+  t->repl = r;
+  line_uri.kind = GCMON__URI_SERIAL;
+  err = gcmon__transport_open(&r->line, t->loop, &line_uri, &line_cbs, r);
+  if (err != 0) {
+    t->repl = NULL;
+    teardown(r);
+  }
+  return err;
+}
+
+int gcmon__repl_write(gcmon__repl *r, const uint8_t *bytes, size_t n) {
+  if (r->phase == GCMON__REPL_AGENT)
+    return gcmon__transport_write(r->line, bytes, n);
+  if (r->phase != GCMON__REPL_STOCK)
+    return GCMON_ECLOSED;
+  gcmon__repl_stock_input(r, bytes, n);
+  return 0;
+}
+
+void gcmon__repl_close(gcmon__repl *r) {
+  r->outer = NULL;
+  /* Back to the friendly prompt: end a snippet or serve_console first. */
+  if (r->line && r->line->open) {
+    if (r->phase == GCMON__REPL_AGENT)
+      (void)gcmon__transport_write_now(r->line, (const uint8_t *)"\x03", 1);
+    (void)gcmon__transport_write_now(r->line, (const uint8_t *)"\x02", 1);
+  }
+  teardown(r);
+}

@@ -1,0 +1,192 @@
+"""repl:// with the agent on the board, the host's side: a stand-in board
+console (a pty speaking the raw REPL as MicroPython does) that, when gcmon
+calls gcmon.serve_console(), joins the console to a session of a real
+gcmond (over loopback TCP, a fresh session per call), as the module's
+serve_console() would serve the protocol on the REPL's stdin/stdout. gcmon must take the agent path (no polling snippets), every
+call must be gcmond's, console text the board prints between frames must
+be counted, and on exit the REPL must be back at its friendly prompt.
+
+The stand-in replaces only the MicroPython VM (which this suite cannot
+run with the module built in); the protocol end is the real daemon.
+
+    GCMON=<gcmon> GCMOND=<gcmond> python3 test_repl_agent.py
+"""
+import json
+import os
+import select
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import tty
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "daemon"))
+
+import mprepl  # noqa: E402
+from mprepl import GCMON, PREFIX  # noqa: E402
+
+
+def gcmon(*args):
+    # a loaded machine runs three processes and a thread per byte here
+    return mprepl.gcmon("--timeout", "15s", *args)
+
+GCMOND = os.environ.get("GCMOND", "")
+BANNER = b"raw REPL; CTRL-B to exit\r\n>"
+PRINTED = b"board: a line the program printed\r\n"
+
+
+class AgentConsole:
+    """The board's console: friendly prompt, raw REPL, serve_console()."""
+
+    def __init__(self, agent_port):
+        self.master, slave = os.openpty()
+        tty.setraw(slave)
+        self.path = os.ttyname(slave)
+        self.slave = slave  # kept open so the pty lives between hosts
+        self.port = agent_port
+        self.sock = None
+        self.mode = "friendly"
+        self.code = b""
+        self.line = b""
+        self.seen = []  # (mode, control byte) as they came
+        self.serves = 0
+        self.stop = False
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def say(self, data):
+        os.write(self.master, data)
+
+    def run(self):
+        while not self.stop:
+            fds = [self.master] + ([self.sock] if self.sock else [])
+            r, _, _ = select.select(fds, [], [], 0.1)
+            if self.sock and self.sock in r:
+                data = self.sock.recv(4096)
+                if data and self.mode == "serving":
+                    self.say(data)
+                    self.chunks += 1
+                    if self.chunks == 3:  # a program printing mid-session
+                        self.say(PRINTED)
+            if self.master in r:
+                data = os.read(self.master, 4096)
+                for b in data:
+                    self.byte(bytes([b]))
+
+    def byte(self, b):
+        if b in (b"\x01", b"\x02", b"\x03"):
+            self.seen.append((self.mode, b))
+        if self.mode == "serving":
+            if b == b"\x03":  # KeyboardInterrupt ends serve_console()
+                self.mode = "raw"
+                self.sock.close()
+                self.sock = None
+                self.say(b"\x04Traceback (most recent call last):\r\n"
+                         b"KeyboardInterrupt: \r\n\x04>")
+            else:
+                self.sock.sendall(b)
+            return
+        if b == b"\x01":
+            self.mode, self.code = "raw", b""
+            self.say(b"\r\n" + BANNER)
+        elif b == b"\x02":
+            self.mode, self.line = "friendly", b""
+            self.say(b"\r\nMicroPython stand-in\r\n>>> ")
+        elif b == b"\x03":
+            self.code, self.line = b"", b""
+            if self.mode == "friendly":
+                self.say(b"\r\n>>> ")
+        elif self.mode == "raw":
+            if b == b"\x04":
+                self.run_code(self.code.decode())
+                self.code = b""
+            else:
+                self.code += b
+        else:
+            self.say(b)
+            self.line += b
+            if b == b"\r":
+                out = b"2\r\n" if self.line.strip() == b"1+1" else b""
+                self.say(b"\n" + out + b">>> ")
+                self.line = b""
+
+    def run_code(self, code):
+        self.say(b"OK")
+        if "serve_console" in code and "hasattr" not in code:
+            self.sock = socket.create_connection(("127.0.0.1", self.port))
+            self.mode = "serving"
+            self.chunks = 0
+            self.serves += 1
+            # Console text between frames, as a program printing would.
+            self.say(b"board: serving on the console\r\n")
+        elif "hasattr(gcmon,'serve_console')" in code:
+            self.say(b"True\r\n\x04\x04>")
+        else:
+            self.say(b"\x04NameError: stand-in runs no other code\r\n\x04>")
+
+    def close(self):
+        self.stop = True
+        self.thread.join(5)
+        for fd in (self.master, self.slave):
+            os.close(fd)
+        if self.sock:
+            self.sock.close()
+
+
+class AgentOverConsole(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        import gcmonwire
+        cls.dir = tempfile.TemporaryDirectory()
+        cls.daemon = gcmonwire.Daemon(GCMOND, "--interval", "50", "--seed",
+                                      "7", prefix=PREFIX)
+        cls.board = AgentConsole(cls.daemon.port)
+        cls.target = "repl://" + cls.board.path
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.board.close()
+        cls.daemon.stop()
+        cls.dir.cleanup()
+
+    def test_info_stat_and_record_come_from_the_agent(self):
+        serves = self.board.serves
+        p = gcmon("-t", self.target, "info", "--json")
+        self.assertEqual(p.returncode, 0,
+                         p.stderr + self.daemon.log_text()[-1500:])
+        info = json.loads(p.stdout)
+        self.assertEqual(info["console"], {"mode": "agent"})
+        self.assertTrue(info["daemon"].startswith("gcmond"), info)
+        p = gcmon("-t", self.target, "stat", "--json")
+        self.assertEqual(p.returncode, 0,
+                         p.stderr + self.daemon.log_text()[-1500:])
+        self.assertGreater(json.loads(p.stdout)["sys_total"], 0)
+        out = os.path.join(self.dir.name, "rec.csv")
+        rec = subprocess.Popen(PREFIX + [GCMON, "--timeout", "15s", "-t",
+                                         self.target, "record",
+                                         "--csv", out],
+                               stderr=subprocess.PIPE, text=True)
+        time.sleep(1.0)
+        rec.send_signal(2)
+        _, err = rec.communicate(timeout=10)
+        self.assertEqual(rec.returncode, 0, err)
+        self.assertIn("0 gaps", err)
+        noise = int(err.split(" noise bytes")[0].rsplit(" ", 1)[1])
+        self.assertGreaterEqual(noise, len(PRINTED))
+        with open(out) as f:
+            self.assertGreater(len(f.readlines()), 10)
+        self.assertEqual(self.board.serves, serves + 3)
+
+    def test_close_interrupts_serve_console_and_leaves_the_friendly_prompt(self):
+        gcmon("-t", self.target, "stat")
+        time.sleep(0.2)
+        self.assertEqual(self.board.mode, "friendly")
+        self.assertIn(("serving", b"\x03"), self.board.seen)
+
+
+if __name__ == "__main__":
+    mprepl.test_main(needs_gcmond=True)
