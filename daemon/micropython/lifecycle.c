@@ -197,6 +197,8 @@ bool gcmon_mp_life_stop(gcmon_mp_life *life, const gcmon_mp_host *h) {
   release(h);
   pthread_mutex_lock(&life->mu);
   claim_busy(life);
+  while (life->consoles > 0) /* serve_console() uses its runner */
+    pthread_cond_wait(&life->cv, &life->mu);
   g = life->current;
   life->current = NULL; /* ours alone from here: nobody else frees it */
   pthread_mutex_unlock(&life->mu);
@@ -254,6 +256,8 @@ void gcmon_mp_life_worker(gcmon_mp_instance *g) {
   gcmon_mp_mailbox_serve(&g->mb, &g->vm, g->poll_ms);
   gcmon_mp_mailbox_close(&g->mb); /* T1 must not wait on us now */
   pthread_mutex_lock(&life->mu);
+  while (life->consoles > 0) /* a serve_console() still uses the runner */
+    pthread_cond_wait(&life->cv, &life->mu);
   gcmon_mp_runner_status(runner, &g->last_status);
   g->runner = NULL;
   pthread_mutex_unlock(&life->mu);
@@ -266,4 +270,56 @@ void gcmon_mp_life_worker_finished(gcmon_mp_instance *g) {
 
 void *gcmon_mp_life_vm_state(gcmon_mp_instance *g) {
   return g->vm_state;
+}
+
+/* Under life->mu: pin the running instance's runner, or NULL. */
+static gcmon_mp_runner *pin_runner_locked(gcmon_mp_life *life) {
+  if (life->current == NULL || life->current->runner == NULL)
+    return NULL;
+  life->consoles++;
+  return life->current->runner;
+}
+
+int gcmon_mp_life_serve_console(gcmon_mp_life *life, const gcmon_mp_host *h,
+                                const gcmon_mp_runner_config *idle_cfg,
+                                const gcmon_mp_console_io *io,
+                                unsigned idle_ms,
+                                gcmon_mp_console_result *out, char *err,
+                                size_t errlen) {
+  gcmon_mp_runner *r;
+  bool own = false;
+  int rc;
+
+  release(h);
+  pthread_mutex_lock(&life->mu);
+  while (life->busy)
+    pthread_cond_wait(&life->cv, &life->mu);
+  r = pin_runner_locked(life);
+  pthread_mutex_unlock(&life->mu);
+  reacquire(h);
+  if (r == NULL) {
+    rc = gcmon_mp_life_start(life, h, idle_cfg, err, errlen);
+    if (rc != 0 && rc != GCMON_EBUSY)
+      return rc;
+    own = rc == 0;
+    pthread_mutex_lock(&life->mu);
+    r = pin_runner_locked(life);
+    pthread_mutex_unlock(&life->mu);
+    if (r == NULL) {
+      snprintf(err, errlen, "gcmon stopped while the console started");
+      return GCMON_EIO;
+    }
+  }
+  rc = gcmon_mp_console_serve(r, io, idle_ms, out);
+  if (rc == GCMON_EBUSY)
+    snprintf(err, errlen, "the console is served already");
+  else if (rc != 0)
+    snprintf(err, errlen, "cannot serve the console");
+  pthread_mutex_lock(&life->mu);
+  life->consoles--;
+  pthread_cond_broadcast(&life->cv);
+  pthread_mutex_unlock(&life->mu);
+  if (own)
+    gcmon_mp_life_stop(life, h);
+  return rc;
 }

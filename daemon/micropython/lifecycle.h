@@ -27,6 +27,7 @@
 #ifndef GCMON_MP_LIFECYCLE_H
 #define GCMON_MP_LIFECYCLE_H
 
+#include "console.h"
 #include "mailbox.h"
 #include "runner.h"
 
@@ -58,10 +59,11 @@ typedef struct gcmon_mp_life {
   pthread_cond_t cv; /* busy cleared, or an instance changed phase */
   gcmon_mp_instance *current;
   bool busy; /* a start() or stop() is under way */
+  unsigned consoles; /* serve_console() calls using current's runner */
 } gcmon_mp_life;
 
 #define GCMON_MP_LIFE_INIT                                                     \
-  { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, false }
+  { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, false, 0 }
 
 /* What status() reports; a copy, taken under the lock. */
 typedef struct gcmon_mp_life_view {
@@ -87,6 +89,19 @@ int gcmon_mp_life_start(gcmon_mp_life *life, const gcmon_mp_host *host,
 bool gcmon_mp_life_stop(gcmon_mp_life *life, const gcmon_mp_host *host);
 
 void gcmon_mp_life_status(gcmon_mp_life *life, gcmon_mp_life_view *out);
+
+/* gcmon.serve_console(): serve the console (console.h) on the running
+ * instance's agent; when none runs, on one started for the call from
+ * idle_cfg (no TCP, no UART) and stopped when it returns. While it
+ * serves, the instance's runner stays (a stop() waits for the call to
+ * end). 0 with *out filled; GCMON_EBUSY (a console is served already) or
+ * GCMON_E* with one line in err. Call with the GIL held. */
+int gcmon_mp_life_serve_console(gcmon_mp_life *life, const gcmon_mp_host *host,
+                                const gcmon_mp_runner_config *idle_cfg,
+                                const gcmon_mp_console_io *io,
+                                unsigned idle_ms,
+                                gcmon_mp_console_result *out, char *err,
+                                size_t errlen);
 
 /* T2's body, between registering with the VM and deregistering. */
 void gcmon_mp_life_worker(gcmon_mp_instance *inst);

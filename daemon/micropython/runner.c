@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "runner.h"
 
+#include "conn.h"
 #include "server.h"
 #include "source_micropython.h"
 
@@ -28,7 +29,10 @@ struct gcmon_mp_runner {
   /* Owned by T1 while it runs. */
   uv_loop_t loop;
   uv_async_t stop_async;
+  uv_async_t attach_async;
   uv_check_t snapshot;
+  uv_pipe_t console_pipe; /* one end of serve_console()'s socket pair */
+  gcmon__conn console_conn;
   gcmon_server *server;
   gcmon_source *source;
   gcmon_source *sys;
@@ -40,7 +44,11 @@ struct gcmon_mp_runner {
   int start_rc;
   char start_err[GCMON_MP_LAST_ERROR_MAX];
   gcmon_mp_status status;
+  int console_fd;       /* posted by gcmon_mp_runner_attach, -1 = none */
+  int console_state;    /* CONSOLE_* below */
 };
+
+enum { CONSOLE_NONE, CONSOLE_POSTED, CONSOLE_SERVING, CONSOLE_FAILED };
 
 static void log_sink(void *data, gcmon_log_level level, const char *msg) {
   gcmon_mp_runner *r = data;
@@ -82,14 +90,72 @@ static void on_snapshot(uv_check_t *h) {
   pthread_mutex_unlock(&r->mu);
 }
 
+static void set_console_state(gcmon_mp_runner *r, int state) {
+  pthread_mutex_lock(&r->mu);
+  r->console_state = state;
+  pthread_cond_broadcast(&r->cv);
+  pthread_mutex_unlock(&r->mu);
+}
+
+static void on_console_closed(uv_handle_t *h) {
+  set_console_state(h->data, CONSOLE_NONE);
+}
+
+static void on_console_end(gcmon__conn *c, int status) {
+  gcmon_mp_runner *r = c->data;
+  (void)status;
+  uv_close((uv_handle_t *)&r->console_pipe, on_console_closed);
+}
+
+/* T1: serve the posted socket as one more session of the agent, trusted
+ * like a UART (it is the board's own console). */
+static void on_attach(uv_async_t *h) {
+  gcmon_mp_runner *r = h->data;
+  gcmon_session_config how = {.trusted = true, .uart = true,
+                              .peer = "console"};
+  int fd;
+
+  pthread_mutex_lock(&r->mu);
+  fd = r->console_state == CONSOLE_POSTED ? r->console_fd : -1;
+  pthread_mutex_unlock(&r->mu);
+  if (fd < 0 || r->server == NULL)
+    return;
+  uv_pipe_init(&r->loop, &r->console_pipe, 0);
+  r->console_pipe.data = r;
+  if (uv_pipe_open(&r->console_pipe, fd) != 0) {
+    close(fd);
+    uv_close((uv_handle_t *)&r->console_pipe, NULL);
+    set_console_state(r, CONSOLE_FAILED);
+    return;
+  }
+  memset(&r->console_conn, 0, sizeof r->console_conn);
+  r->console_conn.on_end = on_console_end;
+  r->console_conn.data = r;
+  if (gcmon__conn_start(&r->console_conn, gcmon_server_agent(r->server),
+                        (uv_stream_t *)&r->console_pipe, &how) != 0) {
+    uv_close((uv_handle_t *)&r->console_pipe, NULL);
+    set_console_state(r, CONSOLE_FAILED);
+    return;
+  }
+  set_console_state(r, CONSOLE_SERVING);
+}
+
 static void on_stop(uv_async_t *h) {
   gcmon_mp_runner *r = h->data;
+  int console;
+
+  pthread_mutex_lock(&r->mu);
+  console = r->console_state;
+  pthread_mutex_unlock(&r->mu);
+  if (console == CONSOLE_SERVING) /* before the agent and its sessions go */
+    gcmon__conn_end(&r->console_conn, 0);
 
   gcmon_server_stop(r->server);
   r->server = NULL;
   uv_check_stop(&r->snapshot);
   uv_close((uv_handle_t *)&r->snapshot, NULL);
   uv_close((uv_handle_t *)&r->stop_async, NULL);
+  uv_close((uv_handle_t *)&r->attach_async, NULL);
 }
 
 static void report_start(gcmon_mp_runner *r, int rc, const char *err) {
@@ -153,6 +219,8 @@ static void *t1_main(void *arg) {
   if (rc == 0) {
     uv_async_init(&r->loop, &r->stop_async, on_stop);
     r->stop_async.data = r;
+    uv_async_init(&r->loop, &r->attach_async, on_attach);
+    r->attach_async.data = r;
     uv_check_init(&r->loop, &r->snapshot);
     r->snapshot.data = r;
     uv_check_start(&r->snapshot, on_snapshot);
@@ -220,6 +288,7 @@ int gcmon_mp_runner_start(gcmon_mp_runner **out,
     return rc;
   }
   r->status.tcp_port = -1;
+  r->console_fd = -1;
   pthread_mutex_init(&r->mu, NULL);
   pthread_cond_init(&r->cv, NULL);
   rc = spawn(r);
@@ -259,4 +328,33 @@ void gcmon_mp_runner_status(gcmon_mp_runner *r, gcmon_mp_status *out) {
   *out = r->status;
   pthread_mutex_unlock(&r->mu);
   out->vm = gcmon_mp_mailbox_get_stats(r->cfg.mailbox);
+}
+
+int gcmon_mp_runner_attach(gcmon_mp_runner *r, int fd) {
+  int rc;
+
+  pthread_mutex_lock(&r->mu);
+  if (r->console_state != CONSOLE_NONE) {
+    pthread_mutex_unlock(&r->mu);
+    return GCMON_EBUSY;
+  }
+  r->console_fd = fd;
+  r->console_state = CONSOLE_POSTED;
+  pthread_mutex_unlock(&r->mu);
+  uv_async_send(&r->attach_async);
+  pthread_mutex_lock(&r->mu);
+  while (r->console_state == CONSOLE_POSTED)
+    pthread_cond_wait(&r->cv, &r->mu);
+  rc = r->console_state == CONSOLE_SERVING ? 0 : GCMON_EIO;
+  if (rc != 0)
+    r->console_state = CONSOLE_NONE;
+  pthread_mutex_unlock(&r->mu);
+  return rc;
+}
+
+void gcmon_mp_runner_detach_wait(gcmon_mp_runner *r) {
+  pthread_mutex_lock(&r->mu);
+  while (r->console_state != CONSOLE_NONE)
+    pthread_cond_wait(&r->cv, &r->mu);
+  pthread_mutex_unlock(&r->mu);
 }

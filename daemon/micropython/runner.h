@@ -66,4 +66,15 @@ void gcmon_mp_runner_stop(gcmon_mp_runner *r);
 /* A snapshot as of T1's last loop iteration. */
 void gcmon_mp_runner_status(gcmon_mp_runner *r, gcmon_mp_status *out);
 
+/* serve_console(): serve one more session on fd (a socket, owned by T1
+ * from then on; T1 closes it when the session ends, at EOF from the other
+ * end). Waits until T1 has taken it: 0, GCMON_EBUSY (a console session is
+ * being served already) or GCMON_EIO (T1 could not open it; fd is closed).
+ * Not from T1. */
+int gcmon_mp_runner_attach(gcmon_mp_runner *r, int fd);
+
+/* Wait until T1 has ended the attached session and closed its fd (after
+ * the caller closed its own end). Returns at once when none is attached. */
+void gcmon_mp_runner_detach_wait(gcmon_mp_runner *r);
+
 #endif

@@ -9,14 +9,23 @@
  *   collect    the program calls gc.collect()   -> "ok"
  *   state      -> "mem_alloc A mem_free F threshold T enabled E"
  *   status     -> "samples S read_errors R sessions_opened O"
+ *   console FD serve_console() on the pty master FD (inherited), a line of
+ *              program output between frames after the 3rd write; when
+ *              it returns -> "console END frames_in I frames_out O"
  *   hold       the program keeps the GIL (time.sleep_ms) -> "ok"
  *   release    and lets it go                            -> "ok"
  *   quit (or end of input): stop everything, exit 0 */
 #define _POSIX_C_SOURCE 200809L
+#include "console.h"
+#include "gcmon/error.h"
 #include "fake_vm.h"
 #include "runner.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
+#include <time.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +42,72 @@ static void state(fake_vm *f) {
   printf("mem_alloc %" PRIu64 " mem_free %" PRIu64 " threshold %lld "
          "enabled %d\n",
          used, s.total - used, thr, s.enabled ? 1 : 0);
+}
+
+/* The console seam on a pty: what modgcmon.c does with MicroPython's
+ * stdin/stdout, on a file descriptor. */
+typedef struct pty_console {
+  int fd;
+  unsigned writes;
+} pty_console;
+
+#define PRINTED "board: a line the program printed\r\n"
+
+static int pty_read(void *ctx, uint8_t *buf, size_t cap, unsigned timeout_ms,
+                    int wake_fd) {
+  pty_console *c = ctx;
+  struct pollfd p[2] = {{.fd = c->fd, .events = POLLIN},
+                        {.fd = wake_fd, .events = POLLIN}};
+  ssize_t n;
+
+  if (poll(p, 2, (int)timeout_ms) <= 0 || !(p[0].revents & POLLIN))
+    return 0;
+  n = read(c->fd, buf, cap);
+  return n > 0 ? (int)n : GCMON_EIO;
+}
+
+static int write_all(int fd, const uint8_t *buf, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, buf, n);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      return GCMON_EIO;
+    buf += w;
+    n -= (size_t)w;
+  }
+  return 0;
+}
+
+static int pty_write(void *ctx, const uint8_t *buf, size_t n) {
+  pty_console *c = ctx;
+  if (write_all(c->fd, buf, n) != 0)
+    return GCMON_EIO;
+  if (++c->writes == 3) /* the program prints, between two frames */
+    return write_all(c->fd, (const uint8_t *)PRINTED, sizeof PRINTED - 1);
+  return 0;
+}
+
+static uint64_t mono_ms(void *ctx) {
+  struct timespec ts;
+  (void)ctx;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void serve_console(gcmon_mp_runner *r, int fd) {
+  static const char *ends[] = {"closed", "idle", "failed"};
+  pty_console c = {.fd = fd};
+  gcmon_mp_console_io io = {.ctx = &c, .read = pty_read, .write = pty_write,
+                            .now_ms = mono_ms};
+  gcmon_mp_console_result res;
+  int rc = gcmon_mp_console_serve(r, &io, 3000, &res);
+
+  if (rc != 0)
+    printf("console error %d\n", rc);
+  else
+    printf("console %s frames_in %" PRIu64 " frames_out %" PRIu64 "\n",
+           ends[res.end], res.frames_in, res.frames_out);
 }
 
 int main(void) {
@@ -80,6 +155,8 @@ int main(void) {
       printf("samples %" PRIu64 " read_errors %" PRIu64
              " sessions_opened %" PRIu64 "\n",
              st.samples, st.read_errors, st.sessions_opened);
+    } else if (sscanf(line, "console %llu", &n) == 1) {
+      serve_console(r, (int)n);
     } else if (strncmp(line, "hold", 4) == 0) {
       pthread_mutex_lock(&f.gil);
       puts("ok");

@@ -1,0 +1,249 @@
+"""gcmon.serve_console(), the module's side of repl:// with the agent: the
+real gcmon CLI opens a pty as the board's console (repl://PTY), enters the
+raw REPL of a stand-in console (Ctrl-C, Ctrl-A, code, Ctrl-D, as
+MicroPython's raw REPL answers) and calls gcmon.serve_console(); the
+stand-in then hands the pty to the module's console pump
+(daemon/micropython/console.c) in mp_fake_agent, which serves the session
+on the module's own loop thread and pretend VM until gcmon closes it.
+
+Checked: every call is the module's (stat equals the VM to the byte,
+collect frees the VM's garbage, threshold and disable reach the VM),
+record streams a contiguous run, a line the program prints between frames
+reaches the host counted as noise, each session ends by the host's close
+byte (not the timeout) and hands the REPL back, which still answers and
+still holds the program's state; a console left without frames returns
+after the idle timeout.
+
+    GCMON=<gcmon> GCMON_MP_FAKE_AGENT=<mp_fake_agent> python3 test_mp_console.py
+"""
+import json
+import os
+import select
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import tty
+
+BANNER = b"raw REPL; CTRL-B to exit\r\n>"
+PRINTED = b"board: a line the program printed\r\n"
+GCMON = os.environ.get("GCMON", "")
+AGENT = os.environ.get("GCMON_MP_FAKE_AGENT", "")
+PREFIX = os.environ.get("GCMON_EXEC_PREFIX", "").split()
+
+
+class Board:
+    """The REPL on a pty; serve_console() is the module's, in the fake."""
+
+    def __init__(self):
+        self.master, self.slave = os.openpty()
+        tty.setraw(self.slave)
+        self.path = os.ttyname(self.slave)
+        self.agent = subprocess.Popen(
+            PREFIX + [AGENT], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            text=True, pass_fds=[self.master])
+        self.port = int(self.agent.stdout.readline().split()[1])
+        self.mode = "friendly"
+        self.code = b""
+        self.line = b""
+        self.ends = []  # what each serve_console() call returned
+        self.variable = "4242"  # program state set before any session
+        self.stop = False
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def cmd(self, line):
+        self.agent.stdin.write(line + "\n")
+        self.agent.stdin.flush()
+        return self.agent.stdout.readline().split()
+
+    def say(self, data):
+        os.write(self.master, data)
+
+    def run(self):
+        while not self.stop:
+            r, _, _ = select.select([self.master], [], [], 0.1)
+            if r:
+                for b in os.read(self.master, 1):
+                    self.byte(bytes([b]))
+
+    def byte(self, b):
+        if b == b"\x01":
+            self.mode, self.code = "raw", b""
+            self.say(b"\r\n" + BANNER)
+        elif b == b"\x02":
+            self.mode, self.line = "friendly", b""
+            self.say(b"\r\nMicroPython stand-in\r\n>>> ")
+        elif b == b"\x03":
+            self.code, self.line = b"", b""
+            if self.mode == "friendly":
+                self.say(b"\r\n>>> ")
+        elif self.mode == "raw":
+            if b == b"\x04":
+                self.run_code(self.code.decode())
+                self.code = b""
+            else:
+                self.code += b
+        else:
+            self.say(b)
+            self.line += b
+            if b == b"\r":
+                line = self.line.strip()
+                out = b"2\r\n" if line == b"1+1" else b""
+                if line == b"x":
+                    out = self.variable.encode() + b"\r\n"
+                self.say(b"\n" + out + b">>> ")
+                self.line = b""
+
+    def run_code(self, code):
+        self.say(b"OK")
+        if "hasattr(gcmon,'serve_console')" in code:
+            self.say(b"True\r\n\x04\x04>")
+        elif "gcmon.serve_console()" in code:
+            # The call blocks the REPL until the module returns.
+            self.ends.append(self.cmd(f"console {self.master}"))
+            self.say(b"\x04\x04>")
+        else:
+            self.say(b"\x04NameError: stand-in runs no other code\r\n\x04>")
+
+    def close(self):
+        self.stop = True
+        self.thread.join(5)
+        self.agent.stdin.write("quit\n")
+        self.agent.stdin.close()
+        rc = self.agent.wait(20)
+        os.close(self.master)
+        os.close(self.slave)
+        return rc
+
+
+def check(cond, what):
+    if not cond:
+        raise AssertionError(what)
+    print("ok  ", what)
+
+
+def gcmon(*args, timeout=30):
+    return subprocess.run(PREFIX + [GCMON, "--timeout", "15s"] + list(args),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def friendly(board, line, timeout=5):
+    fd = os.open(board.path, os.O_RDWR | os.O_NOCTTY)
+    try:
+        os.write(fd, line.encode() + b"\r")
+        got, deadline = b"", time.monotonic() + timeout
+        while not got.endswith(b">>> ") or b"\n" not in got:
+            if time.monotonic() > deadline:
+                break
+            r, _, _ = select.select([fd], [], [], 0.1)
+            if r:
+                got += os.read(fd, 256)
+        return got.decode(errors="replace")
+    finally:
+        os.close(fd)
+
+
+def state(board):
+    w = board.cmd("state")
+    return {w[i]: int(w[i + 1]) for i in range(0, len(w), 2)}
+
+
+def last_end(board, what):
+    end = board.ends[-1]
+    check(end[:2] == ["console", "closed"],
+          f"{what}: serve_console() ended by the host's close ({end})")
+
+
+def main():
+    if not GCMON or not AGENT:
+        print("skip: GCMON and GCMON_MP_FAKE_AGENT are needed")
+        return 77
+    board = Board()
+    target = "repl://" + board.path
+    tmp = tempfile.TemporaryDirectory()
+    try:
+        board.cmd("alloc 300000")
+        p = gcmon("-t", target, "info", "--json")
+        check(p.returncode == 0, "info answers: " + p.stderr)
+        info = json.loads(p.stdout)
+        check(info.get("console") == {"mode": "agent"},
+              f"agent mode over the console ({info.get('console')})")
+        check(info.get("source") == "micropython"
+              or "micropython" in json.dumps(info),
+              "the module's agent answered")
+        last_end(board, "info")
+
+        p = gcmon("-t", target, "stat", "--json")
+        check(p.returncode == 0, "stat answers: " + p.stderr)
+        s, vm = json.loads(p.stdout), state(board)
+        check((s["mem_alloc"], s["mem_free"]) ==
+              (vm["mem_alloc"], vm["mem_free"]),
+              f"stat equals the VM ({s['mem_alloc']}/{s['mem_free']})")
+        last_end(board, "stat")
+
+        board.cmd("garbage 200000")
+        p = gcmon("-t", target, "collect", "--json")
+        check(p.returncode == 0, "collect answers: " + p.stderr)
+        check(state(board)["mem_alloc"] == vm["mem_alloc"],
+              "collect freed the VM's garbage")
+        p = gcmon("-t", target, "threshold", "64K")
+        check(p.returncode == 0 and state(board)["threshold"] == 65536,
+              "threshold 64K reached the VM: " + p.stderr)
+        p = gcmon("-t", target, "disable")
+        check(p.returncode == 0 and state(board)["enabled"] == 0,
+              "disable reached the VM: " + p.stderr)
+        p = gcmon("-t", target, "enable")
+        check(p.returncode == 0 and state(board)["enabled"] == 1,
+              "enable reached the VM: " + p.stderr)
+        p = gcmon("-t", target, "history", "--json")
+        check(p.returncode == 0, "history answers: " + p.stderr)
+
+        out = os.path.join(tmp.name, "rec.csv")
+        rec = subprocess.Popen(PREFIX + [GCMON, "--timeout", "15s", "-t",
+                                         target, "record", "--csv", out],
+                               stderr=subprocess.PIPE, text=True)
+        time.sleep(1.5)
+        rec.send_signal(2)
+        _, err = rec.communicate(timeout=10)
+        check(rec.returncode == 0, "record ran: " + err)
+        check("0 gaps" in err, "record: a contiguous run: " + err.strip())
+        noise = int(err.split(" noise bytes")[0].rsplit(" ", 1)[1])
+        check(noise >= len(PRINTED),
+              f"the program's line reached the host as text ({noise} B)")
+        with open(out) as f:
+            rows = len(f.readlines())
+        check(rows > 10, f"record: {rows} rows at the module's 10 Hz")
+        last_end(board, "record")
+
+        time.sleep(0.2)
+        check(board.mode == "friendly", "the REPL is back at its prompt")
+        got = friendly(board, "1+1")
+        check("2\r\n" in got, "the REPL answers 1+1")
+        got = friendly(board, "x")
+        check(board.variable + "\r\n" in got, "the variable set before is intact")
+
+        # A host that goes quiet: the call returns after the idle timeout.
+        fd = os.open(board.path, os.O_RDWR | os.O_NOCTTY)
+        os.write(fd, b"\x03\x01")
+        time.sleep(0.3)
+        os.write(fd, b"gcmon.serve_console()\x04")
+        t0 = time.monotonic()
+        while len(board.ends) < 7 and time.monotonic() - t0 < 10:
+            while select.select([fd], [], [], 0.05)[0]:
+                os.read(fd, 4096)
+        os.write(fd, b"\x02")
+        os.close(fd)
+        check(board.ends[-1][:2] == ["console", "idle"],
+              f"a silent host: returned idle after "
+              f"{time.monotonic() - t0:.1f} s ({board.ends[-1]})")
+    finally:
+        rc = board.close()
+        tmp.cleanup()
+    check(rc == 0, "the module stopped cleanly")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
