@@ -23,7 +23,11 @@
 typedef struct pump {
   const gcmon_mp_console_io *io;
   int sock;
-  bool in_frame;  /* host -> board: between the flags of a frame */
+  /* host -> board: the last byte was a flag (or none came yet), where a
+   * close byte cannot be part of a frame: no valid payload starts with
+   * 0x03 (protobuf field 0), and inside a frame it follows other bytes */
+  bool after_flag;
+  bool in_bytes; /* bytes since the last flag: the next flag ends a frame */
   bool out_frame; /* board -> host */
   bool session_ended;
   size_t out_len, out_scanned, out_whole; /* out[0, out_whole): frames */
@@ -107,15 +111,14 @@ static bool from_console(pump *p, size_t n, int *err) {
 
   for (i = 0; i < n; i++) {
     uint8_t b = p->in[i];
-    if (!p->in_frame && b == GCMON_MP_CONSOLE_CLOSE_BYTE)
+    if (p->after_flag && b == GCMON_MP_CONSOLE_CLOSE_BYTE)
       break;
-    if (b == GCMON_FRAME_FLAG) {
-      p->in_frame = !p->in_frame;
-      if (!p->in_frame) {
-        p->res->frames_in++;
-        p->last_frame_ms = p->io->now_ms(p->io->ctx);
-      }
+    p->after_flag = b == GCMON_FRAME_FLAG;
+    if (b == GCMON_FRAME_FLAG && p->in_bytes) {
+      p->res->frames_in++;
+      p->last_frame_ms = p->io->now_ms(p->io->ctx);
     }
+    p->in_bytes = b != GCMON_FRAME_FLAG;
   }
   p->res->bytes_in += i;
   *err = to_session(p, p->in, i);
@@ -185,6 +188,7 @@ static int serve_unlocked(gcmon_mp_runner *r, const gcmon_mp_console_io *io,
   p->io = io;
   p->sock = sv[0];
   p->res = out;
+  p->after_flag = true;
   out->end = run(p, idle_ms ? idle_ms : GCMON_MP_CONSOLE_DEFAULT_IDLE_MS);
   close(p->sock); /* T1 sees EOF, ends the session, closes its end */
   gcmon_mp_runner_detach_wait(r);

@@ -98,7 +98,8 @@ static void set_console_state(gcmon_mp_runner *r, int state) {
 }
 
 static void on_console_closed(uv_handle_t *h) {
-  set_console_state(h->data, CONSOLE_NONE);
+  gcmon__conn *c = h->data; /* gcmon__conn_start points it at the conn */
+  set_console_state(c->data, CONSOLE_NONE);
 }
 
 static void on_console_end(gcmon__conn *c, int status) {
