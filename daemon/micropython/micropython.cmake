@@ -46,6 +46,7 @@ target_sources(usermod_gcmon INTERFACE
   "${GCMON_MP_DIR}/source_micropython.c"
   "${GCMON_MP_DIR}/runner.c"
   "${GCMON_MP_DIR}/console.c"
+  "${GCMON_MP_DIR}/console_micropython.c"
   "${GCMON_MP_DIR}/lifecycle.c"
   ${GCMON_CORE_SOURCES}
   "${GCMON_ROOT}/proto/gcmon_frame.c"

@@ -61,7 +61,8 @@ SRC_USERMOD_C += $(USERMOD_DIR)/modgcmon.c
 # gcmond (agent, transports, sources, protocol core), plus generated code.
 GCMON_SRC := \
 	$(addprefix $(GCMON_MP_DIR)/, vm_micropython.c mailbox.c \
-		source_micropython.c runner.c lifecycle.c console.c) \
+		source_micropython.c runner.c lifecycle.c console.c \
+		console_micropython.c) \
 	$(wildcard $(GCMON_ROOT)/daemon/agent/*.c) \
 	$(wildcard $(GCMON_ROOT)/daemon/transport/*.c) \
 	$(wildcard $(GCMON_ROOT)/daemon/sources/*.c) \

@@ -6,6 +6,7 @@
  *                 token=None, scan_ms=1000, timeout_ms=2000)
  *     gcmon.status()   # {'running': True, 'port': 7230, 'samples': 12, ...}
  *     gcmon.stop()
+ *     gcmon.serve_console(timeout_ms=10000)  # the protocol on the REPL
  *
  * This file is the MicroPython side only: argument checks, the dicts and
  * exceptions, and T2's registration with the VM in py/modthread.c's order
@@ -16,6 +17,7 @@
  *
  * The module's state is one static gcmon_mp_life: a process has one VM,
  * hence one agent, and its lock must outlive the instances it guards. */
+#include "console_micropython.h"
 #include "lifecycle.h"
 #include "uart.h"
 #include "vm_micropython.h"
@@ -23,6 +25,7 @@
 #include "agent.h"
 
 #include "py/mperrno.h"
+#include "py/mphal.h"
 #include "py/mpthread.h"
 #include "py/obj.h"
 #include "py/runtime.h"
@@ -237,6 +240,49 @@ static mp_obj_t gcmon_stop(void) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(gcmon_stop_obj, gcmon_stop);
 
+/* The framed protocol on the REPL's own console until the host closes it
+ * (console.h); on the running instance, or on one started for the call
+ * (no TCP, no UART, 10 Hz sampling). Returns how it ended: 'closed',
+ * 'idle' or 'failed'. Ctrl-C is data meanwhile, not KeyboardInterrupt:
+ * a frame may hold 0x03, and the host's own 0x03 ends the call. */
+static mp_obj_t gcmon_serve_console(size_t n_args, const mp_obj_t *pos_args,
+                                    mp_map_t *kw_args) {
+  static const mp_arg_t allowed[] = {
+      {MP_QSTR_timeout_ms,
+       MP_ARG_KW_ONLY | MP_ARG_INT,
+       {.u_int = GCMON_MP_CONSOLE_DEFAULT_IDLE_MS}},
+  };
+  static const char *const ends[] = {"closed", "idle", "failed"};
+  mp_arg_val_t a[MP_ARRAY_SIZE(allowed)];
+  gcmon_mp_runner_config idle_cfg = {0};
+  gcmon_mp_console_io io;
+  gcmon_mp_console_result res;
+  char err[GCMON_MP_LAST_ERROR_MAX] = "";
+  int rc;
+
+  mp_arg_parse_all(n_args, pos_args, kw_args, MP_ARRAY_SIZE(allowed), allowed,
+                   a);
+  if (a[0].u_int < 1 || a[0].u_int > MAX_TIMEOUT_MS)
+    mp_raise_ValueError(MP_ERROR_TEXT("timeout_ms must be 1..600000"));
+  idle_cfg.interval_ms = 100;
+  idle_cfg.scan_ms = 1000;
+  idle_cfg.call_timeout_ms = 2000;
+  idle_cfg.baud = 115200;
+  idle_cfg.sys_source = GCMON_MP_K230 ? "k230" : NULL;
+  idle_cfg.device_id = GCMON_MP_K230 ? "micropython/k230" : "micropython/unix";
+  gcmon_mp_console_io_micropython(&io);
+  mp_hal_set_interrupt_char(-1);
+  rc = gcmon_mp_life_serve_console(&life, &host, &idle_cfg, &io,
+                                   (unsigned)a[0].u_int, &res, err,
+                                   sizeof err);
+  mp_hal_set_interrupt_char(3); /* Ctrl-C, as while any code runs */
+  if (rc != 0)
+    mp_raise_msg_varg(&mp_type_OSError, MP_ERROR_TEXT("gcmon: %s"), err);
+  return mp_obj_new_str(ends[res.end], strlen(ends[res.end]));
+}
+static MP_DEFINE_CONST_FUN_OBJ_KW(gcmon_serve_console_obj, 0,
+                                  gcmon_serve_console);
+
 static void put(mp_obj_t d, qstr key, mp_obj_t value) {
   mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(key), value);
 }
@@ -285,6 +331,8 @@ static const mp_rom_map_elem_t gcmon_globals_table[] = {
     {MP_ROM_QSTR(MP_QSTR_start), MP_ROM_PTR(&gcmon_start_obj)},
     {MP_ROM_QSTR(MP_QSTR_stop), MP_ROM_PTR(&gcmon_stop_obj)},
     {MP_ROM_QSTR(MP_QSTR_status), MP_ROM_PTR(&gcmon_status_obj)},
+    {MP_ROM_QSTR(MP_QSTR_serve_console),
+     MP_ROM_PTR(&gcmon_serve_console_obj)},
 };
 static MP_DEFINE_CONST_DICT(gcmon_globals, gcmon_globals_table);
 
