@@ -31,13 +31,16 @@ void bench_daemon_log(const bench_daemon *d, char *buf, size_t cap) {
   buf[n] = '\0';
 }
 
-static void exec_daemon(const char *gcmond, const char *const *args,
-                        const char *const *env, int logfd) {
-  const char *argv[MAX_ARGS + 4];
+static void exec_daemon(const char *gcmond, const char *run_path,
+                        const char *const *args, const char *const *env,
+                        int logfd) {
+  const char *argv[MAX_ARGS + 6];
   int n = 0, devnull = open("/dev/null", O_RDWR);
   argv[n++] = gcmond;
   argv[n++] = "--listen";
   argv[n++] = "127.0.0.1:0";
+  argv[n++] = "--run-file";
+  argv[n++] = run_path;
   for (int i = 0; args && args[i] && n < MAX_ARGS; i++)
     argv[n++] = args[i];
   argv[n] = NULL;
@@ -66,9 +69,10 @@ int bench_daemon_start(bench_daemon *d, const char *gcmond,
     perror("bench: mkstemp");
     return -1;
   }
+  snprintf(d->run_path, sizeof d->run_path, "%s.run", d->log_path);
   d->pid = fork();
   if (d->pid == 0)
-    exec_daemon(gcmond, args, env, logfd);
+    exec_daemon(gcmond, d->run_path, args, env, logfd);
   close(logfd);
   if (d->pid < 0) {
     perror("bench: fork");
@@ -113,9 +117,13 @@ static int reap(pid_t pid) {
 int bench_daemon_stop(bench_daemon *d) {
   int rc = -1;
   if (d->pid > 0) {
-    kill(d->pid, SIGTERM);
+    if (unlink(d->run_path) != 0) /* not started far enough to make it */
+      kill(d->pid, SIGKILL);
     rc = reap(d->pid);
   }
+  if (d->run_path[0])
+    unlink(d->run_path);
+  d->run_path[0] = '\0';
   d->pid = 0;
   if (d->log_path[0])
     unlink(d->log_path);

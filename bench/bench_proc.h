@@ -6,7 +6,7 @@
  *     const char *args[] = {"--source", "sim", "--interval", "10", NULL};
  *     if (bench_daemon_start(&d, gcmond_path, args, NULL) != 0) return 1;
  *     ... connect to 127.0.0.1:d.port, read /proc/d.pid ...
- *     bench_daemon_stop(&d);          // SIGTERM, wait; its exit status
+ *     bench_daemon_stop(&d);          // remove its run file, wait; status
  *
  * gcmond's stderr goes to a temporary file (never a pipe: a pipe nobody
  * drains would stall the daemon), removed by stop.
@@ -21,6 +21,8 @@ typedef struct {
   pid_t pid;
   int port;          /* the TCP port gcmond bound */
   char log_path[64]; /* its stderr */
+  char run_path[72]; /* its --run-file: removing it stops gcmond (the one
+                        way the rtsmart build stops, no signal handlers) */
 } bench_daemon;
 
 /* Start gcmond listening on 127.0.0.1 (a free port) with the extra args
@@ -30,8 +32,8 @@ typedef struct {
 int bench_daemon_start(bench_daemon *d, const char *gcmond,
                        const char *const *args, const char *const *env);
 
-/* SIGTERM, wait (SIGKILL after 5 s); returns its exit status (0 for a clean
- * stop), or -1 when it had to be killed or had crashed. */
+/* Remove its run file, wait (SIGKILL after 5 s); returns its exit status (0
+ * for a clean stop), or -1 when it had to be killed or had crashed. */
 int bench_daemon_stop(bench_daemon *d);
 
 /* Copy the daemon's stderr so far into buf (NUL-terminated). */

@@ -11,7 +11,10 @@
 #     gcmon.pb.c, as text/data/bss of their archives (an upper bound: the
 #     linker takes only the members a program calls into);
 #   - gcmond with libuv shared and with libuv static (GCMON_LIBUV_STATIC), as
-#     text/data/bss and stripped file size, and libuv.so.1 itself.
+#     text/data/bss and stripped file size, and libuv.so.1 itself;
+#   - gcmond of the rtsmart configuration (GCMON_PLATFORM=rtsmart: poll-only
+#     libuv from scripts/build-libuv-rtsmart.sh, fully static) and that
+#     libuv's archive beside the stock one.
 #
 #   bench/sizes-riscv64.sh            measure, update docs/performance.md
 #   bench/sizes-riscv64.sh --no-doc   measure, print only
@@ -52,6 +55,10 @@ static=$out/size-static
 echo "bench/sizes-riscv64.sh: building gcmond -Os, libuv shared and static" >&2
 build_size "$shared" -DGCMON_LIBUV_STATIC=OFF
 build_size "$static" -DGCMON_LIBUV_STATIC=ON
+rtsmart=$out/size-rtsmart
+scripts/build-libuv-rtsmart.sh riscv64
+build_size "$rtsmart" -DGCMON_PLATFORM=rtsmart \
+  -DGCMON_LIBUV_RTSMART_PREFIX="$out/prefix-rtsmart"
 
 # sizes <file...>: "text data bss", summed over the files (archives too).
 sizes() { "${cross}size" -t "$@" | awk 'END { print $1, $2, $3 }'; }
@@ -95,6 +102,12 @@ table() {
   row "libuv.so.1 (which that gcmond loads)" "$(sizes "$uvso")" "$(stripped "$uvso")"
   row "gcmond, libuv static" "$(sizes "$static/daemon/gcmond")" \
     "$(stripped "$static/daemon/gcmond")"
+  row "gcmond, rtsmart configuration (all static: glibc inside)" \
+    "$(sizes "$rtsmart/daemon/gcmond")" "$(stripped "$rtsmart/daemon/gcmond")"
+  row "libuv_a.a, stock Linux backend (archive)" \
+    "$(sizes "$prefix/lib/libuv_a.a")" "-"
+  row "libuv_rtsmart.a, poll-only (archive)" \
+    "$(sizes "$out/prefix-rtsmart/lib/libuv_rtsmart.a")" "-"
 }
 
 content=$(mktemp)

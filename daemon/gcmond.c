@@ -1,8 +1,11 @@
 /* gcmond: the gcmon daemon. Parses the command line, opens the memory
  * source, starts the server (agent + sampler + TCP + UART) on a libuv loop,
- * and shuts everything down cleanly on SIGINT/SIGTERM (exit 0). */
+ * and shuts everything down cleanly (exit 0) on SIGINT/SIGTERM (linux) or
+ * when its run file is removed (--run-file; the only way on rtsmart, which
+ * installs no signal handler). */
 #define _POSIX_C_SOURCE 200809L
 #include "options.h"
+#include "runfile.h"
 #include "server.h"
 #include "source.h"
 #include "token.h"
@@ -69,24 +72,45 @@ static int probe_source(gcmon_source *src, const char *file) {
 
 typedef struct {
   gcmon_server *server;
+  gcmon_runfile run_file;
+  bool run_file_on;
+#ifndef GCMON_PLATFORM_RTSMART
   uv_signal_t sigint;
   uv_signal_t sigterm;
+#endif
 } daemon_state;
 
+static void shut_down(daemon_state *d) {
+  gcmon_server_stop(d->server);
+  if (d->run_file_on)
+    gcmon_runfile_stop(&d->run_file);
+#ifndef GCMON_PLATFORM_RTSMART
+  uv_close((uv_handle_t *)&d->sigint, NULL);
+  uv_close((uv_handle_t *)&d->sigterm, NULL);
+#endif
+}
+
+static void on_run_file_removed(gcmon_runfile *r) {
+  daemon_state *d = r->data;
+  gcmon_agent_log(gcmon_server_agent(d->server), GCMON_LOG_INFO,
+                  "run file %s removed: shutting down", r->path);
+  shut_down(d);
+}
+
+#ifndef GCMON_PLATFORM_RTSMART
 static void on_signal(uv_signal_t *h, int signum) {
   daemon_state *d = h->data;
   gcmon_agent_log(gcmon_server_agent(d->server), GCMON_LOG_INFO,
                   "signal %d: shutting down", signum);
-  gcmon_server_stop(d->server);
-  uv_close((uv_handle_t *)&d->sigint, NULL);
-  uv_close((uv_handle_t *)&d->sigterm, NULL);
+  shut_down(d);
 }
+#endif
 
 /* Started with stdin/stdout/stderr closed, the first sockets would take fds
  * 0-2: log lines would reach a client and libuv would never close them. */
 static void hold_standard_fds(void) {
   for (int fd = 0; fd <= 2; fd++) {
-    if (fcntl(fd, F_GETFD) == -1) {
+    if (fcntl(fd, F_GETFL) == -1) {
       int null = open("/dev/null", O_RDWR);
       if (null > 2)
         close(null); /* fd was open after all (a race); nothing to hold */
@@ -100,7 +124,7 @@ int main(int argc, char **argv) {
   gcmon_server_config cfg = {0};
   stderr_log log = {GCMON_LOG_INFO};
   uint8_t token[GCMON_TOKEN_MAX];
-  daemon_state d;
+  daemon_state d = {0};
   gcmon_source *src;
   uv_loop_t loop;
   char err[256];
@@ -115,9 +139,18 @@ int main(int argc, char **argv) {
   case GCMOND_OPTIONS_USAGE:
     return 2;
   }
+  if (opt.stop) {
+    if (gcmon_runfile_request_stop(opt.run_file, err, sizeof err) != 0) {
+      fprintf(stderr, "gcmond: %s\n", err);
+      return 1;
+    }
+    return 0;
+  }
   log.max_level = opt.verbosity > 0   ? GCMON_LOG_DEBUG
                   : opt.verbosity < 0 ? GCMON_LOG_WARN
                                       : GCMON_LOG_INFO;
+  /* A disposition, not a handler: writes to a peer that has gone return
+   * EPIPE instead of killing gcmond. */
   signal(SIGPIPE, SIG_IGN);
 
   gcmon_agent_config_defaults(&cfg.agent);
@@ -133,6 +166,7 @@ int main(int argc, char **argv) {
 
   scfg.name = opt.source;
   scfg.seed = opt.seed_set ? opt.seed : random_u64();
+  scfg.workload = opt.workload;
   scfg.scenario = opt.scenario;
   scfg.speed = opt.speed;
   scfg.meminfo_path = opt.meminfo_path;
@@ -155,6 +189,7 @@ int main(int argc, char **argv) {
   cfg.agent.history_capacity = opt.history;
   cfg.agent.max_sessions = opt.max_sessions;
   cfg.agent.queue_events = opt.queue_events;
+  cfg.agent.max_lag_ms = opt.max_lag_ms;
   cfg.agent.run_id = random_u64();
   cfg.agent.require_mac = opt.require_mac;
   cfg.agent.daemon_name = "gcmond " GCMON_VERSION;
@@ -173,11 +208,26 @@ int main(int argc, char **argv) {
     gcmon_source_close(src);
     return 1;
   }
+  if (opt.run_file) {
+    if (gcmon_runfile_start(&d.run_file, &loop, opt.run_file,
+                            on_run_file_removed, err, sizeof err) != 0) {
+      fprintf(stderr, "gcmond: %s\n", err);
+      gcmon_server_stop(d.server);
+      uv_run(&loop, UV_RUN_DEFAULT);
+      uv_loop_close(&loop);
+      gcmon_source_close(src);
+      return 1;
+    }
+    d.run_file.data = &d;
+    d.run_file_on = true;
+  }
+#ifndef GCMON_PLATFORM_RTSMART
   uv_signal_init(&loop, &d.sigint);
   uv_signal_init(&loop, &d.sigterm);
   d.sigint.data = d.sigterm.data = &d;
   uv_signal_start(&d.sigint, on_signal, SIGINT);
   uv_signal_start(&d.sigterm, on_signal, SIGTERM);
+#endif
 
   if (opt.listen)
     fprintf(stderr, "gcmond: info: listening on tcp %s (port %d)\n", opt.listen,

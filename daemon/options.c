@@ -10,6 +10,9 @@
 #include "source.h"
 #include "tcp.h"
 #include "uart.h"
+#ifdef GCMON_PLATFORM_RTSMART
+#include "uart_rtsmart.h"
+#endif
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,6 +26,16 @@
 #define GCMON_VERSION "0.0.0"
 #endif
 
+#ifdef GCMON_PLATFORM_RTSMART
+#define RUN_FILE_DEFAULT "/sdcard/gcmond.run"
+#define RUN_FILE_HELP RUN_FILE_DEFAULT
+#define UART_DEFAULT_HELP "k230: /dev/uart1, else off"
+#else
+#define RUN_FILE_DEFAULT NULL
+#define RUN_FILE_HELP "none; SIGINT/SIGTERM stop"
+#define UART_DEFAULT_HELP "off"
+#endif
+
 static void print_help(FILE *f) {
   fprintf(f,
           "usage: gcmond [options]\n"
@@ -33,7 +46,9 @@ static void print_help(FILE *f) {
           "  --source NAME        sim | linux | k230               [sim]\n"
           "  --listen HOST:PORT   TCP address, or 'none'           "
           "[0.0.0.0:7230]\n"
-          "  --uart DEV           also serve on this serial device [off]\n"
+          "  --uart DEV           also serve on this serial device, or"
+          " 'none'\n"
+          "                       [" UART_DEFAULT_HELP "]\n"
           "  --baud N             UART speed                       [115200]\n"
           "  --interval DUR       sampling period, >= %u ms  [%u ms]\n"
           "  --history N          samples kept in history          [%u]\n"
@@ -43,12 +58,18 @@ static void print_help(FILE *f) {
           "  --require-mac        refuse the token in clear: remote control "
           "only\n                       by challenge-response (protocol 1.1)\n"
           "  --seed N             sim: workload seed               [random]\n"
+          "  --workload NAME      sim: default | heavy             [default]\n"
+          "  --max-lag MS         UART: live events at most this late [%u]\n"
           "  --scenario NAME      sim: steady, gc-leak, mmz-leak, page-leak,\n"
           "                       fragmentation, spikes, pause-heavy [none]\n"
           "  --speed N            sim: simulated seconds per second     [1]\n"
           "  --meminfo PATH       linux: meminfo file        [/proc/meminfo]\n"
           "  --misc-dev PATH      k230: misc device      [/dev/canmv_misc]\n"
           "  --media-mem PATH     k230: MMZ stats file   [/proc/media-mem]\n"
+          "  --run-file PATH      stop when this file is removed   "
+          "[" RUN_FILE_HELP "]\n"
+          "  --stop               remove the run file: the running gcmond "
+          "stops\n"
           "  -v, --verbose        also log debug detail\n"
           "  -q, --quiet          after the start-up lines, log warnings "
           "only\n"
@@ -56,7 +77,7 @@ static void print_help(FILE *f) {
           "  -h, --help           print this help and exit\n",
           GCMON_MIN_INTERVAL_MS, GCMON_DEFAULT_INTERVAL_MS,
           GCMON_DEFAULT_HISTORY, GCMON_DEFAULT_MAX_SESSIONS,
-          GCMON_DEFAULT_QUEUE_EVENTS);
+          GCMON_DEFAULT_QUEUE_EVENTS, GCMON_DEFAULT_MAX_LAG_MS);
 }
 
 static gcmond_options_result usage(const char *fmt, ...)
@@ -120,11 +141,15 @@ enum {
   OPT_TOKEN_FILE,
   OPT_REQUIRE_MAC,
   OPT_SEED,
+  OPT_WORKLOAD,
+  OPT_MAX_LAG,
   OPT_SCENARIO,
   OPT_SPEED,
   OPT_MEMINFO,
   OPT_MISC_DEV,
   OPT_MEDIA_MEM,
+  OPT_RUN_FILE,
+  OPT_STOP,
   OPT_VERSION
 };
 
@@ -140,11 +165,15 @@ static const struct option long_options[] = {
     {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
     {"require-mac", no_argument, NULL, OPT_REQUIRE_MAC},
     {"seed", required_argument, NULL, OPT_SEED},
+    {"workload", required_argument, NULL, OPT_WORKLOAD},
+    {"max-lag", required_argument, NULL, OPT_MAX_LAG},
     {"scenario", required_argument, NULL, OPT_SCENARIO},
     {"speed", required_argument, NULL, OPT_SPEED},
     {"meminfo", required_argument, NULL, OPT_MEMINFO},
     {"misc-dev", required_argument, NULL, OPT_MISC_DEV},
     {"media-mem", required_argument, NULL, OPT_MEDIA_MEM},
+    {"run-file", required_argument, NULL, OPT_RUN_FILE},
+    {"stop", no_argument, NULL, OPT_STOP},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -166,6 +195,8 @@ gcmond_options_result gcmond_options_parse(gcmond_options *o, int argc,
       .history = GCMON_DEFAULT_HISTORY,
       .max_sessions = GCMON_DEFAULT_MAX_SESSIONS,
       .queue_events = GCMON_DEFAULT_QUEUE_EVENTS,
+      .run_file = RUN_FILE_DEFAULT,
+      .max_lag_ms = GCMON_DEFAULT_MAX_LAG_MS,
       .speed = 1,
   };
   opterr = 0;
@@ -185,7 +216,8 @@ gcmond_options_result gcmond_options_parse(gcmond_options *o, int argc,
                      optarg);
       break;
     case OPT_UART:
-      o->uart = optarg;
+      o->uart = strcmp(optarg, "none") == 0 ? NULL : optarg;
+      o->uart_set = true;
       break;
     case OPT_BAUD:
       if (parse_u64(optarg, 1, UINT32_MAX, &v) ||
@@ -228,6 +260,16 @@ gcmond_options_result gcmond_options_parse(gcmond_options *o, int argc,
       o->seed = v;
       o->seed_set = true;
       break;
+    case OPT_WORKLOAD:
+      if (strcmp(optarg, "default") != 0 && strcmp(optarg, "heavy") != 0)
+        return usage("--workload '%s': default or heavy", optarg);
+      o->workload = optarg;
+      break;
+    case OPT_MAX_LAG:
+      if (parse_u64(optarg, 10, 3600u * 1000u, &v))
+        return usage("--max-lag '%s': milliseconds, 10 to 3600000", optarg);
+      o->max_lag_ms = (uint32_t)v;
+      break;
     case OPT_SCENARIO:
       if (gcmon__sim_scenario_kind(optarg) <= 0)
         return usage("unknown --scenario '%s' (steady, gc-leak, mmz-leak, "
@@ -248,6 +290,12 @@ gcmond_options_result gcmond_options_parse(gcmond_options *o, int argc,
       break;
     case OPT_MEDIA_MEM:
       o->media_mem_path = optarg;
+      break;
+    case OPT_RUN_FILE:
+      o->run_file = optarg;
+      break;
+    case OPT_STOP:
+      o->stop = true;
       break;
     case 'v':
       o->verbosity = 1;
@@ -270,6 +318,12 @@ gcmond_options_result gcmond_options_parse(gcmond_options *o, int argc,
   }
   if (optind < argc)
     return usage("unexpected argument '%s'", argv[optind]);
+  if (o->stop && !o->run_file)
+    return usage("%s", "--stop needs --run-file");
+#ifdef GCMON_PLATFORM_RTSMART
+  if (!o->uart_set && strcmp(o->source, "k230") == 0)
+    o->uart = GCMON_UART_DEFAULT_PATH;
+#endif
   if (o->require_mac && !o->token_file)
     return usage("%s", "--require-mac needs --token-file (the token the "
                        "challenge-response proves)");

@@ -2,9 +2,9 @@
  *
  *     0x7E  escape( payload || CRC32LE(payload) )  0x7E
  *
- * Identical on UART and TCP (PROTOCOL.md section 1). This layer knows nothing
- * of protobuf and does no I/O and no allocation: the encoder writes into a
- * caller buffer, the decoder into a buffer it is given at init.
+ * Identical on UART and TCP (docs/protocol.md, Framing). This layer knows
+ * nothing of protobuf and does no I/O and no allocation: the encoder writes
+ * into a caller buffer, the decoder into a buffer it is given at init.
  *
  * Usage:
  *

@@ -21,6 +21,11 @@
 #
 #   scripts/cross-riscv64.sh [-- ctest args]
 #   scripts/cross-riscv64.sh --deps-only     only the prefix (for other scripts)
+#   scripts/cross-riscv64.sh --libuv-source  fetch only; print the libuv tree
+#
+# After the linux configuration, the rtsmart one (GCMON_PLATFORM=rtsmart,
+# docs/design.md) is built the same way in build-riscv64/gcmon-rtsmart, with
+# scripts/build-libuv-rtsmart.sh's poll-only libuv, and tested under qemu.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -31,8 +36,10 @@ toolchain=$root/cmake/riscv64-linux-gnu.cmake
 jobs=$(nproc 2>/dev/null || echo 2)
 [ "$jobs" -le 2 ] || jobs=2
 deps_only=0
+libuv_source_only=0
 case "${1:-}" in
   --deps-only) deps_only=1; shift ;;
+  --libuv-source) libuv_source_only=1; shift ;;
   --) shift ;;
 esac
 
@@ -150,8 +157,9 @@ build_dep() {
   touch "$stamp"
 }
 
-nanopb_src=$(fetch_source nanopb "$(host_source_version libnanopb-dev)")
 libuv_src=$(fetch_source libuv1 "$(host_source_version libuv1-dev)")
+if [ "$libuv_source_only" -eq 1 ]; then echo "$libuv_src"; exit 0; fi
+nanopb_src=$(fetch_source nanopb "$(host_source_version libnanopb-dev)")
 mbedtls_src=$(fetch_source mbedtls "$(host_source_version libmbedtls-dev)")
 
 # nanopb: the C runtime only (pb_common.c, pb_encode.c, pb_decode.c) as a
@@ -174,3 +182,13 @@ cmake -S . -B "$out/gcmon" -DCMAKE_TOOLCHAIN_FILE="$toolchain" \
 cmake --build "$out/gcmon" -j "$jobs"
 log "gcmon: ctest under qemu-riscv64"
 ctest --test-dir "$out/gcmon" --output-on-failure -j "$jobs" "$@"
+
+scripts/build-libuv-rtsmart.sh riscv64
+log "gcmon (rtsmart): configure + build"
+cmake -S . -B "$out/gcmon-rtsmart" -DCMAKE_TOOLCHAIN_FILE="$toolchain" \
+  -DGCMON_RISCV64_PREFIX="$prefix" -DGCMON_WERROR=ON \
+  -DGCMON_PLATFORM=rtsmart -DGCMON_LIBUV_RTSMART_PREFIX="$out/prefix-rtsmart" \
+  -DGCMON_BUILD_BENCH=OFF >/dev/null
+cmake --build "$out/gcmon-rtsmart" -j "$jobs"
+log "gcmon (rtsmart): ctest under qemu-riscv64"
+ctest --test-dir "$out/gcmon-rtsmart" --output-on-failure -j "$jobs" "$@"

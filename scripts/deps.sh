@@ -20,12 +20,13 @@ base=(
   jq bash                                    # JSON as users read it; completion
   prometheus                                 # a real scraper for export tests
   chromium                                   # renders diagnose --html in tests
+  libseccomp-dev dpkg-dev                    # RT-Smart profile; libuv source
 )
 extra=(
   clang libclang-rt-14-dev valgrind          # sanitizers, fuzzing, leak checks
 )
 cross=(
-  gcc-riscv64-linux-gnu libc6-dev-riscv64-cross qemu-user dpkg-dev
+  gcc-riscv64-linux-gnu libc6-dev-riscv64-cross qemu-user
   binutils-riscv64-linux-gnu
 )
 

@@ -25,7 +25,7 @@ case "${1:-}" in
 esac
 
 build=build-fuzz
-all_targets=(fuzz_frame_decoder fuzz_agent_session)
+all_targets=(fuzz_frame_decoder fuzz_compact_decoder fuzz_agent_session)
 [ -f client/lib/conn.h ] && all_targets+=(fuzz_client_replies)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")

@@ -132,7 +132,7 @@ void cli_clock_anchor(cli_clock *k, uint64_t run_id, uint64_t uptime_us,
                       int64_t wall_us);
 int64_t cli_clock_wall(cli_clock *k, uint64_t run_id, const gcmon_sample *s);
 
-/* emit.c: the protocol's structs through a writer, with PROTOCOL.md's
+/* emit.c: the protocol's structs through a writer, with docs/protocol.md's
  * field names, plus "time" (ISO 8601, host clock) on series samples. */
 void emit_sample_fields(writer *w, const gcmon_sample *s);
 void emit_sample(writer *w, const gcmon_sample *s);

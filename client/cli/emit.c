@@ -1,4 +1,4 @@
-/* The protocol's structures as writer records, with PROTOCOL.md's field
+/* The protocol's structures as writer records, with docs/protocol.md's field
  * names and nesting (Sample, GcInfo, MemInfo, HelloResponse, ...), so the
  * JSON and CSV outputs are the wire contract spelled as text. Absent
  * optional groups (no gc heap, unknown sys_*) are left out. */
@@ -145,6 +145,10 @@ void emit_info(writer *w, const gcmon_info *i) {
     w_u64(w, "max_subscriptions", i->max_subscriptions);
   if (i->max_sessions)
     w_u64(w, "max_sessions", i->max_sessions);
+  if (i->minor) {
+    w_u64(w, "minor", i->minor);
+    w_bool(w, "compact", i->compact);
+  }
   w->ops->end(w);
 }
 

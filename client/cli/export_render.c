@@ -224,7 +224,7 @@ static void e_system_memory(render *r, const export_snapshot *s) {
     put_u64(r, s, NULL, 0, s->sample.sys_total);
 }
 
-/* The pools, in PROTOCOL.md's order: which field of gcmon_mem_info. */
+/* The pools, in docs/protocol.md's order: which field of gcmon_mem_info. */
 enum { POOL_TOTAL, POOL_USED, POOL_FREE, POOL_PEAK_USED };
 
 static void pools(render *r, const export_snapshot *s, int which) {

@@ -11,7 +11,7 @@
  *     w->ops->end(w);                }\n
  *     writer_free(w);
  *
- * Keys are PROTOCOL.md's field names; JSON and CSV print them as they are,
+ * Keys are docs/protocol.md's field names; JSON and CSV print them as they are,
  * the text writer looks up a label for each dotted path. A record inside a
  * list, or any record of a stream writer, is one row of a table (text),
  * one element (JSON) or one line (JSON Lines, CSV). */

@@ -9,7 +9,7 @@
  *     alloc and free, each pool's used), every field with WRITER_WIDE.
  * A row whose "event" field is not "sample" (a gap, a restart) is printed
  * as a marked note line instead of a row. The labels live in one table
- * here, keyed by PROTOCOL.md field paths. */
+ * here, keyed by docs/protocol.md field paths. */
 #include "units.h"
 #include "writer.h"
 
@@ -58,6 +58,8 @@ static const label_row labels[] = {
     {"control", "control allowed", "control", 0, false},
     {"max_subscriptions", "max subscriptions", "max_subs", 0, false},
     {"max_sessions", "max sessions", "max_sessions", 0, false},
+    {"minor", "protocol minor", "minor", 0, false},
+    {"compact", "compact stream", "compact", 0, false},
     {"freed_bytes", "freed", "freed", 0, false},
     {"duration_us", "duration", "duration", 0, false},
     {"oldest_seq", "oldest retained seq", "oldest", 0, false},

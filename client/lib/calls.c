@@ -64,6 +64,11 @@ static void on_public_done(gcmon__call *call, gcmon_reply *reply) {
 
 int gcmon_call_async(gcmon_client *c, const gcmon_request *req,
                      unsigned timeout_ms, gcmon_reply_cb cb, void *data) {
+  return gcmon__call_async(c, req, false, timeout_ms, cb, data);
+}
+
+int gcmon__call_async(gcmon_client *c, const gcmon_request *req, bool compact,
+                      unsigned timeout_ms, gcmon_reply_cb cb, void *data) {
   gcmon__call *call;
   int err;
 
@@ -93,6 +98,7 @@ int gcmon_call_async(gcmon_client *c, const gcmon_request *req,
   case GCMON_CALL_GET_HISTORY:
     call->req.u.history.from_seq = req->u.history.from_seq;
     call->req.u.history.max_count = req->u.history.max_count;
+    call->req.u.history.compact = compact;
     break;
   default:
     break;

@@ -32,6 +32,10 @@ static int copy_options(gcmon_client *c, const gcmon_client_options *o) {
     c->backoff_max_ms = o->backoff_max_ms;
   if (c->backoff_max_ms < c->backoff_min_ms)
     return GCMON_EINVAL;
+  if (o->compact < GCMON_COMPACT_AUTO || o->compact > GCMON_COMPACT_OFF)
+    return GCMON_EINVAL;
+  c->compact_opt = o->compact;
+  c->compact_latency_ms = o->compact_latency_ms;
   c->reconnect = o->reconnect;
   c->require_mac = o->require_mac;
   c->on_state = o->on_state;
@@ -229,6 +233,7 @@ void gcmon_client_link_stats(const gcmon_client *c, gcmon_link_stats *out) {
   out->seq_missing = c->seq_missing;
   out->connects = c->connects;
   out->disconnects = c->disconnects;
+  out->batches_undecodable = c->undecodable_batches;
 }
 
 const char *gcmon_version(void) {

@@ -5,6 +5,7 @@
  *   calls.c      the public calls (one async path, typed wrappers)
  *   sync.c       blocking wrappers: run the private loop until done
  *   subs.c       subscriptions: resume with from_seq, gaps, restarts
+ *   subs_compact.c  compact streams (1.1): batches decoded into samples
  *   history.c    pipelined history download
  *   liveness.c   noticing a daemon that vanished behind an open line
  *   mac.c        challenge-response: hello/auth, MACs on control calls
@@ -50,6 +51,8 @@ struct gcmon_subscription {
   uint64_t last_seq;      /* last sample delivered */
   uint64_t expect_seq;    /* next seq due; 0 = any */
   gcmon__call *call;      /* subscribe in flight */
+  gcmon_compact_decoder compact; /* this stream's keyframe (subs_compact.c) */
+  uint64_t keyframe_asked;       /* id whose keyframe was requested */
   gcmon__sync_wait *wait; /* a blocking gcmon_subscribe() */
   gcmon_subscription *next;
   gcmon_subscription *prev;
@@ -76,6 +79,8 @@ struct gcmon_client {
   unsigned backoff_min_ms, backoff_max_ms;
   gcmon_state_cb on_state;
   void *data;
+  int compact_opt; /* GCMON_COMPACT_AUTO / _ON / _OFF */
+  unsigned compact_latency_ms;
 
   gcmon_state state;
   bool established; /* a hello succeeded at least once: reconnects allowed */
@@ -108,6 +113,7 @@ struct gcmon_client {
   gcmon_subscription *subs;
   uint32_t orphan_id; /* last unwanted stream we asked the daemon to end */
   uint64_t seq_gaps, seq_missing, connects, disconnects, unmatched_events;
+  uint64_t undecodable_batches; /* compact batches whose keyframe was lost */
 };
 
 /* link.c */
@@ -151,6 +157,10 @@ int gcmon__auth_after_hello(gcmon_client *c, gcmon_reply *reply,
 void gcmon__maybe_free(gcmon_client *c);
 
 /* calls.c */
+/* gcmon_call_async, with get_history answered compact (History.batch,
+ * which the callback finds still encoded in c->conn.in: history.c). */
+int gcmon__call_async(gcmon_client *c, const gcmon_request *req, bool compact,
+                      unsigned timeout_ms, gcmon_reply_cb cb, void *data);
 /* Record a finished call's status and, on failure, a message. */
 void gcmon__note_reply(gcmon_client *c, const gcmon_reply *reply);
 
@@ -160,6 +170,11 @@ void gcmon__subs_forget_ids(gcmon_client *c);
 void gcmon__subs_resume(gcmon_client *c, bool restarted, uint64_t prev_run);
 void gcmon__subs_on_event(gcmon_client *c, uint32_t id, const gcmon_sample *s);
 void gcmon__subs_sweep(gcmon_client *c);
+/* A compact batch for stream id: decoded into subs_on_event calls. */
+void gcmon__subs_on_batch(gcmon_client *c, uint32_t id,
+                          const gcmon__incoming *in);
+/* Whether this client's hello asks for the compact stream. */
+bool gcmon__want_compact(const gcmon_client *c);
 void gcmon__subs_free_all(gcmon_client *c);
 
 /* liveness.c */

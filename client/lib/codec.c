@@ -21,6 +21,8 @@ long gcmon__encode_request(const gcmon__wire_request *r, uint8_t *out,
   Gcmon__V1__SubscribeRequest sub = GCMON__V1__SUBSCRIBE_REQUEST__INIT;
   Gcmon__V1__UnsubscribeRequest unsub = GCMON__V1__UNSUBSCRIBE_REQUEST__INIT;
   Gcmon__V1__GetHistoryRequest hist = GCMON__V1__GET_HISTORY_REQUEST__INIT;
+  Gcmon__V1__KeyframeRequest key = GCMON__V1__KEYFRAME_REQUEST__INIT;
+  Gcmon__V1__CompactParams compact = GCMON__V1__COMPACT_PARAMS__INIT;
   Gcmon__V1__AuthRequest auth = GCMON__V1__AUTH_REQUEST__INIT;
   uint8_t payload[GCMON_MAX_PAYLOAD];
   size_t n, framed;
@@ -33,6 +35,10 @@ long gcmon__encode_request(const gcmon__wire_request *r, uint8_t *out,
     auth.proof.data = (uint8_t *)(uintptr_t)r->u.auth_proof;
     req.call_case = GCMON__V1__REQUEST__CALL_AUTH;
     req.auth = &auth;
+  } else if (r->call == GCMON__CALL_KEYFRAME) {
+    key.subscription = r->u.subscription;
+    req.call_case = GCMON__V1__REQUEST__CALL_KEYFRAME;
+    req.keyframe = &key;
   } else switch (r->call) {
   case GCMON_CALL_HELLO:
     if (r->u.hello.token_len > GCMON_TOKEN_MAX ||
@@ -43,6 +49,12 @@ long gcmon__encode_request(const gcmon__wire_request *r, uint8_t *out,
     hello.token.len = r->u.hello.token_len;
     hello.token.data = (uint8_t *)(uintptr_t)r->u.hello.token;
     hello.minor = r->u.hello.minor;
+    if (r->u.hello.compact) { /* a 1.1 request: only with minor >= 1 */
+      compact.max_latency_ms = r->u.hello.compact_latency_ms;
+      hello.compact = &compact;
+      if (hello.minor < GCMON_PROTOCOL_MINOR)
+        hello.minor = GCMON_PROTOCOL_MINOR;
+    }
     if (r->u.hello.client_nonce) {
       hello.client_nonce.len = GCMON_MAC_NONCE_SIZE;
       hello.client_nonce.data = (uint8_t *)(uintptr_t)r->u.hello.client_nonce;
@@ -82,6 +94,7 @@ long gcmon__encode_request(const gcmon__wire_request *r, uint8_t *out,
   case GCMON_CALL_GET_HISTORY:
     hist.from_seq = r->u.history.from_seq;
     hist.max_count = r->u.history.max_count;
+    hist.compact = r->u.history.compact;
     req.call_case = GCMON__V1__REQUEST__CALL_GET_HISTORY;
     req.get_history = &hist;
     break;
@@ -186,6 +199,24 @@ static void copy_hello(gcmon_info *dst, const Gcmon__V1__HelloResponse *h) {
   dst->control = h->control != 0;
   dst->max_subscriptions = h->max_subscriptions;
   dst->max_sessions = h->max_sessions;
+  dst->minor = h->minor;
+  dst->compact = h->compact != NULL;
+  if (h->compact)
+    dst->compact_latency_ms = h->compact->max_latency_ms;
+}
+
+/* A SampleBatch as it came; the shared codec decodes it later, against
+ * the state of its stream. */
+static int copy_batch(gcmon__incoming *in, const Gcmon__V1__SampleBatch *b) {
+  if (b->data.len > sizeof in->batch || b->count == 0 || b->first_seq == 0)
+    return GCMON_EPARSE;
+  in->has_batch = true;
+  in->batch_first_seq = b->first_seq;
+  in->batch_count = b->count;
+  in->batch_len = b->data.len;
+  if (b->data.len)
+    memcpy(in->batch, b->data.data, b->data.len);
+  return 0;
 }
 
 static void copy_hello_1_1(gcmon__incoming *in,
@@ -207,6 +238,8 @@ static int copy_history(gcmon_history *dst, const Gcmon__V1__History *h) {
   memset(dst, 0, sizeof *dst);
   dst->next_seq = h->next_seq;
   dst->oldest_seq = h->oldest_seq;
+  if (h->batch && h->n_samples == 0)
+    return 0; /* compact: the caller decodes in->batch */
   for (size_t i = 0; i < h->n_samples; i++) {
     const Gcmon__V1__Sample *s = h->samples[i];
     if (!s || s->seq == 0 || s->seq <= prev)
@@ -260,6 +293,11 @@ static int copy_response(gcmon__incoming *in, const Gcmon__V1__Response *r) {
     return 0;
   case GCMON__V1__RESPONSE__RESULT_HISTORY:
     in->result = GCMON__RESULT_HISTORY;
+    if (r->history->batch && r->history->n_samples == 0) {
+      int err = copy_batch(in, r->history->batch);
+      if (err)
+        return err;
+    }
     return copy_history(&in->u.history, r->history);
   default: /* none, or one newer than this client: no result */
     in->result = GCMON__RESULT_NONE;
@@ -271,6 +309,8 @@ static int copy_event(gcmon__incoming *in, const Gcmon__V1__Event *e) {
   in->kind = GCMON__IN_EVENT;
   in->subscription = e->subscription;
   in->has_sample = e->body_case == GCMON__V1__EVENT__BODY_SAMPLE;
+  if (e->body_case == GCMON__V1__EVENT__BODY_BATCH)
+    return copy_batch(in, e->batch);
   if (in->has_sample) {
     if (e->sample->seq == 0)
       return GCMON_EPARSE; /* events carry series samples only */
@@ -306,6 +346,8 @@ int gcmon__decode_packet(const uint8_t *payload, size_t len,
 gcmon__result gcmon__expected_result(gcmon_call call) {
   if (call == GCMON__CALL_AUTH)
     return GCMON__RESULT_AUTH;
+  if (call == GCMON__CALL_KEYFRAME)
+    return GCMON__RESULT_NONE;
   switch (call) {
   case GCMON_CALL_HELLO:
     return GCMON__RESULT_HELLO;

@@ -10,6 +10,7 @@
 #define GCMON_CLIENT_CODEC_H
 
 #include "gcmon/client.h"
+#include "gcmon_compact.h"
 
 #include "gcmon_mac.h"
 
@@ -19,6 +20,9 @@
 /* The 1.1 auth call (challenge-response, mac.c): internal, not a public
  * gcmon_call. */
 #define GCMON__CALL_AUTH ((gcmon_call)0x100)
+/* The 1.1 keyframe call (compact streams, subs_compact.c): internal too;
+ * it carries u.subscription. */
+#define GCMON__CALL_KEYFRAME ((gcmon_call)0x101)
 
 /* Everything one request carries on the wire. */
 typedef struct gcmon__wire_request {
@@ -35,6 +39,8 @@ typedef struct gcmon__wire_request {
       size_t token_len;
       uint32_t minor;              /* 0 = v1 hello */
       const uint8_t *client_nonce; /* GCMON_MAC_NONCE_SIZE bytes, or NULL */
+      bool compact;                /* ask for the compact stream (1.1) */
+      uint32_t compact_latency_ms; /* 0 = the daemon's default */
     } hello;
     const uint8_t *auth_proof; /* GCMON_MAC_PROOF_SIZE bytes */
     int64_t threshold_bytes;
@@ -47,6 +53,7 @@ typedef struct gcmon__wire_request {
     struct {
       uint64_t from_seq;
       uint32_t max_count;
+      bool compact; /* answer with History.batch (1.1) */
     } history;
   } u;
 } gcmon__wire_request;
@@ -88,6 +95,12 @@ typedef struct gcmon__incoming {
   size_t hello_nonce_len; /* GCMON_MAC_NONCE_SIZE, or 0 when absent/odd */
   uint8_t hello_nonce[GCMON_MAC_NONCE_SIZE];
   bool auth_control; /* auth: AuthResult.control */
+  /* A SampleBatch (1.1): an event's body, or a History's samples. */
+  bool has_batch;
+  uint64_t batch_first_seq;
+  uint32_t batch_count;
+  size_t batch_len;
+  uint8_t batch[GCMON_COMPACT_DATA_MAX];
 } gcmon__incoming;
 
 /* Encode r as one frame into out (cap >= GCMON_FRAME_WIRE_MAX). Returns the

@@ -129,6 +129,8 @@ static void on_payload(gcmon__conn *c, const uint8_t *p, size_t n) {
   case GCMON__IN_EVENT:
     if (c->in.has_sample)
       c->ops->on_event(c->ctx, c->in.subscription, &c->in.u.sample);
+    else if (c->in.has_batch && c->ops->on_batch)
+      c->ops->on_batch(c->ctx, c->in.subscription, &c->in);
     break;
   case GCMON__IN_IGNORED:
     gcmon_frame_decoder_reject(&c->dec);

@@ -23,6 +23,10 @@ typedef struct gcmon__conn_ops {
   int (*write)(void *ctx, const uint8_t *bytes, size_t n);
   void (*on_event)(void *ctx, uint32_t subscription, const gcmon_sample *s);
   void (*on_refusal)(void *ctx, const gcmon_status *status);
+  /* A compact SampleBatch event (1.1), still encoded (in->batch*); may be
+   * NULL (batches are then ignored). */
+  void (*on_batch)(void *ctx, uint32_t subscription,
+                   const gcmon__incoming *in);
 } gcmon__conn_ops;
 
 typedef struct gcmon__conn {

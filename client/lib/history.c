@@ -13,7 +13,14 @@
  * A get_sample sent first gives the device's current uptime; with the
  * first sample's seq and uptime and the sampler period that estimates the
  * newest seq, which drives progress and bounds the download when sampling
- * is faster than the link. */
+ * is faster than the link.
+ *
+ * When the daemon granted the compact stream, answers carry one
+ * self-contained SampleBatch (a keyframe, then deltas) instead of four
+ * full samples: tens of samples per frame. The first answer (as many as
+ * fit) sets the step; later requests ask for max_count = half of it, so
+ * that nearly every answer holds exactly what the pipeline assumed even
+ * when later samples change more (and encode longer) than the first. */
 #define _POSIX_C_SOURCE 200809L /* libuv's headers need POSIX types */
 #include "client_internal.h"
 
@@ -36,6 +43,8 @@ typedef struct fetch {
   uint64_t now_uptime_us;
   bool have_now;
   bool learned;
+  bool compact;  /* answers are SampleBatches */
+  bool estimated;
   bool stop;
   unsigned inflight;
   unsigned gen;
@@ -91,25 +100,50 @@ static void take(fetch *f, const gcmon_sample *s) {
     f->stop = true;
 }
 
-static void process(fetch *f, const tag *t, const gcmon_history *h) {
+static void take_compact(void *data, const gcmon_sample *s) {
+  fetch *f = data;
+  if (!f->estimated) {
+    f->estimated = true;
+    estimate(f, s);
+  }
+  if (!f->stop)
+    take(f, s);
+}
+
+static void process(fetch *f, const tag *t, const gcmon_history *h,
+                    const gcmon__incoming *in) {
+  size_t count = in ? in->batch_count : h->count;
   if (!f->learned) {
     f->learned = true;
-    f->step = h->count ? h->count : 1;
+    f->step = count ? count : 1;
+    if (in && f->step > 1)
+      f->step /= 2; /* samples vary in size: leave room */
     f->next_req = h->next_seq;
-    if (h->count)
+    if (h->count && !in) {
+      f->estimated = true;
       estimate(f, &h->samples[0]);
+    }
   } else if (f->want && t->from > f->want && h->oldest_seq <= f->want) {
     f->gen++; /* a hole between requests: restart the pipeline at want */
     f->next_req = f->want;
     return;
   }
-  if (h->count == 0) {
+  if (count == 0) {
     if (f->want && h->oldest_seq > f->want && h->next_seq > f->want)
       gap(f, f->want, h->oldest_seq - 1);
     f->stop = true; /* caught up */
     return;
   }
-  for (size_t i = 0; i < h->count && !f->stop; i++)
+  if (in) {
+    gcmon_compact_decoder dec; /* each answer stands alone */
+    gcmon_compact_decoder_init(&dec);
+    if (gcmon_compact_decode(&dec, in->batch_first_seq, in->batch_count,
+                             in->batch, in->batch_len, take_compact, f) < 0) {
+      f->err = GCMON_EPROTO;
+      f->stop = true;
+    }
+  }
+  for (size_t i = 0; !in && i < h->count && !f->stop; i++)
     take(f, &h->samples[i]);
   if (h->oldest_seq > f->next_req)
     f->next_req = h->oldest_seq; /* the ring is lapping us */
@@ -118,7 +152,6 @@ static void process(fetch *f, const tag *t, const gcmon_history *h) {
 static void on_history(gcmon_client *c, const gcmon_reply *r, void *data) {
   tag *t = data;
   fetch *f = t->f;
-  (void)c;
 
   f->inflight--;
   if (!f->stop && t->gen == f->gen) {
@@ -126,7 +159,13 @@ static void on_history(gcmon_client *c, const gcmon_reply *r, void *data) {
       f->err = r->err;
       f->stop = true;
     } else {
-      process(f, t, &r->u.history);
+      /* A compact answer's batch is still in the decode scratch. */
+      const gcmon__incoming *in = &c->conn.in;
+      process(f, t, &r->u.history,
+              f->compact && in->result == GCMON__RESULT_HISTORY &&
+                      in->has_batch
+                  ? in
+                  : NULL);
       if (f->o.on_progress)
         f->o.on_progress(f->o.data, f->delivered, f->total);
     }
@@ -147,7 +186,10 @@ static int request(fetch *f, uint64_t from) {
   t->from = from;
   t->gen = f->gen;
   req.u.history.from_seq = from;
-  err = gcmon_call_async(f->c, &req, f->timeout_ms, on_history, t);
+  if (f->compact && f->learned)
+    req.u.history.max_count = (uint32_t)f->step;
+  err = gcmon__call_async(f->c, &req, f->compact, f->timeout_ms, on_history,
+                          t);
   if (err != 0) {
     free(t);
     return err;
@@ -197,6 +239,7 @@ int gcmon_history_fetch_async(gcmon_client *c, const gcmon_history_options *o,
   f->timeout_ms = timeout_ms;
   f->on_done = on_done;
   f->want = o->from_seq;
+  f->compact = c->info.compact;
   err = gcmon_call_async(c, &now, timeout_ms, on_now, f);
   if (err != 0) {
     free(f);

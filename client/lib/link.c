@@ -67,8 +67,12 @@ static void link_refusal(void *ctx, const gcmon_status *st) {
   gcmon__link_lost(c, err ? err : GCMON_EPROTO, NULL);
 }
 
+static void link_batch(void *ctx, uint32_t id, const gcmon__incoming *in) {
+  gcmon__subs_on_batch(ctx, id, in);
+}
+
 const gcmon__conn_ops gcmon__link_conn_ops = {link_write, link_event,
-                                              link_refusal};
+                                              link_refusal, link_batch};
 
 static void on_link_open(gcmon__transport *t, int err) {
   gcmon_client *c = t->data;
@@ -300,6 +304,8 @@ int gcmon__send_hello(gcmon_client *c, unsigned timeout_ms, gcmon_reply_cb cb,
   call->req.u.hello.token = c->token;
   call->req.u.hello.token_len = c->token_len;
   gcmon__auth_prepare_hello(c, &call->req);
+  call->req.u.hello.compact = gcmon__want_compact(c);
+  call->req.u.hello.compact_latency_ms = c->compact_latency_ms;
   /* This hello ends the session's subscriptions on the daemon: anything
    * still arriving for their old ids is stale. */
   gcmon__subs_forget_ids(c);

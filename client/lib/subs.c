@@ -10,8 +10,8 @@
  * An event that skips seqs (a frame the line damaged, a cut that did not
  * hang up, or the daemon's queue for a slow reader overflowing) does not
  * give them up: the stream is resubscribed in place from the first missing
- * seq, so the daemon replays what its history still holds (PROTOCOL.md
- * section 3) and the caller's run stays contiguous. Only when
+ * seq, so the daemon replays what its history still holds
+ * (docs/protocol.md) and the caller's run stays contiguous. Only when
  * Subscribed.first_seq is beyond the from_seq asked for does a GAP event
  * name the seqs that will never come. Duplicates (seq not above the last
  * delivered) are dropped, so the caller's seq run only ever increases.
@@ -115,6 +115,8 @@ static void on_subscribed(gcmon__call *call, gcmon_reply *reply) {
   s->granted_ms = g->interval_ms;
   gcmon__liveness_event(c);
   s->expect_seq = g->first_seq;
+  gcmon_compact_decoder_init(&s->compact); /* a new stream: a new keyframe */
+  s->keyframe_asked = 0;
   finish_wait(s, 0);
   ev.type = GCMON_EVENT_SUBSCRIBED;
   ev.subscribed = *g;

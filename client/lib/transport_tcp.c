@@ -1,5 +1,5 @@
 /* TCP links: resolve the host (on the libuv thread pool), try each
- * address in turn, then TCP_NODELAY (PROTOCOL.md: both ends set it) and
+ * address in turn, then TCP_NODELAY (docs/protocol.md: both ends set it) and
  * keep-alive so a vanished peer is noticed even on an idle session. */
 #define _POSIX_C_SOURCE 200809L /* libuv's headers need POSIX types */
 #include "transport.h"

@@ -5,6 +5,7 @@
 #include "gcmon/client.h"
 
 #include <stdio.h>
+#include <stdbool.h>
 #include <string.h>
 
 /* 9600 and up, as docs/cli.md says: slower lines cannot carry one sample
@@ -42,6 +43,36 @@ static int parse_uint(const char *s, size_t n, uint32_t max, uint32_t *out) {
   return 0;
 }
 
+/* The options after '?': name=value pairs joined by '&'. serial allows
+ * baud=N; both allow compact=0|1. p points after the '?'; returns the end
+ * of the options in *end. */
+static int parse_options(const char *text, const char *p, bool serial,
+                         gcmon__uri *out, const char **end, char *msg,
+                         size_t len) {
+  const char *usage = serial ? "options are baud=N and compact=0|1"
+                             : "the only option is compact=0|1";
+  for (;;) {
+    size_t plen = strcspn(p, "&#");
+    if (serial && plen >= 5 && strncmp(p, "baud=", 5) == 0) {
+      if (parse_uint(p + 5, plen - 5, 4000000, &out->baud) != 0 ||
+          !gcmon__baud_supported(out->baud))
+        return fail(msg, len, text,
+                    "unsupported baud rate (9600 to 3000000, e.g. 115200, 921600)");
+    } else if (plen == 9 && strncmp(p, "compact=", 8) == 0 &&
+               (p[8] == '0' || p[8] == '1')) {
+      out->compact = p[8] - '0';
+    } else {
+      return fail(msg, len, text, usage);
+    }
+    p += plen;
+    if (*p != '&')
+      break;
+    p++;
+  }
+  *end = p;
+  return 0;
+}
+
 static int parse_tcp(const char *text, const char *p, gcmon__uri *out,
                      char *msg, size_t len) {
   const char *host = p, *host_end, *port = NULL;
@@ -66,8 +97,10 @@ static int parse_tcp(const char *text, const char *p, gcmon__uri *out,
     port_len = strcspn(p, "/?#");
     p += port_len;
   }
-  if (*p == '/' && p[1] == '\0')
+  if (*p == '/' && (p[1] == '\0' || p[1] == '?'))
     p++; /* tolerate one trailing slash */
+  if (*p == '?' && parse_options(text, p + 1, false, out, &p, msg, len) != 0)
+    return GCMON_EURI;
   if (*p != '\0')
     return fail(msg, len, text, "unexpected text after host and port");
 
@@ -98,17 +131,8 @@ static int parse_serial(const char *text, const char *p, gcmon__uri *out,
   out->path[path_len] = '\0';
   out->baud = GCMON_DEFAULT_BAUD;
 
-  if (*q == '?') {
-    const char *param = q + 1;
-    size_t plen = strcspn(param, "#");
-    if (plen < 5 || strncmp(param, "baud=", 5) != 0)
-      return fail(msg, len, text, "the only option is ?baud=N");
-    if (parse_uint(param + 5, plen - 5, 4000000, &out->baud) != 0 ||
-        !gcmon__baud_supported(out->baud))
-      return fail(msg, len, text,
-                  "unsupported baud rate (9600 to 3000000, e.g. 115200, 921600)");
-    q = param + plen;
-  }
+  if (*q == '?' && parse_options(text, q + 1, true, out, &q, msg, len) != 0)
+    return GCMON_EURI;
   if (*q != '\0')
     return fail(msg, len, text, "unexpected text after the device path");
   out->kind = GCMON__URI_SERIAL;
@@ -118,6 +142,7 @@ static int parse_serial(const char *text, const char *p, gcmon__uri *out,
 int gcmon__uri_parse(const char *text, gcmon__uri *out, char *msg,
                      size_t msglen) {
   memset(out, 0, sizeof *out);
+  out->compact = -1;
   if (!text || !*text)
     return fail(msg, msglen, text ? text : "", "empty target");
   if (strncmp(text, "tcp://", 6) == 0)

@@ -1,4 +1,5 @@
-/* Target URIs: tcp://HOST[:PORT] and serial://PATH[?baud=N].
+/* Target URIs: tcp://HOST[:PORT][?compact=0|1] and
+ * serial://PATH[?baud=N][&compact=0|1] (options in any order).
  *
  * Pure parsing, no I/O: the result says which transport to open and with
  * what. Every rejection comes with one line naming what is wrong, because
@@ -20,6 +21,7 @@ typedef struct gcmon__uri {
   uint16_t port;                      /* tcp */
   char path[GCMON__URI_PATH_MAX + 1]; /* serial: device path */
   uint32_t baud;                      /* serial */
+  int compact; /* ?compact=: -1 not given, 0 off, 1 on */
 } gcmon__uri;
 
 /* Parse text into *out. Returns 0 or GCMON_EURI with a reason in msg. */

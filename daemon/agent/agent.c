@@ -18,6 +18,7 @@ void gcmon_agent_config_defaults(gcmon_agent_config *cfg) {
       .max_sessions = GCMON_DEFAULT_MAX_SESSIONS,
       .max_subscriptions = GCMON_DEFAULT_MAX_SUBSCRIPTIONS,
       .queue_events = GCMON_DEFAULT_QUEUE_EVENTS,
+      .max_lag_ms = GCMON_DEFAULT_MAX_LAG_MS,
       .daemon_name = "gcmond",
   };
 }
@@ -194,6 +195,8 @@ int gcmon_agent_open_session(gcmon_agent *a, const gcmon_session_config *cfg,
     s->opened_us = a->cfg.now_us(a->cfg.clock_data);
     s->wake = cfg->wake;
     s->data = cfg->data;
+    s->link_bytes_per_s = cfg->link_bytes_per_s;
+    s->link_backlog = cfg->link_backlog;
     s->next_sub_id = 1;
     snprintf(s->peer, sizeof s->peer, "%s", cfg->peer ? cfg->peer : "?");
     gcmon_frame_decoder_init(&s->decoder, s->decoder_buf,

@@ -2,8 +2,9 @@
  * receives and the bytes it sends, with no I/O of its own.
  *
  * It owns the sessions (hello first, control permission, pipelined requests
- * answered in order), the dispatch of every PROTOCOL.md call, subscriptions,
- * the history ring the sampler fills, and each session's bounded output.
+ * answered in order), the dispatch of every call of docs/protocol.md,
+ * subscriptions, the history ring the sampler fills, and each session's
+ * bounded output.
  * Transports (TCP, UART, a test's memory buffer) and the sampler (a libuv
  * timer, or a test calling gcmon_agent_tick) are thin adapters around it:
  *
@@ -56,6 +57,10 @@
 #define GCMON_DEFAULT_MAX_SESSIONS         16u
 #define GCMON_DEFAULT_MAX_SUBSCRIPTIONS    4u
 #define GCMON_DEFAULT_QUEUE_EVENTS         64u
+/* A live event on a rate-limited link (UART) arrives at most this late. */
+#define GCMON_DEFAULT_MAX_LAG_MS           1000u
+/* Protocol 1.1: the minor version this daemon serves. */
+#define GCMON_PROTOCOL_MINOR               1u
 #define GCMON_MAX_SUBSCRIPTION_INTERVAL_MS 86400000u
 #define GCMON_TOKEN_MAX                    64u
 #define GCMON_HISTORY_PER_RESPONSE         4u
@@ -81,6 +86,7 @@ typedef struct gcmon_agent_config {
   uint32_t max_sessions;      /* sessions open at once */
   uint32_t max_subscriptions; /* per session */
   uint32_t queue_events;      /* live events a subscription may lag */
+  uint32_t max_lag_ms;        /* rate-limited links: live lateness bound */
   bool reserve_uart_slot;     /* keep one of max_sessions for the UART */
   const uint8_t *token;       /* control token for untrusted peers; */
   size_t token_len;           /* 0 = none configured (copied at init) */
@@ -114,6 +120,13 @@ typedef struct gcmon_session_config {
    * when it is ready; it may also just poll. */
   void (*wake)(gcmon_session *s);
   void *data; /* for the transport */
+  /* A link of known speed (a UART): bytes per second, 0 = unknown (TCP,
+   * whose own flow control bounds it). With it, live events are skipped
+   * rather than arriving more than max_lag_ms late. link_backlog (may be
+   * NULL) says how many bytes the transport has written that are not yet
+   * on the wire (the driver's queue, TIOCOUTQ). */
+  uint32_t link_bytes_per_s;
+  size_t (*link_backlog)(gcmon_session *s);
 } gcmon_session_config;
 
 /* Counters the agent keeps (daemon-wide). */

@@ -6,6 +6,7 @@
 #include "agent.h"
 #include "auth.h"
 #include "codec.h"
+#include "gcmon_compact.h"
 #include "history.h"
 
 #define GCMON__PEER_MAX           64
@@ -22,6 +23,8 @@ typedef struct {
                              newest sample: its lag bound is what it asked
                              for plus queue_events, not queue_events */
   uint64_t replay_events; /* events the replay asked for, at subscribe */
+  bool compact;           /* served as SampleBatch events (compact.c) */
+  gcmon_compact_encoder enc;
 } gcmon__subscription;
 
 struct gcmon_session {
@@ -38,6 +41,15 @@ struct gcmon_session {
   char peer[GCMON__PEER_MAX];
   void (*wake)(gcmon_session *s);
   void *data;
+  uint32_t link_bytes_per_s;                 /* 0 = no time bound */
+  size_t (*link_backlog)(gcmon_session *s); /* may be NULL */
+  uint64_t link_est_bytes; /* written, not yet on the wire at link speed */
+  uint64_t link_est_us;    /* agent clock of that estimate */
+
+  /* The compact stream, when hello asked for it (compact.c). */
+  bool compact;
+  uint32_t compact_latency_ms;
+  uint32_t compact_keyframe_every;
 
   gcmon_frame_decoder decoder;
   uint8_t decoder_buf[GCMON_FRAME_MAX];
@@ -118,6 +130,36 @@ bool gcmon__session_send_packet(gcmon_session *s);
 bool gcmon__session_send_payload(gcmon_session *s, const uint8_t *payload,
                                  size_t n);
 size_t gcmon__session_out_free(const gcmon_session *s);
+
+/* compact.c: the compact stream (protocol 1.1). */
+void gcmon__compact_hello(gcmon_session *s, const gcmon_v1_HelloRequest *h,
+                          gcmon_v1_HelloResponse *r);
+void gcmon__compact_subscribed(gcmon_session *s, gcmon__subscription *sub,
+                               const gcmon_v1_SubscribeRequest *sr);
+void gcmon__call_keyframe(gcmon_session *s, const gcmon_v1_Request *req,
+                          gcmon_v1_Response *resp);
+/* Fill r with a compact batch from seq; returns the seq after it. */
+uint64_t gcmon__compact_history(gcmon_session *s, uint64_t seq,
+                                uint32_t max_count, gcmon_v1_History *r);
+/* A compact subscription has a batch to send now (its latency is up, or
+ * it is replaying). */
+bool gcmon__compact_due(const gcmon_session *s,
+                        const gcmon__subscription *sub);
+/* Encode and queue sub's next batch; false when it did not fit. */
+bool gcmon__compact_send(gcmon_session *s, gcmon__subscription *sub);
+/* Seqs a compact subscription may lag beyond queue_events. */
+uint64_t gcmon__compact_extra_lag(const gcmon_session *s,
+                                  const gcmon__subscription *sub);
+
+/* lag.c: the time bound of rate-limited links (UART). */
+/* Oldest seq a live subscription may still be sent; 0 = no bound. */
+uint64_t gcmon__lag_oldest_allowed(gcmon_session *s);
+/* False while the link already holds as many bytes as the bound allows. */
+bool gcmon__lag_may_fill(gcmon_session *s);
+/* n bytes were handed to the transport. */
+void gcmon__lag_sent(gcmon_session *s, size_t n);
+/* The longest compact latency a session may be granted. */
+uint32_t gcmon__lag_latency_cap_ms(const gcmon_session *s);
 
 /* stream.c: subscriptions. */
 void gcmon__stream_reset(gcmon_session *s);

@@ -1,4 +1,4 @@
-/* Request dispatch: one row per PROTOCOL.md call, with the session rules
+/* Request dispatch: one row per docs/protocol.md call, with the session rules
  * (hello first, control permission) checked from the row, not re-coded in
  * each handler. Handlers fill the Response's result; a handler's status is
  * set with gcmon__set_status and a failed call carries no result. */
@@ -65,6 +65,7 @@ static void call_hello(gcmon_session *s, const gcmon_v1_Request *req,
   r->control = s->control;
   r->max_subscriptions = a->cfg.max_subscriptions;
   r->max_sessions = a->cfg.max_sessions;
+  gcmon__compact_hello(s, h, r);
   gcmon_agent_log(a, GCMON_LOG_INFO, "hello from %s (%s)%s", s->peer, h->client,
                   s->control ? ", control" : "");
 }
@@ -205,6 +206,7 @@ static void call_subscribe(gcmon_session *s, const gcmon_v1_Request *req,
     slot->catching_up = slot->next_seq < next;
     slot->replay_events = (next - slot->next_seq + every - 1) / every;
   }
+  gcmon__compact_subscribed(s, slot, sr);
   resp->which_result = gcmon_v1_Response_subscribed_tag;
   resp->result.subscribed.subscription = slot->id;
   resp->result.subscribed.interval_ms = every * min;
@@ -250,6 +252,10 @@ static void call_get_history(gcmon_session *s, const gcmon_v1_Request *req,
   r->oldest_seq = oldest;
   if (seq == 0)
     seq = 1;
+  if (hr->compact && s->compact) {
+    r->next_seq = gcmon__compact_history(s, seq, hr->max_count, r);
+    return;
+  }
   /* Samples go in while the whole Packet still fits one frame: nanopb's
    * worst case for four samples no longer does since MemInfo.peak_used
    * (gcmon_pb_limits.h); real values always let four in. */
@@ -284,6 +290,7 @@ static const call_row calls[] = {
     {gcmon_v1_Request_subscribe_tag, "subscribe", false, call_subscribe},
     {gcmon_v1_Request_unsubscribe_tag, "unsubscribe", false, call_unsubscribe},
     {gcmon_v1_Request_get_history_tag, "get_history", false, call_get_history},
+    {gcmon_v1_Request_keyframe_tag, "keyframe", false, gcmon__call_keyframe},
     {gcmon_v1_Request_auth_tag, "auth", false, gcmon__call_auth},
 };
 

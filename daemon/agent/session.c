@@ -114,6 +114,7 @@ void gcmon_session_output_done(gcmon_session *s, size_t n) {
   if (n > s->out_tail - s->out_head)
     n = s->out_tail - s->out_head;
   s->out_head += n;
+  gcmon__lag_sent(s, n);
   left = s->out_tail - s->out_head;
   /* Compact so the free space is contiguous. The transport has finished
    * with every byte it was given, so moving the rest is safe. */

@@ -8,6 +8,9 @@
  * replay may lag by what it asked for plus queue_events until it first
  * catches up with the newest sample, so a reader faster than the sampler
  * joins replay and live with no gap, and a slower one still has a bound.
+ * On a rate-limited link (lag.c) a live subscription also skips what could
+ * no longer arrive within max_lag_ms. Compact subscriptions (compact.c)
+ * send batches instead of events, once their latency bound is up.
  * Samples that leave the ring before they were sent are lost too. Either way
  * the client sees a seq gap and can recover what history still holds with a new
  * from_seq.
@@ -30,6 +33,8 @@ static void skip_to(gcmon_session *s, gcmon__subscription *sub, uint64_t seq) {
     return;
   steps = (seq - sub->next_seq + sub->every - 1) / sub->every;
   sub->next_seq += steps * sub->every;
+  if (sub->compact)
+    gcmon_compact_encoder_force_key(&sub->enc); /* a keyframe after a gap */
   s->events_dropped += steps;
   s->agent->stats.events_dropped += steps;
 }
@@ -38,6 +43,7 @@ void gcmon__stream_bound_lag(gcmon_session *s) {
   gcmon_agent *a = s->agent;
   uint64_t newest = a->history.newest;
   uint64_t oldest = gcmon__history_oldest(&a->history);
+  uint64_t in_time = gcmon__lag_oldest_allowed(s);
 
   for (uint32_t i = 0; i < a->cfg.max_subscriptions; i++) {
     gcmon__subscription *sub = &s->subs[i];
@@ -46,10 +52,14 @@ void gcmon__stream_bound_lag(gcmon_session *s) {
       continue;
     skip_to(s, sub, oldest);
     span = (uint64_t)a->cfg.queue_events * sub->every;
+    if (sub->compact)
+      span += gcmon__compact_extra_lag(s, sub) * sub->every;
     if (sub->catching_up)
       span += sub->replay_events * sub->every;
     if (newest - sub->next_seq >= span)
       skip_to(s, sub, newest - span + 1);
+    if (in_time && !sub->catching_up)
+      skip_to(s, sub, in_time);
   }
 }
 
@@ -59,6 +69,7 @@ static gcmon__subscription *most_behind(gcmon_session *s) {
   for (uint32_t i = 0; i < s->agent->cfg.max_subscriptions; i++) {
     gcmon__subscription *sub = &s->subs[i];
     if (sub->id && sub->next_seq <= newest &&
+        (!sub->compact || gcmon__compact_due(s, sub)) &&
         (!best || sub->next_seq < best->next_seq))
       best = sub;
   }
@@ -68,7 +79,8 @@ static gcmon__subscription *most_behind(gcmon_session *s) {
 bool gcmon__stream_has_pending(const gcmon_session *s) {
   uint64_t newest = s->agent->history.newest;
   for (uint32_t i = 0; i < s->agent->cfg.max_subscriptions; i++)
-    if (s->subs[i].id && s->subs[i].next_seq <= newest)
+    if (s->subs[i].id && s->subs[i].next_seq <= newest &&
+        (!s->subs[i].compact || gcmon__compact_due(s, &s->subs[i])))
       return true;
   return false;
 }
@@ -77,7 +89,11 @@ bool gcmon__stream_has_pending(const gcmon_session *s) {
 /* A sample Event inside a Packet: the Sample's bound, the Event's
  * subscription (1 + 5) and the two tags and lengths (3 each). */
 #define EVENT_WIRE_MAX GCMON_FRAME_WIRE_SIZE(gcmon_v1_Sample_size + 12u)
-#define FILL_RESERVE   (GCMON_FRAME_WIRE_MAX + EVENT_WIRE_MAX)
+/* A SampleBatch Event: the batch's bound plus the same headers. */
+#define BATCH_WIRE_MAX GCMON_FRAME_WIRE_SIZE(gcmon_v1_SampleBatch_size + 12u)
+#define FILL_RESERVE                                                           \
+  (GCMON_FRAME_WIRE_MAX +                                                      \
+   (EVENT_WIRE_MAX > BATCH_WIRE_MAX ? EVENT_WIRE_MAX : BATCH_WIRE_MAX))
 
 void gcmon__stream_fill(gcmon_session *s) {
   gcmon_agent *a = s->agent;
@@ -87,10 +103,16 @@ void gcmon__stream_fill(gcmon_session *s) {
     return;
   gcmon__stream_bound_lag(s);
   while (gcmon__session_out_free(s) >= FILL_RESERVE &&
-         (sub = most_behind(s)) != NULL) {
-    const gcmon_sample *sample = gcmon__history_get(&a->history, sub->next_seq);
+         gcmon__lag_may_fill(s) && (sub = most_behind(s)) != NULL) {
+    const gcmon_sample *sample;
     uint64_t seq = sub->next_seq;
     size_t n;
+    if (sub->compact) {
+      if (!gcmon__compact_send(s, sub))
+        break;
+      continue;
+    }
+    sample = gcmon__history_get(&a->history, sub->next_seq);
     sub->next_seq += sub->every;
     if (!sample) /* left the ring since bound_lag: cannot happen in one call */
       continue;

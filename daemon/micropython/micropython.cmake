@@ -49,6 +49,7 @@ target_sources(usermod_gcmon INTERFACE
   "${GCMON_ROOT}/proto/gcmon_frame.c"
   "${GCMON_ROOT}/proto/gcmon_crc32.c"
   "${GCMON_ROOT}/proto/gcmon_error.c"
+  "${GCMON_ROOT}/proto/gcmon_compact.c"
   "${GCMON_ROOT}/proto/gcmon_pb_limits.c"
   "${GCMON_ROOT}/proto/gcmon_mac.c"
   "${GCMON_GEN}/gcmon.pb.c")

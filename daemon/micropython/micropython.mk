@@ -20,6 +20,10 @@
 #   GCMON_LIBUV_CFLAGS  libuv compile flags        (pkg-config --cflags libuv)
 #   GCMON_LIBUV_LIBS    libuv link flags           (pkg-config --libs libuv);
 #                       for K230 the absolute path of a static RT-Smart libuv.a
+#   GCMON_PLATFORM      linux, or rtsmart: the poll-only libuv of
+#                       scripts/build-libuv-rtsmart.sh (its libuv_rtsmart.a
+#                       in GCMON_LIBUV_LIBS), its uv_rtsmart.h layout, the
+#                       RT-Smart UART (docs/design.md)               (linux)
 #   GCMON_MP_K230       1: sys_* counters from /dev/canmv_misc and
 #                       /proc/media-mem (the k230 source)               (0)
 #   GCMON_MBEDTLS_LIBS  mbedTLS for challenge-response control, only when
@@ -48,6 +52,7 @@ GCMON_PKG_CONFIG ?= pkg-config
 GCMON_LIBUV_CFLAGS ?= $(shell $(GCMON_PKG_CONFIG) --cflags libuv)
 GCMON_LIBUV_LIBS ?= $(shell $(GCMON_PKG_CONFIG) --libs libuv)
 GCMON_MP_K230 ?= 0
+GCMON_PLATFORM ?= linux
 
 # The one file with QSTRs (scanned and compiled).
 SRC_USERMOD_C += $(USERMOD_DIR)/modgcmon.c
@@ -61,7 +66,7 @@ GCMON_SRC := \
 	$(wildcard $(GCMON_ROOT)/daemon/transport/*.c) \
 	$(wildcard $(GCMON_ROOT)/daemon/sources/*.c) \
 	$(addprefix $(GCMON_ROOT)/proto/, gcmon_frame.c gcmon_crc32.c \
-		gcmon_error.c gcmon_pb_limits.c gcmon_mac.c) \
+		gcmon_error.c gcmon_compact.c gcmon_pb_limits.c gcmon_mac.c) \
 	$(GCMON_GEN)/gcmon.pb.c
 ifneq ($(NANOPB_DIR),)
 GCMON_SRC += $(addprefix $(abspath $(NANOPB_DIR))/, pb_common.c pb_encode.c \
@@ -75,6 +80,10 @@ CFLAGS_USERMOD += \
 	-I$(GCMON_ROOT)/daemon/transport -I$(GCMON_MP_DIR) -I$(GCMON_GEN) \
 	$(GCMON_LIBUV_CFLAGS) \
 	-DGCMON_MP_K230=$(GCMON_MP_K230)
+ifeq ($(GCMON_PLATFORM),rtsmart)
+CFLAGS_USERMOD += -DGCMON_PLATFORM_RTSMART=1 \
+	-include $(GCMON_ROOT)/daemon/rtsmart/uv_rtsmart.h
+endif
 ifneq ($(NANOPB_DIR),)
 CFLAGS_USERMOD += -I$(abspath $(NANOPB_DIR))
 else

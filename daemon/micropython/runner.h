@@ -30,7 +30,7 @@ typedef struct gcmon_mp_runner gcmon_mp_runner;
 typedef struct gcmon_mp_runner_config {
   gcmon_mp_mailbox *mailbox; /* borrowed: T2 serves it */
   const char *listen;        /* "0.0.0.0:7230"; NULL = no TCP */
-  const char *uart;          /* "/dev/ttyS1"; NULL = no UART */
+  const char *uart;          /* "/dev/uart1"; NULL = no UART */
   unsigned baud;
   uint32_t interval_ms; /* sampler period */
   unsigned scan_ms;     /* source_micropython.h */

@@ -82,6 +82,7 @@ typedef struct gcmon_source_config {
   const char *name; /* which source; NULL means "sim" */
   uint64_t seed;    /* sim: workload seed (same seed + same read times =
                        same readings) */
+  const char *workload; /* sim: "default" (NULL) or "heavy" */
   const char *scenario; /* sim: NULL/"" default workload, else a scenario
                            (steady, gc-leak, ...: sim_scenario.h) */
   uint32_t speed;       /* sim: simulated seconds per real second; 0 = 1 */

@@ -115,8 +115,13 @@ static int linux_read(gcmon_source *src, uint64_t now_us, gcmon_sample *out) {
   meminfo mi;
   int rc;
 
+  /* lseek + read, not pread: RT-Smart (GCMON_PLATFORM=rtsmart) has no
+   * pread. */
+  if (lseek(l->fd, 0, SEEK_SET) != 0)
+    return gcmon__source_fail(src, GCMON_EIO, "linux: %s (%s)",
+                              strerror(errno), l->path);
   while (len < sizeof buf) {
-    ssize_t n = pread(l->fd, buf + len, sizeof buf - len, (off_t)len);
+    ssize_t n = read(l->fd, buf + len, sizeof buf - len);
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0)

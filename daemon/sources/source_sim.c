@@ -17,6 +17,11 @@
  * boards/Kconfig.memory_static, BOARD_K230_CANMV); the user page pool is
  * RT-Smart's share less the kernel heap and image (assumed 214 MiB).
  *
+ * The "heavy" workload (gcmon_source_config.workload) is the same board
+ * under more pressure: the pipeline is idle for only 1-2 s between runs,
+ * allocates three times as fast, and the kernel heap and user pages move
+ * every 10 ms instead of every second (a worst case for the compact stream).
+ *
  * Time: the workload advances in fixed 10 ms steps from the first instant the
  * source is given (the first read or collect), up to each now_us it is
  * given, and every random number is a function of (seed, purpose, step), so
@@ -31,6 +36,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define KIB           GCMON_SIM_KIB
 #define MIB           GCMON_SIM_MIB
@@ -70,6 +76,7 @@
 typedef struct sim {
   gcmon_source base;
   uint64_t seed;
+  bool heavy; /* the "heavy" workload */
   bool started;
   uint64_t t0_us;
   uint64_t step; /* steps simulated since t0 */
@@ -109,7 +116,7 @@ static void begin_phase(sim *s, uint64_t start) {
     s->mmz_model = (8 + (r2 >> 16) % 17) * MIB;
     s->mmz_osd = (2 + (r2 >> 32) % 7) * MIB;
   } else {
-    seconds = 10 + r % 31;
+    seconds = s->heavy ? 1 + r % 2 : 10 + r % 31;
   }
   s->live_target = s->base_live;
   if (s->running)
@@ -135,6 +142,8 @@ static void step(sim *s) {
   }
   if (s->running) {
     want = 300 + r % 220; /* 9.6-16.6 KB of objects per 10 ms */
+    if (s->heavy)
+      want *= 3;
     if ((r >> 20) % 4 == 0)
       large = 64 + (r >> 24) % 960; /* a 2-32 KB buffer */
   } else {
@@ -192,7 +201,7 @@ static int sim_read(gcmon_source *src, uint64_t now_us, gcmon_sample *out) {
     gcmon__sim_scenario_sys(&s->scenario, s->step, &kheap, &page, &mmz);
     return fill_sample(s, now_us, kheap, page, mmz, out);
   }
-  second = s->step / STEPS_PER_S;
+  second = s->heavy ? s->step : s->step / STEPS_PER_S;
   since = s->step - s->phase_start;
   started_up = s->running && since >= START_MODEL_STEPS;
   done_up = s->running && since >= START_OSD_STEPS;
@@ -285,6 +294,15 @@ int gcmon__source_sim_open(gcmon_source **out, const gcmon_source_config *cfg,
   snprintf(s->base.device_id, sizeof s->base.device_id, "k230-sim-%" PRIu64,
            cfg->seed);
   s->seed = cfg->seed;
+  if (cfg->workload && strcmp(cfg->workload, "heavy") == 0) {
+    s->heavy = true;
+  } else if (cfg->workload && strcmp(cfg->workload, "default") != 0) {
+    gcmon__source_errf(err, errlen,
+                       "sim: unknown workload '%s' (default, heavy)",
+                       cfg->workload);
+    free(s);
+    return GCMON_EINVAL;
+  }
   s->speed = cfg->speed > 1 ? cfg->speed : 1;
   gcmon__sim_heap_init(&s->heap, BLOCKS(GC_HEAP_BYTES), cfg->seed);
 

@@ -15,6 +15,11 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf) {
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
   gcmon__conn *c = stream->data;
   (void)buf;
+  if (nread == UV_EOF && c->on_idle) { /* libuv has stopped reading */
+    c->reading = false;
+    c->on_idle(c);
+    return;
+  }
   if (nread < 0) {
     gcmon__conn_end(c, (int)nread);
     return;
@@ -137,7 +142,9 @@ int gcmon__conn_start(gcmon__conn *c, gcmon_agent *agent, uv_stream_t *stream,
                               .uart = how->uart,
                               .peer = how->peer,
                               .wake = on_wake,
-                              .data = c};
+                              .data = c,
+                              .link_bytes_per_s = how->link_bytes_per_s,
+                              .link_backlog = how->link_backlog};
   int err = gcmon_agent_open_session(agent, &cfg, &c->session);
   if (err)
     return err;
@@ -147,6 +154,11 @@ int gcmon__conn_start(gcmon__conn *c, gcmon_agent *agent, uv_stream_t *stream,
   stream->data = c;
   set_reading(c, true);
   return 0;
+}
+
+void gcmon__conn_resume(gcmon__conn *c) {
+  if (!c->closing && !c->reading && !c->in_input)
+    pump_input(c);
 }
 
 void gcmon__conn_end(gcmon__conn *c, int status) {

@@ -33,6 +33,10 @@ struct gcmon__conn {
   /* Called once when the stream ended (EOF, error, or gcmon__conn_close):
    * the session is already closed; the owner closes its handle. */
   void (*on_end)(gcmon__conn *c, int status);
+  /* Set by a device whose non-blocking read returns 0 when it merely has
+   * no data (an RT-Smart UART): such an "EOF" stops reading and calls this
+   * instead of ending; the owner resumes with gcmon__conn_resume. */
+  void (*on_idle)(gcmon__conn *c);
   void *data;
 };
 
@@ -41,6 +45,9 @@ struct gcmon__conn {
  * GCMON_ELIMIT when the agent refuses it (nothing started). */
 int gcmon__conn_start(gcmon__conn *c, gcmon_agent *agent, uv_stream_t *stream,
                       const gcmon_session_config *how);
+
+/* Read again after on_idle. */
+void gcmon__conn_resume(gcmon__conn *c);
 
 /* End the session and stop reading; on_end is called. Idempotent. */
 void gcmon__conn_end(gcmon__conn *c, int status);

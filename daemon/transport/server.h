@@ -13,7 +13,7 @@ typedef struct gcmon_server gcmon_server;
 typedef struct gcmon_server_config {
   gcmon_agent_config agent; /* source, interval, limits, token, log */
   const char *listen;       /* "0.0.0.0:7230"; NULL = no TCP */
-  const char *uart;         /* "/dev/ttyS1"; NULL = no UART */
+  const char *uart;         /* "/dev/uart1"; NULL = no UART */
   unsigned baud;
 } gcmon_server_config;
 

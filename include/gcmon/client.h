@@ -13,8 +13,10 @@
  *       fprintf(stderr, "%s\n", gcmon_client_errmsg(c));
  *     gcmon_client_close(c);
  *
- * Targets are URIs:  tcp://HOST[:PORT]   (default port 7230; [v6] allowed)
- *                    serial:///dev/ttyUSB0[?baud=N]   (default 115200, 8N1)
+ * Targets are URIs:  tcp://HOST[:PORT][?compact=0|1]   (default port 7230;
+ *                                          [v6] allowed)
+ *                    serial:///dev/ttyUSB0[?baud=N][&compact=0|1]
+ *                                          (default 115200, 8N1)
  *
  * Two modes, chosen at init:
  *   - synchronous (loop NULL): the client owns a private libuv loop; every
@@ -74,6 +76,7 @@ struct uv_loop_s; /* libuv's uv_loop_t; only event-loop users need uv.h */
 #define GCMON_DEFAULT_BAUD       115200
 #define GCMON_DEFAULT_TIMEOUT_MS 5000
 #define GCMON_PROTOCOL_VERSION   1
+#define GCMON_PROTOCOL_MINOR     1 /* 1.1: compact stream */
 #define GCMON_TOKEN_MAX          64 /* HelloRequest.token */
 #define GCMON_CLIENT_NAME_MAX    32 /* HelloRequest.client */
 #define GCMON_STRING_MAX         32 /* daemon, device_id in HelloResponse */
@@ -105,6 +108,9 @@ typedef struct gcmon_info {
   bool control;               /* collect/threshold/enable allowed */
   uint32_t max_subscriptions; /* 0 when the daemon does not say */
   uint32_t max_sessions;      /* 0 when the daemon does not say */
+  uint32_t minor;              /* protocol minor version served (1.1: 1) */
+  bool compact;                /* the compact sample stream was granted */
+  uint32_t compact_latency_ms; /* its latency bound, as granted */
 } gcmon_info;
 
 /* Subscribed. */
@@ -138,6 +144,8 @@ typedef struct gcmon_link_stats {
   uint64_t connects;        /* successful hellos (1 + reconnects) */
   uint64_t disconnects;     /* links lost after a successful hello */
   uint64_t unmatched;       /* responses and events nobody waited for */
+  uint64_t batches_undecodable; /* compact batches whose keyframe was lost
+                                   (their samples count as missing) */
 } gcmon_link_stats;
 
 /* ---- client lifecycle -------------------------------------------------- */
@@ -170,7 +178,19 @@ typedef struct gcmon_client_options {
    * then gives a read-only session. Without it, a v1 daemon is sent the
    * token in hello, as v1 clients do; a 1.1 daemon never is. */
   bool require_mac;
+  /* The compact sample stream (protocol 1.1; docs/protocol.md): samples
+   * travel as keyframes and small deltas, several per frame, and are
+   * decoded back into the same gcmon_sample structs, bit for bit.
+   * GCMON_COMPACT_AUTO (0): on for serial:// targets, off for tcp://; the
+   * target's ?compact=0|1 overrides AUTO. A daemon that does not offer it
+   * streams full samples as before. */
+  int compact;                 /* GCMON_COMPACT_AUTO / _ON / _OFF */
+  unsigned compact_latency_ms; /* samples wait at most this long; 0 = 100 */
 } gcmon_client_options;
+
+#define GCMON_COMPACT_AUTO 0
+#define GCMON_COMPACT_ON   1
+#define GCMON_COMPACT_OFF  2
 
 /* Create a client for target. loop NULL: synchronous mode with a private
  * loop; else event-loop mode on the caller's loop. opts may be NULL
@@ -239,7 +259,7 @@ typedef enum gcmon_call {
   GCMON_CALL_GET_HISTORY
 } gcmon_call;
 
-/* Name of a call as in PROTOCOL.md ("get_sample"). */
+/* Name of a call as in docs/protocol.md ("get_sample"). */
 GCMON_EXPORT const char *gcmon_call_name(gcmon_call call);
 
 /* One request. hello, subscribe and unsubscribe are issued by the client

@@ -1,7 +1,7 @@
 /* The plain C shape of one gcmon reading, shared by the daemon (which fills
  * it from a source) and the client library (which hands it to callers).
  * No protobuf types appear here: users of libgcmon need no protobuf headers.
- * Field meanings are those of PROTOCOL.md's Sample, GcInfo and MemInfo. */
+ * Field meanings are those of docs/protocol.md's Sample, GcInfo and MemInfo. */
 #ifndef GCMON_SAMPLE_H
 #define GCMON_SAMPLE_H
 

@@ -42,7 +42,7 @@ static void f_refusal(void *ctx, const gcmon_status *st) {
   x->refusal = *st;
 }
 
-static const gcmon__conn_ops ops = {f_write, f_event, f_refusal};
+static const gcmon__conn_ops ops = {f_write, f_event, f_refusal, NULL};
 
 static void on_done(gcmon__call *call, gcmon_reply *r) {
   fixture *x = call->data;

@@ -57,6 +57,10 @@ TEST(malformed_targets_are_refused_with_a_reason) {
       {"serial:///dev/ttyUSB0?baud=12345", "baud"},
       {"serial:///dev/ttyUSB0?speed=9600", "baud=N"},
       {"serial:///dev/ttyUSB0?baud=", "baud"},
+      {"serial:///dev/ttyUSB0?compact=2", "compact=0|1"},
+      {"serial:///dev/ttyUSB0?baud=9600&", "baud=N"},
+      {"tcp://host?baud=9600", "compact=0|1"},
+      {"tcp://host?compact=yes", "compact=0|1"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     gcmon__uri u;
@@ -67,6 +71,31 @@ TEST(malformed_targets_are_refused_with_a_reason) {
       GCMON_TEST_FAIL("'%s': message '%s' lacks '%s'", bad[i].uri, msg,
                       bad[i].reason);
   }
+}
+
+/* The compact stream's switch: absent (-1: the transport decides), 0 or 1,
+ * on both kinds of target and in any order with baud. */
+TEST(compact_option_on_either_target) {
+  gcmon__uri u;
+  ASSERT_EQ(0, gcmon__uri_parse("serial:///dev/ttyS1", &u, NULL, 0));
+  ASSERT_EQ(-1, u.compact);
+  ASSERT_EQ(0, gcmon__uri_parse("serial:///dev/ttyS1?compact=0", &u, NULL, 0));
+  ASSERT_EQ(0, u.compact);
+  ASSERT_EQ(115200, u.baud);
+  ASSERT_EQ(0, gcmon__uri_parse("serial:///dev/ttyS1?baud=9600&compact=1", &u,
+                                NULL, 0));
+  ASSERT_EQ(1, u.compact);
+  ASSERT_EQ(9600, u.baud);
+  ASSERT_EQ(0, gcmon__uri_parse("serial:///dev/ttyS1?compact=0&baud=9600", &u,
+                                NULL, 0));
+  ASSERT_EQ(0, u.compact);
+  ASSERT_EQ(9600, u.baud);
+  ASSERT_EQ(0, gcmon__uri_parse("tcp://k230.local?compact=1", &u, NULL, 0));
+  ASSERT_EQ(1, u.compact);
+  ASSERT_STREQ("k230.local", u.host);
+  ASSERT_EQ(0, gcmon__uri_parse("tcp://[::1]:7231/?compact=1", &u, NULL, 0));
+  ASSERT_EQ(7231, u.port);
+  ASSERT_EQ(1, u.compact);
 }
 
 TEST(the_public_check_gives_the_same_verdict) {
@@ -81,5 +110,6 @@ TEST(the_public_check_gives_the_same_verdict) {
   X(tcp_ipv6_literal_goes_in_brackets)                                         \
   X(serial_path_with_default_and_given_baud)                                   \
   X(malformed_targets_are_refused_with_a_reason)                               \
+  X(compact_option_on_either_target)                                           \
   X(the_public_check_gives_the_same_verdict)
 #include "gcmon_test_main.h"

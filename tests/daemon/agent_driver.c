@@ -52,6 +52,20 @@ int peer_open(peer *p, driver *d, bool trusted) {
   return gcmon_agent_open_session(d->agent, &cfg, &p->session);
 }
 
+int peer_open_link(peer *p, driver *d, uint32_t bytes_per_s) {
+  gcmon_session_config cfg = {.trusted = true,
+                              .uart = true,
+                              .peer = "link",
+                              .wake = on_wake,
+                              .data = p,
+                              .link_bytes_per_s = bytes_per_s};
+  memset(p, 0, sizeof *p);
+  p->drv = d;
+  p->next_id = 1;
+  gcmon_frame_decoder_init(&p->dec, p->dec_buf, sizeof p->dec_buf);
+  return gcmon_agent_open_session(d->agent, &cfg, &p->session);
+}
+
 void peer_close(peer *p) {
   gcmon_session_close(p->session);
 }

@@ -33,6 +33,8 @@ void driver_close(driver *d);
 void driver_tick(driver *d, uint32_t ms);
 
 int peer_open(peer *p, driver *d, bool trusted);
+/* A UART-like session: a link of bytes_per_s (the agent bounds lateness). */
+int peer_open_link(peer *p, driver *d, uint32_t bytes_per_s);
 void peer_close(peer *p);
 
 /* Frame and feed one Request (id assigned if 0); returns the id. */

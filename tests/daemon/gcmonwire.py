@@ -249,6 +249,14 @@ class Daemon:
 
     def __init__(self, binary, *args, prefix=(), listen="127.0.0.1:0"):
         cmd = list(prefix) + [binary, "--listen", listen] + list(args)
+        # GCMON_PLATFORM=rtsmart: no signal handlers; stop() removes the run
+        # file instead, as `gcmond --stop` does on the board.
+        self.run_file = None
+        if os.environ.get("GCMON_PLATFORM") == "rtsmart" and \
+                not any(str(a).startswith("--run-file") for a in args):
+            fd, self.run_file = tempfile.mkstemp(prefix="gcmond-", suffix=".run")
+            os.close(fd)
+            cmd += ["--run-file", self.run_file]
         self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
         self.log = []
         self.port = None
@@ -282,12 +290,18 @@ class Daemon:
 
     def stop(self, sig=15, timeout=10):
         if self.proc.poll() is None:
-            self.proc.send_signal(sig)
+            if self.run_file:
+                if os.path.exists(self.run_file):
+                    os.unlink(self.run_file)
+            else:
+                self.proc.send_signal(sig)
         try:
             rc = self.proc.wait(timeout)
         finally:
             if self.proc.poll() is None:
                 self.proc.kill()
+            if self.run_file and os.path.exists(self.run_file):
+                os.unlink(self.run_file)  # it died before removing it
         self._reader.join(5)
         self.proc.stderr.close()
         return rc

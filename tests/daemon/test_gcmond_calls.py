@@ -7,6 +7,7 @@ with GCMOND and GCMON_EXEC_PREFIX in the environment (see gcmonwire.py).
 """
 import os
 import time
+import tty
 import unittest
 
 import gcmonwire as w
@@ -52,6 +53,8 @@ class PtyTransport(Transport):
     def extra_args(self):
         self.master, slave = os.openpty()
         self.slave_path = os.ttyname(slave)
+        if os.environ.get("GCMON_PLATFORM") == "rtsmart":
+            tty.setraw(slave)  # RT-Smart UARTs are raw; no termios there
         os.close(slave)
         return ("--uart", self.slave_path, "--baud", "115200")
 

@@ -206,6 +206,22 @@ TEST(unknown_and_off_values_are_left_out_not_exported_as_minus_one) {
   free(t);
 }
 
+/* MemInfo.peak_used: the K230 kernel heap's peak since boot where the
+ * firmware keeps one; no series at all for a pool whose peak is unknown. */
+TEST(a_known_pool_peak_is_exported_and_an_unknown_one_is_not) {
+  export_snapshot s;
+  char *t;
+  snap_board(&s, "tcp://k230.local");
+  s.sample.sys_heap.peak_used = 12582912;
+  t = render(&s, 1, 0);
+  ASSERT_TRUE(has_line(t, "# TYPE gcmon_pool_peak_used_bytes gauge"));
+  ASSERT_TRUE(
+      has_line(t, "gcmon_pool_peak_used_bytes{pool=\"heap\"} 12582912"));
+  ASSERT_TRUE(strstr(t, "gcmon_pool_peak_used_bytes{pool=\"page\"}") == NULL);
+  ASSERT_TRUE(strstr(t, "gcmon_pool_peak_used_bytes{pool=\"mmz\"}") == NULL);
+  free(t);
+}
+
 TEST(a_source_without_gc_has_no_gc_families) {
   export_snapshot s;
   char *t;
@@ -301,6 +317,7 @@ TEST(the_exporters_own_figures) {
   X(a_failed_probe_keeps_only_probe_link_and_staleness_figures)                \
   X(a_board_never_reached_shows_no_sample_age)                                 \
   X(unknown_and_off_values_are_left_out_not_exported_as_minus_one)             \
+  X(a_known_pool_peak_is_exported_and_an_unknown_one_is_not)                   \
   X(a_source_without_gc_has_no_gc_families)                                    \
   X(large_values_print_exactly_as_integers)                                    \
   X(label_values_escape_backslash_quote_and_newline)                           \

@@ -103,7 +103,32 @@ static void on_refusal(void *ctx, const gcmon_status *st) {
   h->refusals++;
 }
 
-static const gcmon__conn_ops ops = {on_write, on_event, on_refusal};
+/* A compact batch event: decoded as libgcmon does (one decoder per
+ * stream; here one for the whole input), never more samples than it says. */
+static gcmon_compact_decoder batch_decoder;
+
+static void on_batch_sample(void *ctx, const gcmon_sample *s) {
+  harness *h = ctx;
+  FUZZ_CHECK(s != NULL && s->seq != 0);
+  h->events++;
+}
+
+static void on_batch(void *ctx, uint32_t subscription,
+                     const gcmon__incoming *in) {
+  harness *h = ctx;
+  uint64_t before = h->events;
+  int n;
+  (void)subscription;
+  FUZZ_CHECK(in->has_batch && in->batch_len <= sizeof in->batch);
+  n = gcmon_compact_decode(&batch_decoder, in->batch_first_seq,
+                           in->batch_count, in->batch, in->batch_len,
+                           on_batch_sample, h);
+  FUZZ_CHECK(n < 0 ? h->events == before
+                   : (uint64_t)n == in->batch_count &&
+                         h->events - before == in->batch_count);
+}
+
+static const gcmon__conn_ops ops = {on_write, on_event, on_refusal, on_batch};
 
 /* The calls of one batch, in the order the corpus was recorded in. */
 static void fill_request(gcmon__wire_request *r, unsigned k) {
@@ -177,6 +202,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   data++;
   size--;
   memset(&h, 0, sizeof h);
+  gcmon_compact_decoder_init(&batch_decoder);
   gcmon__conn_init(&h.conn, &ops, &h, 1);
   send_batch(&h);
 
