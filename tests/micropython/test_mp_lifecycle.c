@@ -12,8 +12,12 @@
 
 #include "gcmon/error.h"
 
+#include <poll.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 /* The pretend GIL of the pretend Python threads. */
 typedef struct py {
@@ -239,9 +243,122 @@ TEST(a_worker_the_vm_ended_is_reaped_once_and_start_works_again) {
   rig_close(&r);
 }
 
+/* serve_console() on a socket pair: the test writes the host's bytes. */
+typedef struct console_call {
+  rig *r;
+  int fd; /* the board's end */
+  int rc;
+  gcmon_mp_console_result res;
+} console_call;
+
+static int sock_read(void *ctx, uint8_t *buf, size_t cap, unsigned timeout_ms,
+                     int wake_fd) {
+  console_call *c = ctx;
+  struct pollfd p[2] = {{.fd = c->fd, .events = POLLIN},
+                        {.fd = wake_fd, .events = POLLIN}};
+  if (poll(p, 2, (int)timeout_ms) <= 0 || !(p[0].revents & POLLIN))
+    return 0;
+  return read(c->fd, buf, cap) > 0 ? 1 : GCMON_EIO;
+}
+
+static int sock_write(void *ctx, const uint8_t *buf, size_t n) {
+  console_call *c = ctx;
+  return write(c->fd, buf, n) == (ssize_t)n ? 0 : GCMON_EIO;
+}
+
+static uint64_t now_ms(void *ctx) {
+  struct timespec ts;
+  (void)ctx;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void console_lock(void *ctx) {
+  gil_enter(&((console_call *)ctx)->r->p);
+}
+
+static void console_unlock(void *ctx) {
+  gil_exit(&((console_call *)ctx)->r->p);
+}
+
+static void sleep_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+typedef struct stopper {
+  rig *r;
+  bool stopped;
+  atomic_bool done;
+} stopper;
+
+static void *serve_call(void *arg) {
+  console_call *c = arg;
+  gcmon_mp_console_io io = {.ctx = c, .read = sock_read, .write = sock_write,
+                            .now_ms = now_ms, .lock = console_lock,
+                            .unlock = console_unlock};
+  gcmon_mp_runner_config idle = c->r->cfg;
+  char err[GCMON_MP_LAST_ERROR_MAX];
+
+  idle.listen = NULL;
+  gil_enter(&c->r->p);
+  c->rc = gcmon_mp_life_serve_console(&c->r->life, &c->r->host, &idle, &io,
+                                      5000, &c->res, err, sizeof err);
+  gil_exit(&c->r->p);
+  return NULL;
+}
+
+static void *stop_call(void *arg) {
+  stopper *c = arg;
+  c->stopped = py_stop(c->r);
+  atomic_store(&c->done, true);
+  return NULL;
+}
+
+TEST(serve_console_starts_its_own_instance_and_pins_a_running_one) {
+  rig r;
+  int sv[2];
+  console_call c = {0};
+  stopper st = {0};
+  pthread_t t, s;
+
+  rig_open(&r);
+  ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+  c.r = &r;
+  c.fd = sv[0];
+  /* Nothing running: the call starts an instance and stops it after. */
+  pthread_create(&t, NULL, serve_call, &c);
+  while (!py_status(&r).running)
+    sleep_ms(1);
+  ASSERT_EQ(1, (int)write(sv[1], "\x03", 1)); /* the host closes */
+  pthread_join(t, NULL);
+  ASSERT_EQ(0, c.rc);
+  ASSERT_EQ(GCMON_MP_CONSOLE_CLOSED, c.res.end);
+  ASSERT_TRUE(!py_status(&r).present);
+  /* Running: the call uses it, and a stop() waits for the call. */
+  ASSERT_EQ(0, py_start(&r));
+  pthread_create(&t, NULL, serve_call, &c);
+  sleep_ms(50);
+  st.r = &r;
+  pthread_create(&s, NULL, stop_call, &st);
+  sleep_ms(100);
+  ASSERT_TRUE(!atomic_load(&st.done));
+  ASSERT_TRUE(py_status(&r).running);
+  ASSERT_EQ(1, (int)write(sv[1], "\x03", 1));
+  pthread_join(t, NULL);
+  pthread_join(s, NULL);
+  ASSERT_EQ(GCMON_MP_CONSOLE_CLOSED, c.res.end);
+  ASSERT_TRUE(st.stopped);
+  ASSERT_TRUE(!py_status(&r).present);
+  close(sv[0]);
+  close(sv[1]);
+  rig_close(&r);
+}
+
 #define GCMON_TESTS(X)                                                         \
   X(status_in_a_loop_while_another_thread_starts_and_stops_200_times)          \
   X(of_two_stops_at_once_one_stops_and_the_other_finds_nothing)                \
   X(of_three_starts_at_once_one_runs_and_one_stop_stops_everything)            \
-  X(a_worker_the_vm_ended_is_reaped_once_and_start_works_again)
+  X(a_worker_the_vm_ended_is_reaped_once_and_start_works_again)              \
+  X(serve_console_starts_its_own_instance_and_pins_a_running_one)
 #include "gcmon_test_main.h"
