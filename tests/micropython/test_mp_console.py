@@ -49,15 +49,17 @@ class Board:
         self.line = b""
         self.ends = []  # what each serve_console() call returned
         self.calls = 0
+        self.lock = threading.Lock()
         self.variable = "4242"  # program state set before any session
         self.stop = False
         self.thread = threading.Thread(target=self.run, daemon=True)
         self.thread.start()
 
     def cmd(self, line):
-        self.agent.stdin.write(line + "\n")
-        self.agent.stdin.flush()
-        return self.agent.stdout.readline().split()
+        with self.lock:  # the REPL thread and the test both ask
+            self.agent.stdin.write(line + "\n")
+            self.agent.stdin.flush()
+            return self.agent.stdout.readline().split()
 
     def say(self, data):
         os.write(self.master, data)
@@ -149,16 +151,21 @@ def friendly(board, line, timeout=5):
         os.close(fd)
 
 
+def wait_returned(board):
+    """gcmon exits once its close bytes are out; the call returns after."""
+    deadline = time.monotonic() + 5
+    while len(board.ends) < board.calls and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
 def state(board):
+    wait_returned(board)
     w = board.cmd("state")
     return {w[i]: int(w[i + 1]) for i in range(0, len(w), 2)}
 
 
 def last_end(board, what):
-    # gcmon exits once its close bytes are out; the call returns just after
-    deadline = time.monotonic() + 5
-    while len(board.ends) < board.calls and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_returned(board)
     end = board.ends[-1] if board.ends else ["none"]
     check(end[:2] == ["console", "closed"],
           f"{what}: serve_console() ended by the host's close ({end})")
