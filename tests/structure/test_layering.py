@@ -26,6 +26,15 @@ DEFAULT_FOLDERS = ["daemon/agent", "client/lib"]
 # the files inside include it for its types. It is not a module.
 PUBLIC_HEADERS = {"daemon/agent/agent.h"}
 
+# Small modules whose files have headers of their own but are one piece:
+# the client codec (codec_insight.h is private to codec.c and
+# codec_insight.c, which share the protobuf-c types), and the link kinds
+# (transport.c picks tcp, serial or the raw REPL; each uses its shared
+# byte stream).
+FAMILIES = {
+    "client/lib": {"codec_insight": "codec", "repl": "transport"},
+}
+
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
@@ -108,7 +117,9 @@ def check_folder(root, folder):
     files = [n for n in names if f"{folder}/{n}" not in PUBLIC_HEADERS]
     text = {n: open(os.path.join(root, folder, n), encoding="utf-8").read()
             for n in files}
-    module = {n: module_of(n, headers) for n in files}
+    family = FAMILIES.get(folder, {})
+    module = {n: family.get(m, m)
+              for n, m in ((n, module_of(n, headers)) for n in files)}
 
     # Rule 1: each header declares its own module's functions only.
     definer = {}
