@@ -14,6 +14,7 @@
 #ifndef GCMON_DIAGNOSE_H
 #define GCMON_DIAGNOSE_H
 
+#include "gcmon/insight.h"
 #include "gcmon/sample.h"
 
 #include <math.h>
@@ -80,7 +81,10 @@ void dg_model_free(dg_model *m);
 void dg_row_clear(dg_row *r); /* every value NaN */
 /* 0 or GCMON_ENOMEM. */
 int dg_model_add(dg_model *m, const dg_row *r);
-int dg_model_add_sample(dg_model *m, const gcmon_sample *s);
+/* wm: the watermarks a 1.1 subscription carried with the sample (the
+ * extremes over every sampler tick since the previous one), or NULL. */
+int dg_model_add_sample(dg_model *m, const gcmon_sample *s,
+                        const gcmon_watermarks *wm);
 /* The series restarted (daemon restart): time goes on, counters reset. */
 void dg_model_restart(dg_model *m);
 int dg_model_add_collection(dg_model *m, double uptime_s, double pause_us);

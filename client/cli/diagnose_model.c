@@ -133,10 +133,25 @@ static void mem_row(dg_row *r, int p, const gcmon_mem_info *mi) {
   r->pool[p].free = (double)mi->free;
 }
 
-int dg_model_add_sample(dg_model *m, const gcmon_sample *s) {
+/* The watermark columns of pool p; the gc heap's largest-free watermark
+ * only when the source knows it (-1 unknown). */
+static void wm_row(dg_row *r, int p, const gcmon_pool_watermark *w) {
+  if (!w->present)
+    return;
+  r->pool[p].wm_min_free = (double)w->min_free;
+  r->pool[p].wm_max_used = (double)w->max_used;
+  if (w->min_largest_free >= 0)
+    r->pool[p].wm_min_largest = (double)w->min_largest_free;
+}
+
+int dg_model_add_sample(dg_model *m, const gcmon_sample *s,
+                        const gcmon_watermarks *wm) {
   dg_row r;
 
   dg_row_clear(&r);
+  /* gcmon_pool and the model's pools are in the same order */
+  for (int p = 0; wm && p < DG_POOLS; p++)
+    wm_row(&r, p, &wm->pool[p]);
   r.uptime_s = (double)s->uptime_us / 1e6;
   if (s->has_gc) {
     r.collections = (double)s->gc.collections;

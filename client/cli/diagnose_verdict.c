@@ -240,6 +240,10 @@ static void judge_spikes(const dg_model *m, int p, dg_spikes *s) {
   for (size_t i = 1; i + (wm ? 0 : 1) < m->n; i++) {
     double d;
     if (wm) {
+      /* On the gc heap an interval with a collection in it is no spike:
+       * its lowest free is the heap full of garbage just before. */
+      if (p == DG_GC && new_cycle(m, i))
+        continue;
       d = fmin(pl->free[i - 1], pl->free[i]) - pl->wm_min_free[i];
     } else {
       double a = v[i - 1], b = v[i + 1];
