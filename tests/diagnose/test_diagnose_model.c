@@ -159,7 +159,7 @@ static char *insight_csv(void) {
                           "sample,%lld,%d,%d,%d,%d,%d,%d,268435456,%d,%d,%lld,"
                           ",,\n",
                           t, i / 20, 1 << 20, 3 << 20, i / 10, 2 << 20,
-                          i == 100 ? 1 << 20 : 3 << 20, 156 << 20, 100 << 20,
+                          i == 103 ? 1 << 20 : 3 << 20, 156 << 20, 100 << 20,
                           wm);
     if (i % 10 == 5)
       n += (size_t)snprintf(s + n, cap - n, "collection,%lld,,,,,,,,,,,%d,,\n",
