@@ -33,15 +33,17 @@ static void on_event(gcmon_subscription *s, const gcmon_event *ev, void *data) {
     if (wt->err == 0)
       note_failure(wt, dg_model_add_sample(wt->m, ev->sample, ev->watermarks));
     break;
-  case GCMON_EVENT_COLLECTION:
+  case GCMON_EVENT_COLLECTION: {
     /* pause 0: unknown (a collection seen only in gc.collections) */
+    const gcmon_collection *c = ev->collection;
     if (wt->err == 0)
       note_failure(wt, dg_model_add_collection(
-                           wt->m, (double)ev->collection->start_uptime_us / 1e6,
-                           ev->collection->pause_us
-                               ? (double)ev->collection->pause_us
-                               : DG_NAN));
+                           wt->m, (double)c->start_uptime_us / 1e6,
+                           c->pause_us ? (double)c->pause_us : DG_NAN,
+                           c->alloc_after >= 0 ? (double)c->alloc_after
+                                               : DG_NAN));
     break;
+  }
   case GCMON_EVENT_ALARM:
     if (wt->err == 0)
       note_failure(wt, dg_model_alarm(

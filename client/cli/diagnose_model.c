@@ -194,7 +194,8 @@ static int room_for_one(void **arr, size_t n, size_t *cap, size_t size) {
   return 0;
 }
 
-int dg_model_add_collection(dg_model *m, double uptime_s, double pause_us) {
+int dg_model_add_collection(dg_model *m, double uptime_s, double pause_us,
+                            double alloc_after) {
   void *arr = m->coll;
   int rc = room_for_one(&arr, m->ncoll, &m->collcap, sizeof *m->coll);
 
@@ -203,6 +204,7 @@ int dg_model_add_collection(dg_model *m, double uptime_s, double pause_us) {
     return rc;
   m->coll[m->ncoll].t = uptime_s + m->t_offset;
   m->coll[m->ncoll].pause_us = pause_us;
+  m->coll[m->ncoll].alloc_after = alloc_after;
   m->ncoll++;
   return 0;
 }
@@ -240,6 +242,7 @@ enum {
   C_RUN,
   C_PAUSE,
   C_COLL_START,
+  C_ALLOC_AFTER,
   C_ALARM,
   C_RAISED,
   C_GC_ALLOC,
@@ -264,6 +267,8 @@ static const name_col fixed_names[] = {
     {"collection.pause_us", C_PAUSE},
     {"start_uptime_us", C_COLL_START},
     {"collection.start_uptime_us", C_COLL_START},
+    {"alloc_after", C_ALLOC_AFTER},
+    {"collection.alloc_after", C_ALLOC_AFTER},
     {"alarm", C_ALARM},
     {"alarm.alarm", C_ALARM},
     {"raised", C_RAISED},
@@ -329,13 +334,13 @@ static int parse_number(const char *p, double *out) {
 /* One data line; *kind: 's' sample, 'c' collection, 'a' alarm, 'r' restart,
  * 0 anything else. Returns -1 when malformed. */
 static int parse_line(char *line, const int *map, int ncols, dg_row *r,
-                      char *kind, double *pause, double *start, double *alarm,
-                      double *raised) {
+                      char *kind, double *pause, double *start,
+                      double *after, double *alarm, double *raised) {
   char *p = line;
 
   dg_row_clear(r);
   *kind = 0;
-  *pause = *start = *alarm = *raised = DG_NAN;
+  *pause = *start = *after = *alarm = *raised = DG_NAN;
   for (int c = 0; c < ncols; c++) {
     char *end = p + strcspn(p, ",\r\n");
     char save = *end;
@@ -369,6 +374,9 @@ static int parse_line(char *line, const int *map, int ncols, dg_row *r,
       break;
     case C_COLL_START:
       *start = v / 1e6;
+      break;
+    case C_ALLOC_AFTER:
+      *after = v >= 0 ? v : DG_NAN;
       break;
     case C_ALARM:
       *alarm = v;
@@ -437,9 +445,9 @@ static int add_line(dg_model *m, char *line, const int *map, int ncols,
                     bool has_event) {
   dg_row r;
   char kind;
-  double pause, start, alarm, raised;
+  double pause, start, after, alarm, raised;
 
-  if (parse_line(line, map, ncols, &r, &kind, &pause, &start, &alarm,
+  if (parse_line(line, map, ncols, &r, &kind, &pause, &start, &after, &alarm,
                  &raised) != 0)
     return GCMON_EPARSE;
   switch (kind) {
@@ -455,7 +463,7 @@ static int add_line(dg_model *m, char *line, const int *map, int ncols,
     return 0;
   case 'c':
     return dg_model_add_collection(m, isnan(start) ? r.uptime_s : start,
-                                   pause > 0 ? pause : DG_NAN);
+                                   pause > 0 ? pause : DG_NAN, after);
   case 'a':
     if (isnan(alarm))
       return 0;
