@@ -270,6 +270,36 @@ TEST(live_watermarks_feed_the_model) {
   dg_model_free(&m);
 }
 
+/* Collection records with mem_alloc after each collection are the gc
+ * leak baseline: exact survivors, whatever the sampling interval caught. */
+TEST(collection_records_are_the_gc_leak_baseline) {
+  dg_model m;
+  dg_report r;
+
+  dg_model_init(&m);
+  for (int i = 0; i < 40; i++) {
+    gcmon_sample s;
+    memset(&s, 0, sizeof s);
+    s.uptime_us = 1000000 + (uint64_t)i * 500000;
+    s.has_gc = true;
+    /* the samples see a noisy heap (garbage comes and goes) */
+    s.gc.mem_alloc = (1 << 20) + (i % 3) * (256 << 10);
+    s.gc.mem_free = (4 << 20) - s.gc.mem_alloc;
+    s.gc.largest_free = -1;
+    s.gc.collections = (uint64_t)i;
+    ASSERT_EQ(0, dg_model_add_sample(&m, &s, NULL));
+    /* while what survives each collection grows 8 KiB a collection */
+    ASSERT_EQ(0, dg_model_add_collection(&m, (double)s.uptime_us / 1e6 - 0.1,
+                                         1500, (1 << 20) + i * 8192.0));
+  }
+  dg_diagnose(&m, NULL, &r);
+  ASSERT_TRUE(strcmp(r.pool[DG_GC].leak.basis, "collection records") == 0);
+  ASSERT_EQ(40, r.pool[DG_GC].leak.points);
+  ASSERT_EQ(DG_FINDING, r.pool[DG_GC].leak.state);
+  ASSERT_TRUE(fabs(r.pool[DG_GC].leak.per_s - 8192 / 0.5) < 1);
+  dg_model_free(&m);
+}
+
 #define GCMON_TESTS(X)                                                         \
   X(fit_of_an_exact_line_has_no_error)                                         \
   X(t_quantiles_and_bound_width)                                               \
@@ -279,5 +309,6 @@ TEST(live_watermarks_feed_the_model) {
   X(empty_header_fields_keep_columns_aligned)                                  \
   X(insight_columns_feed_spikes_pauses_runs_and_alarms)                        \
   X(watermark_largest_free_shows_system_pool_fragmentation)                  \
-  X(live_watermarks_feed_the_model)
+  X(live_watermarks_feed_the_model)                                           \
+  X(collection_records_are_the_gc_leak_baseline)
 #include "gcmon_test_main.h"
