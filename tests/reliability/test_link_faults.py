@@ -216,7 +216,8 @@ class LinkFaults(unittest.TestCase):
             f"{up_damaged} damaged, daemon dropped {dstats['drops']} "
             f"(crc {dstats['crc']}, short {dstats['short']}, escape "
             f"{dstats['escape']}); {rec.from_history} samples refilled from "
-            f"history, {rec.resubscribes} resubscribes, {rec.reopens} reopens")
+            f"history, {rec.resubscribes} resubscribes, {rec.unsubscribes} "
+            f"unsubscribes, {rec.reopens} reopens")
         print(f"{self.scenario}: {amount}\n  -> {observed}")
         report.row(f"link: {self.scenario}", "serial faults, Python client",
                    amount, observed)

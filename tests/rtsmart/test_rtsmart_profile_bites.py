@@ -35,9 +35,15 @@ class ProfileBites(unittest.TestCase):
             p = subprocess.Popen(PROFILE + [os.environ["GCMOND"], "--listen",
                                             "127.0.0.1:0"], env=env,
                                  stderr=subprocess.PIPE, text=True)
-            self._check_fails(p)
+            err = self._check_fails(p)
             with open(report) as f:
                 seen = f.read().split()
+        if "Sanitizer" in err:
+            # an ASan/UBSan build: the sanitizer runtime's own start-up
+            # needs calls RT-Smart lacks, so the profile stops it before
+            # libuv; it still cannot serve, and what it tried is reported
+            self.assertTrue(seen, err)
+            return
         # stock libuv's loop needs epoll: the first thing RT-Smart lacks
         self.assertTrue({"epoll_create1", "epoll_create"} & set(seen), seen)
 
@@ -50,6 +56,7 @@ class ProfileBites(unittest.TestCase):
             self.fail("linux gcmond kept running under the profile: " + err)
         self.assertNotEqual(0, p.returncode, err)
         self.assertNotIn("sampling every", err)
+        return err
 
 
 if __name__ == "__main__":
