@@ -140,8 +140,9 @@ int64_t cli_clock_wall(cli_clock *k, uint64_t run_id, const gcmon_sample *s);
 void emit_sample_fields(writer *w, const gcmon_sample *s);
 void emit_sample(writer *w, const gcmon_sample *s);
 void emit_sample_at(writer *w, const gcmon_sample *s, int64_t wall_us);
+/* wm: the sample's watermarks (a subscription that asked), or NULL. */
 void emit_series_sample(writer *w, uint64_t run_id, const gcmon_sample *s,
-                        int64_t wall_us);
+                        const gcmon_watermarks *wm, int64_t wall_us);
 void emit_gap(writer *w, uint64_t run_id, uint64_t first, uint64_t last);
 void emit_restart(writer *w, uint64_t run_id, uint64_t prev_run_id);
 /* ci: the console link's mode and costs (repl://), or NULL. */
@@ -157,10 +158,21 @@ void emit_alarm(writer *w, uint64_t run_id, const gcmon_alarm_event *e,
                 int64_t wall_us);
 void emit_alarm_rule(writer *w, const gcmon_alarm_rule *r);
 void emit_alarm_state(writer *w, const gcmon_alarm_state *st);
-/* A live stream that also carries alarm events (watch, record). */
+/* The "watermarks" group of a sample row (pools present only). */
+void emit_watermarks(writer *w, const gcmon_watermarks *wm);
+/* A collection row (event "collection"); wall_us is the host time of its
+ * start. */
+void emit_collection(writer *w, uint64_t run_id, const gcmon_collection *c,
+                     int64_t wall_us);
+/* A live stream that also carries alarm events (watch). */
 int cli_subscribe_with_alarms(gcmon_client *c, uint32_t interval_ms,
                               gcmon_event_cb cb, void *data,
                               gcmon_subscription **out);
+/* A live stream with everything 1.1 has: watermarks with each sample,
+ * collection records, alarm events (record); a 1.0 daemon sends samples. */
+int cli_subscribe_with_insight(gcmon_client *c, uint32_t interval_ms,
+                               gcmon_event_cb cb, void *data,
+                               gcmon_subscription **out);
 
 /* Commands (cmd_*.c). */
 int cmd_info(cli_ctx *x);

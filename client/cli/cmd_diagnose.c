@@ -17,23 +17,44 @@ typedef struct {
   int err; /* first failure: GCMON_ENOMEM or the subscription's error */
 } watcher;
 
+static void note_failure(watcher *wt, int e) {
+  if (e != 0 && wt->err == 0) {
+    wt->err = e;
+    gcmon_client_break(wt->c);
+  }
+}
+
 static void on_event(gcmon_subscription *s, const gcmon_event *ev, void *data) {
   watcher *wt = data;
   (void)s;
 
   switch (ev->type) {
   case GCMON_EVENT_SAMPLE:
-    if (wt->err == 0 && dg_model_add_sample(wt->m, ev->sample) != 0) {
-      wt->err = GCMON_ENOMEM;
-      gcmon_client_break(wt->c);
-    }
+    if (wt->err == 0)
+      note_failure(wt, dg_model_add_sample(wt->m, ev->sample, ev->watermarks));
+    break;
+  case GCMON_EVENT_COLLECTION: {
+    /* pause 0: unknown (a collection seen only in gc.collections) */
+    const gcmon_collection *c = ev->collection;
+    if (wt->err == 0)
+      note_failure(wt, dg_model_add_collection(
+                           wt->m, (double)c->start_uptime_us / 1e6,
+                           c->pause_us ? (double)c->pause_us : DG_NAN,
+                           c->alloc_after >= 0 ? (double)c->alloc_after
+                                               : DG_NAN));
+    break;
+  }
+  case GCMON_EVENT_ALARM:
+    if (wt->err == 0)
+      note_failure(wt, dg_model_alarm(
+                           wt->m, (double)ev->alarm->sample.uptime_us / 1e6,
+                           ev->alarm->alarm, ev->alarm->raised));
     break;
   case GCMON_EVENT_RESTART:
     dg_model_restart(wt->m);
     break;
   case GCMON_EVENT_ERROR:
-    wt->err = ev->err ? ev->err : GCMON_EPROTO;
-    gcmon_client_break(wt->c);
+    note_failure(wt, ev->err ? ev->err : GCMON_EPROTO);
     break;
   default:
     break;
@@ -42,14 +63,21 @@ static void on_event(gcmon_subscription *s, const gcmon_event *ev, void *data) {
 
 static int watch_board(cli_ctx *x, dg_model *m) {
   watcher wt = {x, NULL, m, 0};
+  gcmon_subscribe_options opts = {.interval_ms = x->interval_ms,
+                                  .watermarks = true,
+                                  .collections = true,
+                                  .alarms = true};
   gcmon_subscription *sub = NULL;
   int rc, e;
 
   rc = cli_connect(x, &wt.c);
   if (rc != CLI_EXIT_OK)
     return rc;
-  e = gcmon_subscribe(wt.c, x->interval_ms, 0, on_event, &wt, &sub,
-                      x->timeout_ms);
+  /* Watermarks, collection records and alarm events where the daemon has
+   * them (protocol 1.1); a 1.0 daemon ignores the asks and sends samples,
+   * a source without a gc heap sends no collections: the checks that need
+   * them then fall back to the samples (docs/diagnose.md). */
+  e = gcmon_subscribe_ex(wt.c, &opts, on_event, &wt, &sub, x->timeout_ms);
   if (e != 0) {
     rc = cli_fail(x, wt.c, "subscribe", e);
     gcmon_client_close(wt.c);

@@ -46,7 +46,7 @@ static void on_sample(void *data, const gcmon_sample *s) {
   hist *h = data;
   begin(h);
   h->samples++;
-  emit_series_sample(h->w, h->run_id, s,
+  emit_series_sample(h->w, h->run_id, s, NULL,
                      cli_clock_wall(&h->clock, h->run_id, s));
 }
 

@@ -51,7 +51,7 @@ static void on_event(gcmon_subscription *s, const gcmon_event *ev, void *data) {
 
   switch (ev->type) {
   case GCMON_EVENT_SAMPLE:
-    emit_series_sample(r->w, run_id, ev->sample,
+    emit_series_sample(r->w, run_id, ev->sample, ev->watermarks,
                        cli_clock_wall(&r->clock, run_id, ev->sample));
     r->samples++;
     progress_update(&r->prog, r->samples, r->gaps, r->restarts);
@@ -81,8 +81,13 @@ static void on_event(gcmon_subscription *s, const gcmon_event *ev, void *data) {
   case GCMON_EVENT_SUBSCRIBED:
     cli_note_interval(r->x, ev->subscribed.interval_ms);
     break;
+  case GCMON_EVENT_COLLECTION: {
+    gcmon_sample at = {.uptime_us = ev->collection->start_uptime_us};
+    emit_collection(r->w, run_id, ev->collection,
+                    cli_clock_wall(&r->clock, run_id, &at));
+    break;
+  }
   case GCMON_EVENT_LINK_DOWN:
-  case GCMON_EVENT_COLLECTION:
     break;
   }
   if (r->w->err && !r->stopping) {
@@ -108,7 +113,7 @@ static void on_state(gcmon_client *c, gcmon_state st, int err, void *data) {
     r->lost = false;
     if (!r->sub) {
       int e =
-          cli_subscribe_with_alarms(c, r->x->interval_ms, on_event, r, &r->sub);
+          cli_subscribe_with_insight(c, r->x->interval_ms, on_event, r, &r->sub);
       if (e != 0) {
         cli_fail(r->x, c, "subscribe", e);
         shutdown_recorder(r, CLI_EXIT_FAILURE);

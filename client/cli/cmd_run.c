@@ -175,7 +175,7 @@ static void tagged(runner *r) {
     }
   }
   if (r->w)
-    emit_series_sample(r->w, r->run_id, &s, cli_wall_now_us());
+    emit_series_sample(r->w, r->run_id, &s, NULL, cli_wall_now_us());
 }
 
 /* Console bytes while the script runs. */

@@ -14,6 +14,7 @@
 #ifndef GCMON_DIAGNOSE_H
 #define GCMON_DIAGNOSE_H
 
+#include "gcmon/insight.h"
 #include "gcmon/sample.h"
 
 #include <math.h>
@@ -39,8 +40,9 @@ typedef struct dg_pool {
 } dg_pool;
 
 typedef struct dg_collection {
-  double t;        /* seconds, the model's clock */
-  double pause_us; /* NaN = unknown */
+  double t;           /* seconds, the model's clock */
+  double pause_us;    /* NaN = unknown */
+  double alloc_after; /* gc mem_alloc right after it, bytes; NaN = unknown */
 } dg_collection;
 
 typedef struct dg_alarm_span {
@@ -80,10 +82,14 @@ void dg_model_free(dg_model *m);
 void dg_row_clear(dg_row *r); /* every value NaN */
 /* 0 or GCMON_ENOMEM. */
 int dg_model_add(dg_model *m, const dg_row *r);
-int dg_model_add_sample(dg_model *m, const gcmon_sample *s);
+/* wm: the watermarks a 1.1 subscription carried with the sample (the
+ * extremes over every sampler tick since the previous one), or NULL. */
+int dg_model_add_sample(dg_model *m, const gcmon_sample *s,
+                        const gcmon_watermarks *wm);
 /* The series restarted (daemon restart): time goes on, counters reset. */
 void dg_model_restart(dg_model *m);
-int dg_model_add_collection(dg_model *m, double uptime_s, double pause_us);
+int dg_model_add_collection(dg_model *m, double uptime_s, double pause_us,
+                            double alloc_after);
 int dg_model_alarm(dg_model *m, double uptime_s, unsigned alarm, bool raised);
 /* Read a record/history CSV (docs/cli.md). 0, or GCMON_EPARSE with the
  * first bad line in err, GCMON_ENOMEM. */
@@ -118,7 +124,8 @@ typedef enum {
 
 typedef struct dg_leak {
   dg_state state;
-  const char *basis; /* "post-collection minima", "window minima" */
+  const char *basis; /* "collection records", "post-collection minima",
+                        "window minima" */
   size_t points;
   double per_s, lo_per_s, hi_per_s; /* bytes per second */
   double per_run;                   /* bytes per script run; NaN unknown */

@@ -133,10 +133,25 @@ static void mem_row(dg_row *r, int p, const gcmon_mem_info *mi) {
   r->pool[p].free = (double)mi->free;
 }
 
-int dg_model_add_sample(dg_model *m, const gcmon_sample *s) {
+/* The watermark columns of pool p; the gc heap's largest-free watermark
+ * only when the source knows it (-1 unknown). */
+static void wm_row(dg_row *r, int p, const gcmon_pool_watermark *w) {
+  if (!w->present)
+    return;
+  r->pool[p].wm_min_free = (double)w->min_free;
+  r->pool[p].wm_max_used = (double)w->max_used;
+  if (w->min_largest_free >= 0)
+    r->pool[p].wm_min_largest = (double)w->min_largest_free;
+}
+
+int dg_model_add_sample(dg_model *m, const gcmon_sample *s,
+                        const gcmon_watermarks *wm) {
   dg_row r;
 
   dg_row_clear(&r);
+  /* gcmon_pool and the model's pools are in the same order */
+  for (int p = 0; wm && p < DG_POOLS; p++)
+    wm_row(&r, p, &wm->pool[p]);
   r.uptime_s = (double)s->uptime_us / 1e6;
   if (s->has_gc) {
     r.collections = (double)s->gc.collections;
@@ -179,7 +194,8 @@ static int room_for_one(void **arr, size_t n, size_t *cap, size_t size) {
   return 0;
 }
 
-int dg_model_add_collection(dg_model *m, double uptime_s, double pause_us) {
+int dg_model_add_collection(dg_model *m, double uptime_s, double pause_us,
+                            double alloc_after) {
   void *arr = m->coll;
   int rc = room_for_one(&arr, m->ncoll, &m->collcap, sizeof *m->coll);
 
@@ -188,6 +204,7 @@ int dg_model_add_collection(dg_model *m, double uptime_s, double pause_us) {
     return rc;
   m->coll[m->ncoll].t = uptime_s + m->t_offset;
   m->coll[m->ncoll].pause_us = pause_us;
+  m->coll[m->ncoll].alloc_after = alloc_after;
   m->ncoll++;
   return 0;
 }
@@ -225,6 +242,7 @@ enum {
   C_RUN,
   C_PAUSE,
   C_COLL_START,
+  C_ALLOC_AFTER,
   C_ALARM,
   C_RAISED,
   C_GC_ALLOC,
@@ -249,6 +267,8 @@ static const name_col fixed_names[] = {
     {"collection.pause_us", C_PAUSE},
     {"start_uptime_us", C_COLL_START},
     {"collection.start_uptime_us", C_COLL_START},
+    {"alloc_after", C_ALLOC_AFTER},
+    {"collection.alloc_after", C_ALLOC_AFTER},
     {"alarm", C_ALARM},
     {"alarm.alarm", C_ALARM},
     {"raised", C_RAISED},
@@ -314,13 +334,13 @@ static int parse_number(const char *p, double *out) {
 /* One data line; *kind: 's' sample, 'c' collection, 'a' alarm, 'r' restart,
  * 0 anything else. Returns -1 when malformed. */
 static int parse_line(char *line, const int *map, int ncols, dg_row *r,
-                      char *kind, double *pause, double *start, double *alarm,
-                      double *raised) {
+                      char *kind, double *pause, double *start,
+                      double *after, double *alarm, double *raised) {
   char *p = line;
 
   dg_row_clear(r);
   *kind = 0;
-  *pause = *start = *alarm = *raised = DG_NAN;
+  *pause = *start = *after = *alarm = *raised = DG_NAN;
   for (int c = 0; c < ncols; c++) {
     char *end = p + strcspn(p, ",\r\n");
     char save = *end;
@@ -354,6 +374,9 @@ static int parse_line(char *line, const int *map, int ncols, dg_row *r,
       break;
     case C_COLL_START:
       *start = v / 1e6;
+      break;
+    case C_ALLOC_AFTER:
+      *after = v >= 0 ? v : DG_NAN;
       break;
     case C_ALARM:
       *alarm = v;
@@ -422,9 +445,9 @@ static int add_line(dg_model *m, char *line, const int *map, int ncols,
                     bool has_event) {
   dg_row r;
   char kind;
-  double pause, start, alarm, raised;
+  double pause, start, after, alarm, raised;
 
-  if (parse_line(line, map, ncols, &r, &kind, &pause, &start, &alarm,
+  if (parse_line(line, map, ncols, &r, &kind, &pause, &start, &after, &alarm,
                  &raised) != 0)
     return GCMON_EPARSE;
   switch (kind) {
@@ -440,7 +463,7 @@ static int add_line(dg_model *m, char *line, const int *map, int ncols,
     return 0;
   case 'c':
     return dg_model_add_collection(m, isnan(start) ? r.uptime_s : start,
-                                   pause > 0 ? pause : DG_NAN);
+                                   pause > 0 ? pause : DG_NAN, after);
   case 'a':
     if (isnan(alarm))
       return 0;

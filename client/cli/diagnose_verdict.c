@@ -46,6 +46,7 @@ typedef struct {
   size_t n;
   double *x, *base, *free, *largest;
   bool cycles;
+  bool records; /* x/base from collection records (record_baseline) */
 } points;
 
 static bool new_cycle(const dg_model *m, size_t i) {
@@ -130,7 +131,9 @@ static void judge_leak(const dg_model *m, const dg_options *o, double total,
   dg_fit f;
   double floor_rate = total * LEAK_MIN_SHARE_PER_S;
 
-  l->basis = pt->cycles ? "post-collection minima" : "window minima";
+  l->basis = pt->records  ? "collection records"
+             : pt->cycles ? "post-collection minima"
+                          : "window minima";
   l->points = pt->n;
   l->per_run = DG_NAN;
   if (pt->n < MIN_POINTS || !dg_fit_line(pt->x, pt->base, pt->n, &f)) {
@@ -240,6 +243,10 @@ static void judge_spikes(const dg_model *m, int p, dg_spikes *s) {
   for (size_t i = 1; i + (wm ? 0 : 1) < m->n; i++) {
     double d;
     if (wm) {
+      /* On the gc heap an interval with a collection in it is no spike:
+       * its lowest free is the heap full of garbage just before. */
+      if (p == DG_GC && new_cycle(m, i))
+        continue;
       d = fmin(pl->free[i - 1], pl->free[i]) - pl->wm_min_free[i];
     } else {
       double a = v[i - 1], b = v[i + 1];
@@ -297,6 +304,27 @@ static size_t count(const dg_verdict *v) {
          (v->spikes.state == DG_FINDING) + (v->pauses.state == DG_FINDING);
 }
 
+/* The gc heap's baseline from collection records: mem_alloc right after
+ * each collection is exactly what survived it. Replaces the sampled
+ * post-collection minima (which a coarse interval catches late) when at
+ * least MIN_POINTS records carry it; pt's other columns stay. */
+static void record_baseline(const dg_model *m, points *pt, double *x,
+                            double *base) {
+  size_t k = 0;
+
+  for (size_t i = 0; i < m->ncoll; i++)
+    if (!isnan(m->coll[i].alloc_after)) {
+      x[k] = m->coll[i].t;
+      base[k++] = m->coll[i].alloc_after;
+    }
+  if (k < MIN_POINTS)
+    return;
+  pt->x = x;
+  pt->base = base;
+  pt->n = k;
+  pt->records = true;
+}
+
 void dg_diagnose(const dg_model *m, const dg_options *o, dg_report *out) {
   double span;
 
@@ -315,7 +343,16 @@ void dg_diagnose(const dg_model *m, const dg_options *o, dg_report *out) {
     v->total = m->pool[p].total;
     if (!collect_points(m, p, &pt))
       continue;
-    judge_leak(m, o, v->total, &pt, span, &v->leak);
+    if (p == DG_GC && m->ncoll > 0) {
+      points rec = pt;
+      double *xb = malloc(2 * m->ncoll * sizeof(double));
+      if (xb)
+        record_baseline(m, &rec, xb, xb + m->ncoll);
+      judge_leak(m, o, v->total, &rec, span, &v->leak);
+      free(xb);
+    } else {
+      judge_leak(m, o, v->total, &pt, span, &v->leak);
+    }
     judge_frag(&pt, span, &v->frag);
     judge_spikes(m, p, &v->spikes);
     if (p == DG_GC)

@@ -56,6 +56,29 @@ const char *const emit_series_columns[] = {"event",
                                            "alarm",
                                            "raised",
                                            "value",
+                                           /* 1.1 memory insight, last too:
+                                              watermarks on sample rows */
+                                           "watermarks.gc.min_free",
+                                           "watermarks.gc.max_used",
+                                           "watermarks.gc.min_largest_free",
+                                           "watermarks.sys_heap.min_free",
+                                           "watermarks.sys_heap.max_used",
+                                           "watermarks.sys_heap.min_largest_free",
+                                           "watermarks.sys_page.min_free",
+                                           "watermarks.sys_page.max_used",
+                                           "watermarks.sys_page.min_largest_free",
+                                           "watermarks.sys_mmz.min_free",
+                                           "watermarks.sys_mmz.max_used",
+                                           "watermarks.sys_mmz.min_largest_free",
+                                           /* collection rows */
+                                           "number",
+                                           "cause",
+                                           "start_uptime_us",
+                                           "pause_us",
+                                           "alloc_before",
+                                           "alloc_after",
+                                           "freed_bytes",
+                                           "largest_free_after",
                                            NULL};
 
 static void emit_mem(writer *w, const char *key, const gcmon_mem_info *m) {
@@ -108,12 +131,14 @@ void emit_sample_at(writer *w, const gcmon_sample *s, int64_t wall_us) {
 }
 
 void emit_series_sample(writer *w, uint64_t run_id, const gcmon_sample *s,
-                        int64_t wall_us) {
+                        const gcmon_watermarks *wm, int64_t wall_us) {
   w->ops->begin(w);
   w_str(w, "event", "sample");
   w_id(w, "run_id", run_id);
   w_time(w, "time", wall_us);
   emit_sample_fields(w, s);
+  if (wm)
+    emit_watermarks(w, wm);
   w->ops->end(w);
 }
 

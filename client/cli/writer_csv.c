@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CSV_COLUMNS_MAX 40
+#define CSV_COLUMNS_MAX 64
 #define CSV_CELL_MAX    48
 
 typedef struct {

@@ -3,7 +3,10 @@
  * private loop until the completion callback fired (the call's own
  * deadline guarantees it does), copy the result out. */
 #define _POSIX_C_SOURCE 200809L /* libuv's headers need POSIX types */
-#include "client_internal.h"
+#include "calls.h"
+#include "link.h"
+#include "liveness.h"
+#include "sync.h"
 
 #include <stdlib.h>
 #include <string.h>

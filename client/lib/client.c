@@ -1,12 +1,38 @@
 /* The client object's public life cycle (init, start, connect, stop,
- * close) and accessors. The state machine itself is link.c. */
+ * close) and accessors. The state machine itself is link.c; this file, at
+ * the top of the layers, gives it the hooks into the layers above it. */
 #define _POSIX_C_SOURCE 200809L
-#include "client_internal.h"
+#include "client_types.h"
+#include "hello_auth.h"
+#include "link.h"
+#include "liveness.h"
 #include "repl.h"
+#include "subs.h"
+#include "subs_compact.h"
+#include "sync.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+static void maybe_free(gcmon_client *c);
+
+/* What link.c calls up into (link.h). */
+static const gcmon__link_hooks link_hooks = {
+    .subs_on_event = gcmon__subs_on_event,
+    .subs_on_batch = gcmon__subs_on_batch,
+    .subs_on_record = gcmon__subs_on_record,
+    .subs_sweep = gcmon__subs_sweep,
+    .subs_resume = gcmon__subs_resume,
+    .subs_forget_ids = gcmon__subs_forget_ids,
+    .subs_session_ended = gcmon__subs_session_ended,
+    .want_compact = gcmon__want_compact,
+    .liveness_start = gcmon__liveness_start,
+    .liveness_stop = gcmon__liveness_stop,
+    .auth_prepare_hello = gcmon__auth_prepare_hello,
+    .auth_after_hello = gcmon__auth_after_hello,
+    .maybe_free = maybe_free,
+};
 
 /* ---- public life cycle ------------------------------------------------- */
 
@@ -77,6 +103,7 @@ int gcmon_client_init(gcmon_client **out, uv_loop_t *loop, const char *target,
     return err;
   }
   c->loop = loop;
+  c->hooks = &link_hooks;
   c->backoff_ms = c->backoff_min_ms;
   uv_timer_init(loop, &c->deadline_timer);
   uv_timer_init(loop, &c->retry_timer);
@@ -167,10 +194,10 @@ void gcmon_client_stop(gcmon_client *c) {
 static void on_handle_closed(uv_handle_t *h) {
   gcmon_client *c = h->data;
   c->live_handles--;
-  gcmon__maybe_free(c);
+  maybe_free(c);
 }
 
-void gcmon__maybe_free(gcmon_client *c) {
+static void maybe_free(gcmon_client *c) {
   if (!c->closing || c->own || c->live_handles > 0 || c->dispatching > 0)
     return;
   gcmon__subs_free_all(c);

@@ -3,7 +3,6 @@
 
 #include "codec_insight.h"
 #include "gcmon_frame.h"
-#include "mac.h"
 
 #include <string.h>
 
@@ -135,6 +134,52 @@ long gcmon__encode_request(const gcmon__wire_request *r, uint8_t *out,
   gcmon__v1__packet__pack(&pkt, payload);
   framed = gcmon_frame_encode(payload, n, out, cap);
   return framed ? (long)framed : GCMON_ENOSPC;
+}
+
+/* ---- a MAC'd request (mac.h holds the session's MAC state) ------------ */
+
+static size_t put_varint(uint8_t *out, uint64_t v) {
+  size_t n = 0;
+  do {
+    out[n] = (uint8_t)(v & 0x7fu);
+    v >>= 7;
+    if (v)
+      out[n] |= 0x80u;
+    n++;
+  } while (v);
+  return n;
+}
+
+size_t gcmon__mac_payload(const uint8_t key[GCMON_MAC_KEY_SIZE],
+                          uint32_t counter, const uint8_t *body, size_t len,
+                          uint8_t *payload, size_t cap) {
+  uint8_t mac[2 + 5 + 2 + GCMON_MAC_TAG_SIZE]; /* RequestMac */
+  uint8_t field[3 + sizeof mac];               /* Request field 30 */
+  uint8_t head[1 + 10];                        /* Packet field 1 */
+  gcmon_mac_part part = {body, len};
+  size_t m = 0, f = 0, h = 0;
+
+  mac[m++] = 0x08; /* counter = 1, varint */
+  m += put_varint(mac + m, counter);
+  mac[m++] = 0x12; /* tag = 2, bytes */
+  mac[m++] = GCMON_MAC_TAG_SIZE;
+  gcmon_mac_request_tag(key, counter, &part, 1, mac + m);
+  m += GCMON_MAC_TAG_SIZE;
+
+  field[f++] = 0xf2; /* field 30, wire type 2 */
+  field[f++] = 0x01;
+  f += put_varint(field + f, m);
+  memcpy(field + f, mac, m);
+  f += m;
+
+  head[h++] = 0x0a; /* Packet.request = 1, bytes */
+  h += put_varint(head + h, len + f);
+  if (h + len + f > cap)
+    return 0;
+  memcpy(payload, head, h);
+  memcpy(payload + h, body, len);
+  memcpy(payload + h + len, field, f);
+  return h + len + f;
 }
 
 /* ---- decoding ---------------------------------------------------------- */

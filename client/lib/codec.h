@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The 1.1 auth call (challenge-response, mac.c): internal, not a public
+/* The 1.1 auth call (challenge-response, hello_auth.c): internal, not a public
  * gcmon_call. */
 #define GCMON__CALL_AUTH ((gcmon_call)0x100)
 /* The 1.1 keyframe call (compact streams, subs_compact.c): internal too;
@@ -142,5 +142,12 @@ gcmon__result gcmon__expected_result(gcmon_call call);
 /* Copy at most cap-1 bytes of untrusted text into dst, NUL-terminated,
  * control bytes replaced by '?', no partial UTF-8 sequence at the end. */
 void gcmon__copy_text(char *dst, size_t cap, const char *src);
+
+/* Packet{request: body ‖ field 30 {counter, tag}} into payload, where body
+ * is the encoded Request without mac. Returns its length, 0 if cap is too
+ * small. */
+size_t gcmon__mac_payload(const uint8_t key[GCMON_MAC_KEY_SIZE],
+                          uint32_t counter, const uint8_t *body, size_t len,
+                          uint8_t *payload, size_t cap);
 
 #endif

@@ -34,7 +34,8 @@
  * download from an explicit from_seq reports a gap from that seq on, as
  * the caller asked for it. */
 #define _POSIX_C_SOURCE 200809L /* libuv's headers need POSIX types */
-#include "client_internal.h"
+#include "calls.h"
+#include "sync.h"
 
 #include <stdlib.h>
 #include <string.h>

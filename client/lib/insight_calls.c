@@ -2,7 +2,7 @@
  * gcmon_call_async (gcmon__call_sync, calls.c), as for the v1 calls. A
  * reply is allocated: an AlarmList or Collections is large for a stack. */
 #define _POSIX_C_SOURCE 200809L /* libuv's headers need POSIX types */
-#include "client_internal.h"
+#include "calls.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -16,7 +16,7 @@
  * when the link drops fail with GCMON_ECLOSED (the daemon may or may not
  * have run them, so they are not replayed). */
 #define _POSIX_C_SOURCE 200809L
-#include "client_internal.h"
+#include "link.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -55,7 +55,8 @@ static int link_write(void *ctx, const uint8_t *bytes, size_t n) {
 }
 
 static void link_event(void *ctx, uint32_t id, const gcmon_sample *s) {
-  gcmon__subs_on_event(ctx, id, s);
+  gcmon_client *c = ctx;
+  c->hooks->subs_on_event(c, id, s);
 }
 
 static void link_refusal(void *ctx, const gcmon_status *st) {
@@ -68,11 +69,13 @@ static void link_refusal(void *ctx, const gcmon_status *st) {
 }
 
 static void link_batch(void *ctx, uint32_t id, const gcmon__incoming *in) {
-  gcmon__subs_on_batch(ctx, id, in);
+  gcmon_client *c = ctx;
+  c->hooks->subs_on_batch(c, id, in);
 }
 
 static void link_record(void *ctx, const gcmon__incoming *in) {
-  gcmon__subs_on_record(ctx, in);
+  gcmon_client *c = ctx;
+  c->hooks->subs_on_record(c, in);
 }
 
 const gcmon__conn_ops gcmon__link_conn_ops = {
@@ -99,9 +102,9 @@ static void on_link_read(gcmon__transport *t, const uint8_t *data, size_t n) {
   c->dispatching++;
   gcmon__conn_feed(&c->conn, data, n);
   c->dispatching--;
-  gcmon__subs_sweep(c);
+  c->hooks->subs_sweep(c);
   gcmon__arm_deadlines(c);
-  gcmon__maybe_free(c);
+  c->hooks->maybe_free(c);
 }
 
 static void on_link_error(gcmon__transport *t, int err) {
@@ -179,9 +182,9 @@ static void on_deadline(uv_timer_t *timer) {
     gcmon__link_lost(c, GCMON_ETIMEDOUT, why);
   }
   c->dispatching--;
-  gcmon__subs_sweep(c);
+  c->hooks->subs_sweep(c);
   gcmon__arm_deadlines(c);
-  gcmon__maybe_free(c);
+  c->hooks->maybe_free(c);
 }
 
 void gcmon__arm_deadlines(gcmon_client *c) {
@@ -224,11 +227,11 @@ static void hello_ready(gcmon_client *c, gcmon_reply *reply) {
   c->connect_deadline = 0;
   if (fresh_link) {
     c->connects++;
-    gcmon__liveness_start(c);
+    c->hooks->liveness_start(c);
     gcmon__set_state(c, GCMON_STATE_READY, 0);
   }
   if (c->state == GCMON_STATE_READY) {
-    gcmon__subs_resume(c, restarted, prev_run);
+    c->hooks->subs_resume(c, restarted, prev_run);
     while (c->state == GCMON_STATE_READY &&
            (q = gcmon__call_list_pop(&c->queue)) != NULL) {
       int err = gcmon__conn_send(&c->conn, q);
@@ -279,7 +282,7 @@ static void on_hello_done(gcmon__call *call, gcmon_reply *reply) {
                                                : gcmon_strerror(reply->err));
     gcmon__fail(c, reply->err);
   } else if (reply->err == 0 &&
-             (step = gcmon__auth_after_hello(c, reply, cb, data)) != 0) {
+             (step = c->hooks->auth_after_hello(c, reply, cb, data)) != 0) {
     if (step > 0)
       return; /* auth (or a v1 hello) in flight: it completes the hello */
     reply->err = step;
@@ -312,12 +315,12 @@ int gcmon__send_hello(gcmon_client *c, unsigned timeout_ms, gcmon_reply_cb cb,
   call->req.u.hello.client = c->client_name;
   call->req.u.hello.token = c->token;
   call->req.u.hello.token_len = c->token_len;
-  gcmon__auth_prepare_hello(c, &call->req);
-  call->req.u.hello.compact = gcmon__want_compact(c);
+  c->hooks->auth_prepare_hello(c, &call->req);
+  call->req.u.hello.compact = c->hooks->want_compact(c);
   call->req.u.hello.compact_latency_ms = c->compact_latency_ms;
   /* This hello ends the session's subscriptions on the daemon: anything
    * still arriving for their old ids is stale. */
-  gcmon__subs_forget_ids(c);
+  c->hooks->subs_forget_ids(c);
   err = gcmon__conn_send(&c->conn, call);
   if (err != 0) {
     free(call);
@@ -342,7 +345,7 @@ void gcmon__drop_link(gcmon_client *c, gcmon_state next, int err) {
   gcmon__transport_close(c->link);
   c->link = NULL;
   c->hello = NULL;
-  gcmon__liveness_stop(c);
+  c->hooks->liveness_stop(c);
   c->connect_deadline = 0;
   if (was_ready)
     c->disconnects++;
@@ -350,7 +353,7 @@ void gcmon__drop_link(gcmon_client *c, gcmon_state next, int err) {
   c->run_err = err;
   c->dispatching++;
   gcmon__conn_fail_all(&c->conn, err == GCMON_ECANCELED ? err : GCMON_ECLOSED);
-  gcmon__subs_session_ended(c, err);
+  c->hooks->subs_session_ended(c, err);
   if (next != GCMON_STATE_BACKOFF)
     gcmon__fail_queue(c, err);
   c->dispatching--;

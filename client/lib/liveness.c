@@ -9,7 +9,8 @@
  * drops the link, and the usual reconnect says hello, sees the new run_id
  * and resumes. Any call answered FAILED_PRECONDITION does the same. */
 #define _POSIX_C_SOURCE 200809L /* libuv's headers need POSIX types */
-#include "client_internal.h"
+#include "liveness.h"
+#include "link.h"
 
 #include <stdlib.h>
 

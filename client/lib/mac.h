@@ -2,7 +2,8 @@
  * response control"): the MAC state of one session and the bytes of a
  * MAC'd request. The construction itself (key, proof, tag) is shared with
  * the daemon in proto/gcmon_mac.h; the hello/auth sequence is in link.c's
- * hello, through gcmon__auth_after_hello (mac.c). No protobuf-c types. */
+ * hello, through gcmon__auth_after_hello (hello_auth.c); the bytes of a
+ * MAC'd request are codec.c's gcmon__mac_payload. No protobuf-c types. */
 #ifndef GCMON_CLIENT_MAC_H
 #define GCMON_CLIENT_MAC_H
 
@@ -27,12 +28,5 @@ void gcmon__mac_reset(gcmon__mac_state *m);
 /* A control call of a MAC session gets the key and the next counter; any
  * other request none. Called as the request is sent. */
 void gcmon__mac_sign(gcmon__mac_state *m, struct gcmon__wire_request *r);
-
-/* Packet{request: body ‖ field 30 {counter, tag}} into payload, where body
- * is the encoded Request without mac. Returns its length, 0 if cap is too
- * small. */
-size_t gcmon__mac_payload(const uint8_t key[GCMON_MAC_KEY_SIZE],
-                          uint32_t counter, const uint8_t *body, size_t len,
-                          uint8_t *payload, size_t cap);
 
 #endif

@@ -20,7 +20,10 @@
  * client: a subscription is only marked closed there and freed at the next
  * safe point (gcmon__subs_sweep). */
 #define _POSIX_C_SOURCE 200809L /* libuv's headers need POSIX types */
-#include "client_internal.h"
+#include "subs.h"
+#include "link.h"
+#include "liveness.h"
+#include "sync.h"
 
 #include <stdlib.h>
 #include <string.h>

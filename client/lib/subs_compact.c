@@ -11,7 +11,9 @@
  * The seqs in between are then a gap like any other: replayed from the
  * daemon's history when it still holds them, else reported exactly. */
 #define _POSIX_C_SOURCE 200809L /* libuv's headers need POSIX types */
-#include "client_internal.h"
+#include "subs_compact.h"
+#include "link.h"
+#include "subs.h"
 
 #include <stdlib.h>
 

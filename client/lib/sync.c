@@ -2,7 +2,7 @@
  * what it waits for has happened. Never from inside a callback (a libuv
  * loop cannot be re-entered) and never on a caller's loop. */
 #define _POSIX_C_SOURCE 200809L /* libuv's headers need POSIX types */
-#include "client_internal.h"
+#include "sync.h"
 
 int gcmon__check_sync(gcmon_client *c) {
   if (!c || !c->own || c->closing)

@@ -4,7 +4,11 @@
  * decoder and output buffers inline, and subscriptions in one pool of
  * max_sessions x max_subscriptions cursors: after init nothing allocates. */
 #define _POSIX_C_SOURCE 200809L
-#include "agent_internal.h"
+#include "agent_types.h"
+#include "host.h"
+#include "insight.h"
+#include "status.h"
+#include "stream.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,18 +25,6 @@ void gcmon_agent_config_defaults(gcmon_agent_config *cfg) {
       .max_lag_ms = GCMON_DEFAULT_MAX_LAG_MS,
       .daemon_name = "gcmond",
   };
-}
-
-void gcmon_agent_log(gcmon_agent *a, gcmon_log_level level, const char *fmt,
-                     ...) {
-  char line[256];
-  va_list ap;
-  if (!a->cfg.log)
-    return;
-  va_start(ap, fmt);
-  vsnprintf(line, sizeof line, fmt, ap);
-  va_end(ap);
-  a->cfg.log(a->cfg.log_data, level, line);
 }
 
 static int check_config(const gcmon_agent_config *cfg) {
@@ -92,14 +84,6 @@ void gcmon_agent_close(gcmon_agent *a) {
   free(a->sessions);
   free(a->sub_pool);
   free(a);
-}
-
-int gcmon__agent_read_now(gcmon_agent *a, uint64_t seq, gcmon_sample *out) {
-  gcmon_source *src = a->cfg.source;
-  memset(out, 0, sizeof *out);
-  out->seq = seq;
-  src->error[0] = '\0';
-  return src->ops->read(src, a->cfg.now_us(a->cfg.clock_data), out);
 }
 
 /* Network sessions that never said hello within the deadline are marked

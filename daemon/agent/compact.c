@@ -10,7 +10,10 @@
  * out together, as many as one batch holds. A replay that is catching up
  * sends whole batches at once. A subscription that asked for watermarks is
  * served with full Sample events (they carry them), compact grant or not. */
-#include "agent_internal.h"
+#include "compact.h"
+#include "lag.h"
+#include "output.h"
+#include "status.h"
 
 /* Bounds on what a client may ask for. */
 #define MAX_LATENCY_MS      10000u

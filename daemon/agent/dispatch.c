@@ -3,7 +3,14 @@
  * each handler. Handlers fill the Response's result; a handler's status is
  * set with gcmon__set_status and a failed call carries no result. */
 #define _POSIX_C_SOURCE 200809L
-#include "agent_internal.h"
+#include "dispatch.h"
+#include "compact.h"
+#include "host.h"
+#include "insight.h"
+#include "insight_stream.h"
+#include "session_auth.h"
+#include "status.h"
+#include "stream.h"
 
 #include "gcmon_frame.h"
 
@@ -11,18 +18,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-void gcmon__set_status(gcmon_v1_Response *resp, gcmon_v1_Status_Code code,
-                       const char *fmt, ...) {
-  va_list ap;
-  resp->has_status = true;
-  resp->status.code = code;
-  va_start(ap, fmt);
-  vsnprintf(resp->status.message, sizeof resp->status.message, fmt, ap);
-  va_end(ap);
-  if (code != gcmon_v1_Status_Code_OK)
-    resp->which_result = 0;
-}
 
 /* Map a source failure to a Status, naming the source. */
 static void source_failed(gcmon_session *s, gcmon_v1_Response *resp, int err,

@@ -5,7 +5,8 @@
  * the source and the session). What subscriptions carry of it is in
  * insight_stream.c. Nothing here allocates. */
 #define _POSIX_C_SOURCE 200809L
-#include "agent_internal.h"
+#include "insight.h"
+#include "status.h"
 
 #include <stdio.h>
 #include <string.h>

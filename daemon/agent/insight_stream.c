@@ -17,7 +17,8 @@
  * alarm no later than the sample that caused it. A reader that falls a
  * whole ring behind loses the oldest records, counted in events_dropped
  * like skipped samples. */
-#include "agent_internal.h"
+#include "insight_stream.h"
+#include "output.h"
 
 #include <pb_encode.h>
 

@@ -20,7 +20,7 @@
  * less what the line has carried since at bytes_per_s. The estimate is
  * what works where the driver does not say (a pty answers TIOCOUTQ with 0
  * while its buffer holds seconds of data). */
-#include "agent_internal.h"
+#include "lag.h"
 
 static uint32_t max_lag_ms(const gcmon_agent *a) {
   return a->cfg.max_lag_ms ? a->cfg.max_lag_ms : GCMON_DEFAULT_MAX_LAG_MS;

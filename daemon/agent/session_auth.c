@@ -9,7 +9,8 @@
  * A request that carries a mac is always checked, whatever else the
  * session may do: a mac that does not verify is refused. The crypto is in
  * auth.c and proto/gcmon_mac.c; this file only applies the rules. */
-#include "agent_internal.h"
+#include "session_auth.h"
+#include "status.h"
 
 /* Constant-time: the time taken does not depend on where the bytes differ
  * (only on the configured token's length, which is not secret here). */

@@ -18,7 +18,11 @@
  * A series sample is encoded once (the agent keeps the bytes of the last
  * one encoded) and wrapped per event, so a tick that feeds 16 sessions x 4
  * subscriptions costs one Sample encoding, not 64. */
-#include "agent_internal.h"
+#include "stream.h"
+#include "compact.h"
+#include "insight_stream.h"
+#include "lag.h"
+#include "output.h"
 
 void gcmon__stream_reset(gcmon_session *s) {
   for (uint32_t i = 0; i < s->agent->cfg.max_subscriptions; i++)

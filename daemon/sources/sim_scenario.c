@@ -135,7 +135,9 @@ void gcmon__sim_scenario_step(gcmon__sim_scenario *sc, gcmon__sim_heap *h,
     gcmon__sim_heap_drop(h, (h->live - target) / 100 + 1);
   if (large != 0)
     gcmon__sim_heap_drop(h, gcmon__sim_heap_alloc_large(h, large));
-  if (sc->kind == GCMON_SIM_PAUSE_HEAVY && k % PAUSE_FRAME_STEPS == 0)
+  sc->program_collected =
+      sc->kind == GCMON_SIM_PAUSE_HEAVY && k % PAUSE_FRAME_STEPS == 0;
+  if (sc->program_collected)
     gcmon__sim_heap_collect(h);
   if (sc->kind == GCMON_SIM_FRAGMENTATION &&
       h->collections != sc->seen_collections)

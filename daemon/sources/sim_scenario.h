@@ -72,6 +72,7 @@ typedef struct gcmon__sim_scenario {
   uint64_t mmz_used;         /* MMZ of the pipeline, without leaks */
   uint64_t osd_bytes;        /* display buffers (user pages follow them) */
   uint64_t seen_collections; /* fragmentation: last collection reshaped */
+  bool program_collected;    /* the last step ended with gc.collect() */
 } gcmon__sim_scenario;
 
 /* The kind named (NULL or "" is the default workload); -1 if unknown. */

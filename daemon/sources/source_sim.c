@@ -43,6 +43,7 @@
 #define BLOCKS(bytes) ((bytes) / GCMON_SIM_BLOCK_BYTES)
 
 #define STEP_US     10000ull
+#define SEEN_MAX    32
 #define STEPS_PER_S (1000000ull / STEP_US)
 
 /* Pool sizes and idle use (sim_scenario.h): with no pipeline, in MMZ an
@@ -95,6 +96,13 @@ typedef struct sim {
   bool pend_threshold, pend_enabled; /* controls waiting for an instant */
   int64_t threshold_bytes;
   bool enabled;
+
+  /* Collections the simulated program's steps made (automatic, or its own
+   * gc.collect() in pause-heavy), not yet taken by the agent; the oldest
+   * are dropped when the agent falls behind (it then counts them from
+   * gc.collections, with no pause). */
+  gcmon_source_collection seen[SEEN_MAX];
+  size_t seen_first, seen_count;
 } sim;
 
 static uint64_t rnd(const sim *s, uint64_t stream, uint64_t n) {
@@ -164,6 +172,32 @@ static void step(sim *s) {
   s->step = k;
 }
 
+/* Note the collections the step just made, timed on the agent's clock;
+ * the pause is the sim's cost model for the heap they left. */
+static void note_collections(sim *s, uint64_t before, int64_t alloc_before) {
+  gcmon_gc_info gi;
+
+  gcmon__sim_heap_info(&s->heap, &gi);
+  for (uint64_t n = before; n < s->heap.collections; n++) {
+    bool last = n + 1 == s->heap.collections;
+    gcmon_source_collection *c;
+    if (s->seen_count == SEEN_MAX) {
+      s->seen_first = (s->seen_first + 1) % SEEN_MAX;
+      s->seen_count--;
+    }
+    c = &s->seen[(s->seen_first + s->seen_count++) % SEEN_MAX];
+    c->cause = last && s->scenario.program_collected
+                   ? GCMON_COLLECTION_PROGRAM
+                   : GCMON_COLLECTION_AUTOMATIC;
+    c->start_us = s->t0_us + s->step * STEP_US / s->speed;
+    c->pause_us = gcmon__sim_heap_collect_cost_us(&s->heap,
+                                                  rnd(s, STREAM_COLLECT, n));
+    c->alloc_before = n == before ? alloc_before : -1;
+    c->alloc_after = last ? gi.mem_alloc : -1;
+    c->largest_free_after = last ? gi.largest_free : -1;
+  }
+}
+
 /* Bring the simulation to now_us, then apply waiting controls. */
 static void advance(sim *s, uint64_t now_us) {
   if (!s->started) {
@@ -172,8 +206,14 @@ static void advance(sim *s, uint64_t now_us) {
   }
   if (now_us > s->t0_us) {
     uint64_t target = (now_us - s->t0_us) * s->speed / STEP_US;
-    while (s->step < target)
+    while (s->step < target) {
+      uint64_t before = s->heap.collections;
+      int64_t alloc = (int64_t)((s->heap.live + s->heap.garbage) *
+                                GCMON_SIM_BLOCK_BYTES);
       step(s);
+      if (s->heap.collections != before)
+        note_collections(s, before, alloc);
+    }
   }
   if (s->pend_threshold)
     gcmon__sim_heap_set_threshold(&s->heap, s->threshold_bytes);
@@ -269,14 +309,30 @@ static void sim_close(gcmon_source *src) {
   free(src);
 }
 
-/* The simulated program never calls gc.collect(): every collection the
- * agent did not ask for is the allocator's own. */
+static size_t sim_take_collections(gcmon_source *src,
+                                   gcmon_source_collection *out, size_t max) {
+  sim *s = (sim *)src;
+  size_t n = 0;
+
+  for (; n < max && s->seen_count > 0; n++) {
+    out[n] = s->seen[s->seen_first];
+    s->seen_first = (s->seen_first + 1) % SEEN_MAX;
+    s->seen_count--;
+  }
+  return n;
+}
+
+/* Every collection of the simulated program is reported with its modeled
+ * pause (take_collections): the allocator's own, and the program's
+ * gc.collect() in the pause-heavy scenario. */
 static const gcmon_source_ops sim_ops = {.name = "sim",
                                          .read = sim_read,
                                          .collect = sim_collect,
                                          .set_threshold = sim_set_threshold,
                                          .set_enabled = sim_set_enabled,
                                          .close = sim_close,
+                                         .take_collections =
+                                             sim_take_collections,
                                          .unexplained_cause =
                                              GCMON_COLLECTION_AUTOMATIC};
 

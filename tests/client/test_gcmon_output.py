@@ -188,10 +188,16 @@ class Output(unittest.TestCase):
         before = time.time()
         out = self.gcmon("history", "--csv").stdout
         header = out.splitlines()[0].split(",")
-        # new columns go after the old ones (time, then the alarm rows')
+        # new columns go after the old ones (time, then the alarm rows',
+        # then record's watermarks and collection rows')
         self.assertEqual("prev_run_id", header[header.index("time") - 1])
-        self.assertEqual(["time", "alarm", "raised", "value"],
-                         header[header.index("time"):])
+        tail = header[header.index("time"):]
+        self.assertEqual(["time", "alarm", "raised", "value"], tail[:4])
+        self.assertTrue(all(c.startswith("watermarks.") for c in tail[4:16]),
+                        tail)
+        self.assertEqual(["number", "cause", "start_uptime_us", "pause_us",
+                          "alloc_before", "alloc_after", "freed_bytes",
+                          "largest_free_after"], tail[16:])
         self.assertEqual(["event", "run_id", "seq", "uptime_us"], header[:4])
         rows = list(csv.DictReader(io.StringIO(out)))
         # Samples 20 ms apart by uptime are 20 ms apart by host time, and

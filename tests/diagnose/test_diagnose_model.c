@@ -159,7 +159,7 @@ static char *insight_csv(void) {
                           "sample,%lld,%d,%d,%d,%d,%d,%d,268435456,%d,%d,%lld,"
                           ",,\n",
                           t, i / 20, 1 << 20, 3 << 20, i / 10, 2 << 20,
-                          i == 100 ? 1 << 20 : 3 << 20, 156 << 20, 100 << 20,
+                          i == 103 ? 1 << 20 : 3 << 20, 156 << 20, 100 << 20,
                           wm);
     if (i % 10 == 5)
       n += (size_t)snprintf(s + n, cap - n, "collection,%lld,,,,,,,,,,,%d,,\n",
@@ -229,6 +229,77 @@ TEST(watermark_largest_free_shows_system_pool_fragmentation) {
   dg_model_free(&m);
 }
 
+/* Live samples with their watermarks (what a 1.1 subscription delivers):
+ * a gc dip in an interval without a collection is a spike; the heap full of
+ * garbage before a collection is not; a pool absent from the watermarks
+ * stays without watermark columns. */
+TEST(live_watermarks_feed_the_model) {
+  dg_model m;
+  dg_report r;
+
+  dg_model_init(&m);
+  for (int i = 0; i < 60; i++) {
+    gcmon_sample s;
+    gcmon_watermarks wm;
+    memset(&s, 0, sizeof s);
+    memset(&wm, 0, sizeof wm);
+    s.uptime_us = 1000000 + (uint64_t)i * 100000;
+    s.has_gc = true;
+    s.gc.mem_alloc = 1 << 20;
+    s.gc.mem_free = 3 << 20;
+    s.gc.largest_free = 2 << 20;
+    s.gc.collections = (uint64_t)i / 10;
+    wm.pool[GCMON_POOL_GC].present = true;
+    wm.pool[GCMON_POOL_GC].min_free = 3 << 20;
+    wm.pool[GCMON_POOL_GC].max_used = 1 << 20;
+    wm.pool[GCMON_POOL_GC].min_largest_free = -1;
+    if (i == 20) /* a collection in this interval: garbage, no spike */
+      wm.pool[GCMON_POOL_GC].min_free = 1 << 20;
+    if (i == 33) /* a 2 MiB buffer between two samples */
+      wm.pool[GCMON_POOL_GC].min_free = 1 << 20;
+    ASSERT_EQ(0, dg_model_add_sample(&m, &s, i == 0 ? NULL : &wm));
+  }
+  ASSERT_TRUE(m.pool[DG_GC].wm_min_free != NULL);
+  ASSERT_TRUE(isnan(m.pool[DG_GC].wm_min_free[0]));
+  ASSERT_TRUE(m.pool[DG_GC].wm_min_largest == NULL);
+  ASSERT_TRUE(m.pool[DG_SYS_MMZ].wm_min_free == NULL);
+  dg_diagnose(&m, NULL, &r);
+  ASSERT_TRUE(r.pool[DG_GC].spikes.from_watermarks);
+  ASSERT_EQ(1, r.pool[DG_GC].spikes.count);
+  ASSERT_EQ(DG_FINDING, r.pool[DG_GC].spikes.state);
+  dg_model_free(&m);
+}
+
+/* Collection records with mem_alloc after each collection are the gc
+ * leak baseline: exact survivors, whatever the sampling interval caught. */
+TEST(collection_records_are_the_gc_leak_baseline) {
+  dg_model m;
+  dg_report r;
+
+  dg_model_init(&m);
+  for (int i = 0; i < 40; i++) {
+    gcmon_sample s;
+    memset(&s, 0, sizeof s);
+    s.uptime_us = 1000000 + (uint64_t)i * 500000;
+    s.has_gc = true;
+    /* the samples see a noisy heap (garbage comes and goes) */
+    s.gc.mem_alloc = (1 << 20) + (i % 3) * (256 << 10);
+    s.gc.mem_free = (4 << 20) - s.gc.mem_alloc;
+    s.gc.largest_free = -1;
+    s.gc.collections = (uint64_t)i;
+    ASSERT_EQ(0, dg_model_add_sample(&m, &s, NULL));
+    /* while what survives each collection grows 8 KiB a collection */
+    ASSERT_EQ(0, dg_model_add_collection(&m, (double)s.uptime_us / 1e6 - 0.1,
+                                         1500, (1 << 20) + i * 8192.0));
+  }
+  dg_diagnose(&m, NULL, &r);
+  ASSERT_TRUE(strcmp(r.pool[DG_GC].leak.basis, "collection records") == 0);
+  ASSERT_EQ(40, r.pool[DG_GC].leak.points);
+  ASSERT_EQ(DG_FINDING, r.pool[DG_GC].leak.state);
+  ASSERT_TRUE(fabs(r.pool[DG_GC].leak.per_s - 8192 / 0.5) < 1);
+  dg_model_free(&m);
+}
+
 #define GCMON_TESTS(X)                                                         \
   X(fit_of_an_exact_line_has_no_error)                                         \
   X(t_quantiles_and_bound_width)                                               \
@@ -237,5 +308,7 @@ TEST(watermark_largest_free_shows_system_pool_fragmentation) {
   X(malformed_csv_names_the_line)                                              \
   X(empty_header_fields_keep_columns_aligned)                                  \
   X(insight_columns_feed_spikes_pauses_runs_and_alarms)                        \
-  X(watermark_largest_free_shows_system_pool_fragmentation)
+  X(watermark_largest_free_shows_system_pool_fragmentation)                  \
+  X(live_watermarks_feed_the_model)                                           \
+  X(collection_records_are_the_gc_leak_baseline)
 #include "gcmon_test_main.h"

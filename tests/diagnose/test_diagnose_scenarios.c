@@ -39,7 +39,7 @@ static void run_sim(dg_model *m, const char *scenario, uint64_t seed,
     gcmon_sample s;
     memset(&s, 0, sizeof s);
     ASSERT_EQ(0, src->ops->read(src, T0 + t, &s));
-    ASSERT_EQ(0, dg_model_add_sample(m, &s));
+    ASSERT_EQ(0, dg_model_add_sample(m, &s, NULL));
   }
   gcmon_source_close(src);
 }
