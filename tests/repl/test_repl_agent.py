@@ -81,7 +81,15 @@ class AgentConsole:
         if b in (b"\x01", b"\x02", b"\x03"):
             self.seen.append((self.mode, b))
         if self.mode == "serving":
-            if b == b"\x03":  # KeyboardInterrupt ends serve_console()
+            # As the module's serve_console(): a 0x03 between frames (none
+            # open) ends the call; inside a frame it is data (a nonce, a
+            # CRC, a length may hold it).
+            if b == b"\x7e":
+                self.in_frame = not (self.in_frame and self.frame_len > 0)
+                self.frame_len = 0
+            elif self.in_frame:
+                self.frame_len += 1
+            if b == b"\x03" and not self.in_frame:
                 self.mode = "raw"
                 self.sock.close()
                 self.sock = None
@@ -119,6 +127,7 @@ class AgentConsole:
         if "serve_console" in code and "hasattr" not in code:
             self.sock = socket.create_connection(("127.0.0.1", self.port))
             self.mode = "serving"
+            self.in_frame, self.frame_len = False, 0
             self.chunks = 0
             self.serves += 1
             # Console text between frames, as a program printing would.
