@@ -22,7 +22,10 @@ bool gcmon__want_compact(const gcmon_client *c) {
     return c->compact_opt == GCMON_COMPACT_ON;
   if (c->uri.compact >= 0)
     return c->uri.compact == 1;
-  return c->uri.kind == GCMON__URI_SERIAL;
+  /* Slow links by default: a UART, and a board's console (repl://, where
+   * the agent serves on the REPL's own line; the stock adapter grants no
+   * compact stream and so ignores the ask). */
+  return c->uri.kind == GCMON__URI_SERIAL || c->uri.kind == GCMON__URI_REPL;
 }
 
 typedef struct {
