@@ -14,6 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#ifdef GCMON_PLATFORM_RTSMART
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#endif
 #include <unistd.h>
 
 #define SLICE_MS 20u
@@ -147,6 +151,49 @@ static gcmon_mp_console_end run(pump *p, unsigned idle_ms) {
   }
 }
 
+#ifdef GCMON_PLATFORM_RTSMART
+/* RT-Smart serves no socketpair(): the same connected pair over loopback
+ * TCP, checked to be our own two ends (a local process that connected to
+ * the listener first is refused). */
+static int stream_pair(int sv[2]) {
+  struct sockaddr_in a, mine, peer;
+  socklen_t len = sizeof a, mlen = sizeof mine, plen = sizeof peer;
+  int l = socket(AF_INET, SOCK_STREAM, 0), c = -1, s = -1;
+
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof a) != 0 ||
+      listen(l, 1) != 0 || getsockname(l, (struct sockaddr *)&a, &len) != 0)
+    goto fail;
+  c = socket(AF_INET, SOCK_STREAM, 0);
+  if (c < 0 || connect(c, (struct sockaddr *)&a, sizeof a) != 0)
+    goto fail;
+  s = accept(l, NULL, NULL);
+  if (s < 0 || getsockname(c, (struct sockaddr *)&mine, &mlen) != 0 ||
+      getpeername(s, (struct sockaddr *)&peer, &plen) != 0 ||
+      mine.sin_port != peer.sin_port ||
+      mine.sin_addr.s_addr != peer.sin_addr.s_addr)
+    goto fail;
+  close(l);
+  sv[0] = c;
+  sv[1] = s;
+  return 0;
+fail:
+  if (s >= 0)
+    close(s);
+  if (c >= 0)
+    close(c);
+  if (l >= 0)
+    close(l);
+  return -1;
+}
+#else
+static int stream_pair(int sv[2]) {
+  return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv);
+}
+#endif
+
 static int serve_unlocked(gcmon_mp_runner *r, const gcmon_mp_console_io *io,
                           unsigned idle_ms, gcmon_mp_console_result *out);
 
@@ -168,7 +215,7 @@ static int serve_unlocked(gcmon_mp_runner *r, const gcmon_mp_console_io *io,
   int sv[2], rc;
   pump *p;
 
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+  if (stream_pair(sv) != 0)
     return GCMON_EIO;
   p = calloc(1, sizeof *p);
   if (p == NULL) {
