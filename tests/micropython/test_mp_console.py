@@ -221,7 +221,15 @@ def main():
         rec = subprocess.Popen(PREFIX + [GCMON, "--timeout", "15s", "-t",
                                          target, "record", "--csv", out],
                                stderr=subprocess.PIPE, text=True)
-        time.sleep(1.5)
+        # until a dozen rows are on disk (1.2 s at 10 Hz; longer where the
+        # programs run slowly, under valgrind), at most 20 s
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            time.sleep(0.3)
+            if os.path.exists(out):
+                with open(out) as f:
+                    if len(f.readlines()) > 12:
+                        break
         rec.send_signal(2)
         _, err = rec.communicate(timeout=10)
         check(rec.returncode == 0, "record ran: " + err)
