@@ -70,7 +70,7 @@ class AgentConsole:
                 if data and self.mode == "serving":
                     self.say(data)
                     self.chunks += 1
-                    if self.chunks == 3:  # a program printing mid-session
+                    if self.chunks == 1:  # a program printing mid-session
                         self.say(PRINTED)
             if self.master in r:
                 data = os.read(self.master, 4096)
@@ -179,7 +179,15 @@ class AgentOverConsole(unittest.TestCase):
                                          self.target, "record",
                                          "--csv", out],
                                stderr=subprocess.PIPE, text=True)
-        time.sleep(1.0)
+        # until a dozen rows are on disk (about 1 s; longer where the
+        # programs run slowly, under valgrind), at most 20 s
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            time.sleep(0.3)
+            if os.path.exists(out):
+                with open(out) as f:
+                    if len(f.readlines()) > 12:
+                        break
         rec.send_signal(2)
         _, err = rec.communicate(timeout=10)
         self.assertEqual(rec.returncode, 0, err)
