@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #ifdef GCMON_PLATFORM_RTSMART
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -34,6 +35,7 @@ typedef struct pump {
   bool in_bytes; /* bytes since the last flag: the next flag ends a frame */
   bool out_frame; /* board -> host */
   bool session_ended;
+  gcmon_mp_console_beside *beside; /* NULL: not beside a script */
   size_t out_len, out_scanned, out_whole; /* out[0, out_whole): frames */
   uint64_t last_frame_ms;
   gcmon_mp_console_result *res;
@@ -110,6 +112,11 @@ static int to_session(pump *p, const uint8_t *buf, size_t len) {
 
 /* Bytes from the console: forward them, counting frames, up to the
  * host's close byte between frames. true when that byte came. */
+static int beside_state(const pump *p) {
+  return p->beside ? __atomic_load_n(&p->beside->state, __ATOMIC_ACQUIRE)
+                   : GCMON_MP_BESIDE_IDLE;
+}
+
 static bool from_console(pump *p, size_t n, int *err) {
   size_t i;
 
@@ -125,7 +132,13 @@ static bool from_console(pump *p, size_t n, int *err) {
     p->in_bytes = b != GCMON_FRAME_FLAG;
   }
   p->res->bytes_in += i;
-  *err = to_session(p, p->in, i);
+  /* stopping beside a script: the session gets nothing more */
+  *err = beside_state(p) >= GCMON_MP_BESIDE_STOPPING
+             ? 0
+             : to_session(p, p->in, i);
+  if (i < n && beside_state(p) == GCMON_MP_BESIDE_SERVING &&
+      p->io->interrupt)
+    p->io->interrupt(p->io->ctx); /* the host's Ctrl-C: stop the program */
   return i < n;
 }
 
@@ -146,6 +159,8 @@ static gcmon_mp_console_end run(pump *p, unsigned idle_ms) {
       return err == 0 ? GCMON_MP_CONSOLE_CLOSED : GCMON_MP_CONSOLE_FAILED;
     if (err != 0)
       return GCMON_MP_CONSOLE_FAILED;
+    if (beside_state(p) == GCMON_MP_BESIDE_ABORT)
+      return GCMON_MP_CONSOLE_STOPPED;
     if (p->io->now_ms(p->io->ctx) - p->last_frame_ms >= idle_ms)
       return GCMON_MP_CONSOLE_IDLE;
   }
@@ -242,10 +257,55 @@ static int serve_unlocked(gcmon_mp_runner *r, const gcmon_mp_console_io *io,
                  sizeof GCMON_MP_CONSOLE_READY - 1);
   if (io->unlock)
     io->unlock(io->ctx);
+  if (rc == 0 && io->beside) {
+    p->beside = io->beside;
+    __atomic_store_n(&p->beside->state, GCMON_MP_BESIDE_SERVING,
+                     __ATOMIC_RELEASE);
+    if (io->ready)
+      io->ready(io->ctx);
+  }
   out->end = rc != 0 ? GCMON_MP_CONSOLE_FAILED
                      : run(p, idle_ms ? idle_ms : GCMON_MP_CONSOLE_DEFAULT_IDLE_MS);
+  if (p->beside) /* the console is the REPL's again */
+    __atomic_store_n(&p->beside->state, GCMON_MP_BESIDE_IDLE,
+                     __ATOMIC_RELEASE);
   close(p->sock); /* T1 sees EOF, ends the session, closes its end */
   gcmon_mp_runner_detach_wait(r);
   free(p);
   return 0;
+}
+
+static void sleep_ms(unsigned ms) {
+  struct timespec ts = {0, (long)ms * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+/* Up to ms for the pump to end, in 5 ms steps. true once it has. */
+static bool wait_ended(gcmon_mp_console_beside *b, unsigned ms) {
+  for (unsigned waited = 0;; waited += 5) {
+    if (__atomic_load_n(&b->state, __ATOMIC_ACQUIRE) == GCMON_MP_BESIDE_IDLE)
+      return true;
+    if (waited >= ms)
+      return false;
+    sleep_ms(5);
+  }
+}
+
+bool gcmon_mp_console_stop(gcmon_mp_console_beside *b, unsigned ack_ms) {
+  int serving = GCMON_MP_BESIDE_SERVING;
+
+  if (!__atomic_compare_exchange_n(&b->state, &serving,
+                                   GCMON_MP_BESIDE_STOPPING, false,
+                                   __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+    return false; /* none serves (it ended by itself, or never began) */
+  if (wait_ended(b, ack_ms))
+    return true;
+  /* No acknowledgement: a host that went away. The pump sees this within
+   * a read slice. */
+  int stopping = GCMON_MP_BESIDE_STOPPING;
+  (void)__atomic_compare_exchange_n(&b->state, &stopping,
+                                    GCMON_MP_BESIDE_ABORT, false,
+                                    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+  (void)wait_ended(b, 10u * SLICE_MS + 1000u);
+  return true;
 }

@@ -18,12 +18,20 @@
  * host closes (a 0x03 between frames: the host's Ctrl-C,
  * docs/micropython.md), when no frame went either way for
  * idle_ms, or when the console fails. The bytes after the 0x03 stay
- * unread, for the REPL. Memory: one calloc per call, none per frame. */
+ * unread, for the REPL. Memory: one calloc per call, none per frame.
+ *
+ * Beside a script (serve_console(beside=True), `gcmon run`): the pump
+ * serves on a thread of its own while the program runs on the main thread
+ * and prints as usual. The host's close byte then also stops the program
+ * (io->interrupt: KeyboardInterrupt), unless the program has ended and
+ * asked the pump to stop (gcmon_mp_console_stop): then it is the host's
+ * acknowledgement, after which no byte of the host's is left unread. */
 #ifndef GCMON_MP_CONSOLE_H
 #define GCMON_MP_CONSOLE_H
 
 #include "runner.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,12 +63,39 @@ typedef struct gcmon_mp_console_io {
    * else run with it released (T2 and the program's threads run). */
   void (*lock)(void *ctx);
   void (*unlock)(void *ctx);
+  /* Beside a script; all three NULL otherwise. ready (optional): called
+   * once, without the VM lock, after GCMON_MP_CONSOLE_READY is out and
+   * before any frame (the program may start). interrupt (optional):
+   * called without the VM lock when the host's close byte comes before
+   * any gcmon_mp_console_stop() (the host's Ctrl-C: stop the program). */
+  void (*ready)(void *ctx);
+  void (*interrupt)(void *ctx);
+  struct gcmon_mp_console_beside *beside;
 } gcmon_mp_console_io;
+
+/* A serve beside a script, as gcmon_mp_console_stop() sees it; one per
+ * process (one console), zero-initialised. Its state is read and written
+ * with atomics: the pump's thread and the program's both touch it. */
+typedef struct gcmon_mp_console_beside {
+  int state; /* GCMON_MP_BESIDE_* */
+} gcmon_mp_console_beside;
+
+enum {
+  GCMON_MP_BESIDE_IDLE = 0, /* no serve beside a script runs */
+  GCMON_MP_BESIDE_SERVING,
+  GCMON_MP_BESIDE_STOPPING, /* stop asked: the host's close byte awaited */
+  GCMON_MP_BESIDE_ABORT     /* stop gave up waiting: end now */
+};
+
+/* How long gcmon_mp_console_stop() waits for the host's close byte. */
+#define GCMON_MP_CONSOLE_STOP_ACK_MS 2000u
 
 typedef enum {
   GCMON_MP_CONSOLE_CLOSED = 0, /* the host sent its close byte */
   GCMON_MP_CONSOLE_IDLE,       /* no frame either way for idle_ms */
-  GCMON_MP_CONSOLE_FAILED      /* the console or the session failed */
+  GCMON_MP_CONSOLE_FAILED,     /* the console or the session failed */
+  GCMON_MP_CONSOLE_STOPPED     /* beside a script: stopped without the
+                                  host's acknowledgement */
 } gcmon_mp_console_end;
 
 typedef struct gcmon_mp_console_result {
@@ -74,5 +109,12 @@ typedef struct gcmon_mp_console_result {
  * session is already served), GCMON_ENOMEM, GCMON_EIO. */
 int gcmon_mp_console_serve(gcmon_mp_runner *r, const gcmon_mp_console_io *io,
                            unsigned idle_ms, gcmon_mp_console_result *out);
+
+/* The program beside which b's pump serves has ended: stop handing
+ * console input on, wait up to ack_ms for the host's close byte (the host
+ * sends it on the program's end line), else end anyway; return once the
+ * pump has ended. true when a pump served, false when none did. Call
+ * without the VM lock. */
+bool gcmon_mp_console_stop(gcmon_mp_console_beside *b, unsigned ack_ms);
 
 #endif

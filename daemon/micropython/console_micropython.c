@@ -11,6 +11,7 @@
 #include "gcmon/error.h"
 
 #include "py/mphal.h"
+#include "py/nlr.h"
 #include "py/mpthread.h"
 #include "py/runtime.h"
 #include "py/stream.h"
@@ -77,8 +78,45 @@ static void console_unlock(void *ctx) {
   MP_THREAD_GIL_EXIT();
 }
 
+/* The wrapper's callable, under the GIL; what it raises stays here (the
+ * pump's C frames are not Python's to unwind). */
+static void console_ready(void *ctx) {
+  mp_obj_t fn = *(mp_obj_t *)ctx;
+  nlr_buf_t nlr;
+
+  if (fn == mp_const_none)
+    return;
+  MP_THREAD_GIL_ENTER();
+  if (nlr_push(&nlr) == 0) {
+    mp_call_function_0(fn);
+    nlr_pop();
+  }
+  MP_THREAD_GIL_EXIT();
+}
+
+/* As the port's own stdin reader does for Ctrl-C: safe from any thread,
+ * the exception lands in the main thread at its next bytecode. */
+static void console_interrupt(void *ctx) {
+  (void)ctx;
+#if MICROPY_KBD_EXCEPTION
+  mp_sched_keyboard_interrupt();
+#endif
+}
+
+void gcmon_mp_console_io_beside(gcmon_mp_console_io *io,
+                                gcmon_mp_console_beside *b, void *on_ready) {
+  gcmon_mp_console_io_micropython(io);
+  io->ctx = on_ready;
+  io->ready = console_ready;
+  io->interrupt = console_interrupt;
+  io->beside = b;
+}
+
 void gcmon_mp_console_io_micropython(gcmon_mp_console_io *io) {
   io->ctx = NULL;
+  io->ready = NULL;
+  io->interrupt = NULL;
+  io->beside = NULL;
   io->read = console_read;
   io->write = console_write;
   io->now_ms = console_now_ms;

@@ -60,10 +60,12 @@ typedef struct gcmon_mp_life {
   gcmon_mp_instance *current;
   bool busy; /* a start() or stop() is under way */
   unsigned consoles; /* serve_console() calls using current's runner */
+  gcmon_mp_console_beside beside; /* serve_console(beside=True) */
 } gcmon_mp_life;
 
 #define GCMON_MP_LIFE_INIT                                                     \
-  { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, false, 0 }
+  { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, false, 0,      \
+    {GCMON_MP_BESIDE_IDLE} }
 
 /* What status() reports; a copy, taken under the lock. */
 typedef struct gcmon_mp_life_view {

@@ -7,6 +7,8 @@
  *     gcmon.status()   # {'running': True, 'port': 7230, 'samples': 12, ...}
  *     gcmon.stop()
  *     gcmon.serve_console(timeout_ms=10000)  # the protocol on the REPL
+ *     gcmon.serve_console(beside=True, ready=f)  # on a _thread, beside
+ *     gcmon.serve_console_stop()  # the script on the main thread ended
  *
  * This file is the MicroPython side only: argument checks, the dicts and
  * exceptions, and T2's registration with the VM in py/modthread.c's order
@@ -243,38 +245,52 @@ static MP_DEFINE_CONST_FUN_OBJ_0(gcmon_stop_obj, gcmon_stop);
 /* The framed protocol on the REPL's own console until the host closes it
  * (console.h); on the running instance, or on one started for the call
  * (no TCP, no UART, 10 Hz sampling). Returns how it ended: 'closed',
- * 'idle' or 'failed'. Ctrl-C is data meanwhile, not KeyboardInterrupt:
- * a frame may hold 0x03, and the host's own 0x03 ends the call. */
+ * 'idle', 'failed' or (beside a script) 'stopped'. Ctrl-C is data
+ * meanwhile, not KeyboardInterrupt: a frame may hold 0x03, and the host's
+ * own 0x03 ends the call. beside=True: called on a _thread while the
+ * program runs on the main thread (`gcmon run`); ready() is called once
+ * it serves, the host's 0x03 raises KeyboardInterrupt in the main thread,
+ * and serve_console_stop() ends it. */
 static mp_obj_t gcmon_serve_console(size_t n_args, const mp_obj_t *pos_args,
                                     mp_map_t *kw_args) {
+  enum { ARG_timeout_ms, ARG_beside, ARG_ready };
   static const mp_arg_t allowed[] = {
       {MP_QSTR_timeout_ms,
        MP_ARG_KW_ONLY | MP_ARG_INT,
        {.u_int = GCMON_MP_CONSOLE_DEFAULT_IDLE_MS}},
+      {MP_QSTR_beside, MP_ARG_KW_ONLY | MP_ARG_BOOL, {.u_bool = false}},
+      {MP_QSTR_ready, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE}},
   };
-  static const char *const ends[] = {"closed", "idle", "failed"};
+  static const char *const ends[] = {"closed", "idle", "failed", "stopped"};
   mp_arg_val_t a[MP_ARRAY_SIZE(allowed)];
   gcmon_mp_runner_config idle_cfg = {0};
   gcmon_mp_console_io io;
   gcmon_mp_console_result res;
   char err[GCMON_MP_LAST_ERROR_MAX] = "";
+  mp_obj_t on_ready;
   int rc;
 
   mp_arg_parse_all(n_args, pos_args, kw_args, MP_ARRAY_SIZE(allowed), allowed,
                    a);
-  if (a[0].u_int < 1 || a[0].u_int > MAX_TIMEOUT_MS)
+  if (a[ARG_timeout_ms].u_int < 1 || a[ARG_timeout_ms].u_int > MAX_TIMEOUT_MS)
     mp_raise_ValueError(MP_ERROR_TEXT("timeout_ms must be 1..600000"));
+  on_ready = a[ARG_ready].u_obj;
+  if (on_ready != mp_const_none && !mp_obj_is_callable(on_ready))
+    mp_raise_TypeError(MP_ERROR_TEXT("ready must be callable"));
   idle_cfg.interval_ms = 100;
   idle_cfg.scan_ms = 1000;
   idle_cfg.call_timeout_ms = 2000;
   idle_cfg.baud = 115200;
   idle_cfg.sys_source = GCMON_MP_K230 ? "k230" : NULL;
   idle_cfg.device_id = GCMON_MP_K230 ? "micropython/k230" : "micropython/unix";
-  gcmon_mp_console_io_micropython(&io);
+  if (a[ARG_beside].u_bool)
+    gcmon_mp_console_io_beside(&io, &life.beside, &on_ready);
+  else
+    gcmon_mp_console_io_micropython(&io);
   mp_hal_set_interrupt_char(-1);
   rc = gcmon_mp_life_serve_console(&life, &host, &idle_cfg, &io,
-                                   (unsigned)a[0].u_int, &res, err,
-                                   sizeof err);
+                                   (unsigned)a[ARG_timeout_ms].u_int, &res,
+                                   err, sizeof err);
   mp_hal_set_interrupt_char(3); /* Ctrl-C, as while any code runs */
   if (rc != 0)
     mp_raise_msg_varg(&mp_type_OSError, MP_ERROR_TEXT("gcmon: %s"), err);
@@ -282,6 +298,24 @@ static mp_obj_t gcmon_serve_console(size_t n_args, const mp_obj_t *pos_args,
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(gcmon_serve_console_obj, 0,
                                   gcmon_serve_console);
+
+/* The program beside which serve_console(beside=True) serves has ended:
+ * wait (up to timeout_ms) for the host to acknowledge, then for the pump
+ * to leave the console to the REPL. True when a pump served. */
+static mp_obj_t gcmon_serve_console_stop(size_t n_args, const mp_obj_t *args) {
+  mp_int_t ack = n_args > 0 ? mp_obj_get_int(args[0])
+                            : (mp_int_t)GCMON_MP_CONSOLE_STOP_ACK_MS;
+  bool served;
+
+  if (ack < 0 || ack > MAX_TIMEOUT_MS)
+    mp_raise_ValueError(MP_ERROR_TEXT("timeout_ms must be 0..600000"));
+  MP_THREAD_GIL_EXIT();
+  served = gcmon_mp_console_stop(&life.beside, (unsigned)ack);
+  MP_THREAD_GIL_ENTER();
+  return mp_obj_new_bool(served);
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(gcmon_serve_console_stop_obj, 0, 1,
+                                           gcmon_serve_console_stop);
 
 static void put(mp_obj_t d, qstr key, mp_obj_t value) {
   mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(key), value);
@@ -333,6 +367,8 @@ static const mp_rom_map_elem_t gcmon_globals_table[] = {
     {MP_ROM_QSTR(MP_QSTR_status), MP_ROM_PTR(&gcmon_status_obj)},
     {MP_ROM_QSTR(MP_QSTR_serve_console),
      MP_ROM_PTR(&gcmon_serve_console_obj)},
+    {MP_ROM_QSTR(MP_QSTR_serve_console_stop),
+     MP_ROM_PTR(&gcmon_serve_console_stop_obj)},
 };
 static MP_DEFINE_CONST_DICT(gcmon_globals, gcmon_globals_table);
 
