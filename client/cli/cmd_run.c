@@ -6,9 +6,14 @@
  * tagged with 0x1E that the host takes out of the script's output: the
  * rest goes to the terminal as it comes, the readings to --csv FILE. The
  * terminal's input is passed to the script; Ctrl-C interrupts the script,
- * the sampler is stopped and the REPL left at its friendly prompt. */
+ * the sampler is stopped and the REPL left at its friendly prompt.
+ *
+ * With the agent on the board (gcmon.serve_console_stop exists) no sampler
+ * goes up: the agent serves the framed protocol beside the script's
+ * output (run_agent.h), and the samples are the agent's. */
 #define _DEFAULT_SOURCE
 #include "cli.h"
+#include "run_agent.h"
 #include "run_console.h"
 
 #include <errno.h>
@@ -233,18 +238,6 @@ static char *read_script(cli_ctx *x, const char *path, size_t *len) {
   return buf;
 }
 
-/* The upload: the raw REPL takes it in chunks with a pause, as mpremote
- * sends without raw-paste, so a small input buffer keeps up. */
-static int upload(runner *r, const char *code, size_t n) {
-  for (size_t off = 0; off < n; off += 256) {
-    size_t k = n - off < 256 ? n - off : 256;
-    if (console_write(&r->con, code + off, k) != 0)
-      return -1;
-    usleep(10000);
-  }
-  return console_write(&r->con, "\x04", 1);
-}
-
 /* Until the script's end: console to terminal, terminal to console,
  * Ctrl-C to the board. */
 static void follow(runner *r) {
@@ -295,10 +288,82 @@ static bool target_path(cli_ctx *x, char *path, size_t cap, uint32_t *baud) {
   return true;
 }
 
+/* Whether the board has the agent that serves beside a script. */
+static bool has_agent(run_console *con) {
+  char out[64];
+  return console_exec(con,
+                      "try:\n import gcmon\n"
+                      " print(hasattr(gcmon,'serve_console_stop'))\n"
+                      "except ImportError:\n print(False)\n",
+                      out, sizeof out) == 0 &&
+         strncmp(out, "True", 4) == 0;
+}
+
+/* With the agent: its samples, no sampler. */
+static int run_beside_agent(runner *r, const char *script, size_t len) {
+  cli_ctx *x = r->x;
+  run_agent_result res;
+  int rc = CLI_EXIT_OK;
+
+  if (run_agent(x, &r->con, script, len, r->w, sigpipe_fds[0], &res) != 0) {
+    cli_error(x, "%s: %s", x->target, r->con.why);
+    rc = CLI_EXIT_FAILURE;
+  }
+  if (res.err[0] && !strstr(res.err, "KeyboardInterrupt")) {
+    fputs(res.err, stderr);
+    rc = CLI_EXIT_FAILURE;
+  }
+  fprintf(stderr,
+          "%s: run: %llu samples (agent over the console, seq %llu..%llu, "
+          "%llu missing)\n",
+          x->prog, (unsigned long long)res.samples,
+          (unsigned long long)res.first_seq, (unsigned long long)res.last_seq,
+          (unsigned long long)res.gaps);
+  if (!res.served)
+    cli_error(x, "the agent's session did not come up: no samples");
+  return rc;
+}
+
+/* Stock firmware: the sampler goes up with the script. */
+static int run_with_sampler(runner *r, const char *script, size_t len) {
+  cli_ctx *x = r->x;
+  unsigned ms = x->interval_ms ? x->interval_ms : 1000;
+  char *code = malloc(len + sizeof SAMPLER + 64), out[256];
+  size_t n;
+  int rc = CLI_EXIT_OK;
+
+  if (!code) {
+    cli_error(x, "out of memory");
+    return CLI_EXIT_FAILURE;
+  }
+  n = (size_t)sprintf(code, SAMPLER, ms, ms, ms);
+  memcpy(code + n, script, len + 1);
+  if (console_upload(&r->con, code, n + len) != 0) {
+    cli_error(x, "%s: upload: %s", x->target, r->con.why);
+    rc = CLI_EXIT_FAILURE;
+  } else {
+    follow(r);
+  }
+  free(code);
+  if (r->stage == 4 && console_exec(&r->con, CLEANUP, out, sizeof out) == 0)
+    take(r, out, strlen(out)); /* the last reading */
+  r->err[r->err_len] = '\0';
+  if (r->err_len && !strstr(r->err, "KeyboardInterrupt")) {
+    fputs(r->err, stderr);
+    rc = CLI_EXIT_FAILURE;
+  }
+  fprintf(stderr,
+          "%s: run: %llu samples (sampler: %s, %lld B of board heap per "
+          "reading)\n",
+          x->prog, (unsigned long long)r->seq, r->how[0] ? r->how : "none",
+          (long long)r->cost);
+  return rc;
+}
+
 int cmd_run(cli_ctx *x) {
   runner r;
-  char path[256], *script, *code, out[256];
-  size_t len, n;
+  char path[256], *script;
+  size_t len;
   uint32_t baud;
   struct sigaction sa, old;
   int rc = CLI_EXIT_OK;
@@ -314,22 +379,11 @@ int cmd_run(cli_ctx *x) {
   r.run_id = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid();
   if (!(script = read_script(x, x->argv[0], &len)))
     return CLI_EXIT_FAILURE;
-  code = malloc(len + sizeof SAMPLER + 64);
-  if (!code) {
-    free(script);
-    cli_error(x, "out of memory");
-    return CLI_EXIT_FAILURE;
-  }
-  n = (size_t)sprintf(code, SAMPLER, x->interval_ms ? x->interval_ms : 1000,
-                      x->interval_ms ? x->interval_ms : 1000,
-                      x->interval_ms ? x->interval_ms : 1000);
-  memcpy(code + n, script, len + 1);
-  free(script);
   if (x->out_path) {
     r.f = strcmp(x->out_path, "-") == 0 ? stdout : fopen(x->out_path, "w");
     if (!r.f) {
       cli_error(x, "%s: %s", x->out_path, strerror(errno));
-      free(code);
+      free(script);
       return CLI_EXIT_FAILURE;
     }
     r.w = cli_writer(x, r.f, true);
@@ -346,27 +400,12 @@ int cmd_run(cli_ctx *x) {
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_sigint;
   sigaction(SIGINT, &sa, &old);
-  if (upload(&r, code, strlen(code)) != 0 ||
-      console_expect(&r.con, "OK", 5000, NULL, 0) != 0) {
-    cli_error(x, "%s: upload: %s", x->target, r.con.why);
-    rc = CLI_EXIT_FAILURE;
-  } else {
-    follow(&r);
-  }
+  if (has_agent(&r.con))
+    rc = run_beside_agent(&r, script, len);
+  else
+    rc = run_with_sampler(&r, script, len);
   sigaction(SIGINT, &old, NULL);
-  if (r.stage == 4 && console_exec(&r.con, CLEANUP, out, sizeof out) == 0)
-    take(&r, out, strlen(out)); /* the last reading */
-  r.err[r.err_len] = '\0';
-  if (r.err_len && !strstr(r.err, "KeyboardInterrupt")) {
-    fputs(r.err, stderr);
-    rc = CLI_EXIT_FAILURE;
-  }
   (void)console_write(&r.con, "\x02", 1); /* the friendly prompt back */
-  fprintf(stderr,
-          "%s: run: %llu samples (sampler: %s, %lld B of board heap per "
-          "reading)\n",
-          x->prog, (unsigned long long)r.seq, r.how[0] ? r.how : "none",
-          (long long)r.cost);
   close(sigpipe_fds[0]);
   close(sigpipe_fds[1]);
 done:
@@ -375,6 +414,6 @@ done:
     writer_free(r.w);
   if (r.f && r.f != stdout)
     fclose(r.f);
-  free(code);
+  free(script);
   return rc;
 }

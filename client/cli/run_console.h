@@ -21,6 +21,10 @@ int console_write(run_console *c, const void *p, size_t n);
  * out when out is given); 0, or -1 on timeout/error with why set. */
 int console_expect(run_console *c, const char *marker, unsigned timeout_ms,
                    char *out, size_t cap);
+/* Send code to the raw REPL to run: in raw-paste mode where the board
+ * offers it (as mpremote does), else in chunks. 0 once the board runs it
+ * (its output comes next), or -1 with why set. */
+int console_upload(run_console *c, const char *code, size_t n);
 /* Ctrl-C, then the raw REPL (Ctrl-A) with its banner; 0 or -1. */
 int console_enter_raw(run_console *c);
 /* Run code in the raw REPL, following it to the end; out gets its output.
