@@ -87,6 +87,7 @@ static void on_snapshot(uv_check_t *h) {
   r->status.sessions_opened = st->sessions_opened;
   r->status.requests = st->requests;
   r->status.sessions = gcmon_agent_session_count(a);
+  r->status.alarm_rules = gcmon_agent_alarm_rule_count(a);
   pthread_mutex_unlock(&r->mu);
 }
 

@@ -47,6 +47,7 @@ typedef struct gcmon_mp_status {
   uint64_t read_errors;
   uint64_t sessions_opened;
   unsigned sessions; /* open now */
+  unsigned alarm_rules; /* installed now */
   uint64_t requests;
   gcmon_mp_mailbox_stats vm; /* requests served, withdrawn, overran */
   char last_error[GCMON_MP_LAST_ERROR_MAX]; /* "" when none */
