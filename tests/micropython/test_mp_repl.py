@@ -191,7 +191,7 @@ class Over:
         # a serial target is probed only when listed with -t too
         p = subprocess.Popen(PREFIX + [GCMON, "export", "--listen",
                                        f"127.0.0.1:{port}", "-t", self.target],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             url = (f"http://127.0.0.1:{port}/probe?target="
                    + urllib.request.quote(self.target, safe=""))
