@@ -6,7 +6,7 @@
  *                 token=None, scan_ms=1000, timeout_ms=2000)
  *     gcmon.status()   # {'running': True, 'port': 7230, 'samples': 12, ...}
  *     gcmon.stop()
- *     gcmon.serve_console(timeout_ms=10000)  # the protocol on the REPL
+ *     gcmon.serve_console(timeout_ms=10000, baud=0)  # the protocol on the REPL
  *     gcmon.serve_console(beside=True, ready=f)  # on a _thread, beside
  *     gcmon.serve_console_stop()  # the script on the main thread ended
  *
@@ -253,11 +253,12 @@ static MP_DEFINE_CONST_FUN_OBJ_0(gcmon_stop_obj, gcmon_stop);
  * and serve_console_stop() ends it. */
 static mp_obj_t gcmon_serve_console(size_t n_args, const mp_obj_t *pos_args,
                                     mp_map_t *kw_args) {
-  enum { ARG_timeout_ms, ARG_beside, ARG_ready };
+  enum { ARG_timeout_ms, ARG_baud, ARG_beside, ARG_ready };
   static const mp_arg_t allowed[] = {
       {MP_QSTR_timeout_ms,
        MP_ARG_KW_ONLY | MP_ARG_INT,
        {.u_int = GCMON_MP_CONSOLE_DEFAULT_IDLE_MS}},
+      {MP_QSTR_baud, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = 0}},
       {MP_QSTR_beside, MP_ARG_KW_ONLY | MP_ARG_BOOL, {.u_bool = false}},
       {MP_QSTR_ready, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE}},
   };
@@ -277,6 +278,9 @@ static mp_obj_t gcmon_serve_console(size_t n_args, const mp_obj_t *pos_args,
   on_ready = a[ARG_ready].u_obj;
   if (on_ready != mp_const_none && !mp_obj_is_callable(on_ready))
     mp_raise_TypeError(MP_ERROR_TEXT("ready must be callable"));
+  if (a[ARG_baud].u_int != 0 &&
+      (a[ARG_baud].u_int < 300 || a[ARG_baud].u_int > 4000000))
+    mp_raise_ValueError(MP_ERROR_TEXT("baud must be 0 (USB) or 300..4000000"));
   idle_cfg.interval_ms = 100;
   idle_cfg.scan_ms = 1000;
   idle_cfg.call_timeout_ms = 2000;
@@ -287,6 +291,7 @@ static mp_obj_t gcmon_serve_console(size_t n_args, const mp_obj_t *pos_args,
     gcmon_mp_console_io_beside(&io, &life.beside, &on_ready);
   else
     gcmon_mp_console_io_micropython(&io);
+  io.link_bytes_per_s = (uint32_t)a[ARG_baud].u_int / 10u; /* 8N1 */
   mp_hal_set_interrupt_char(-1);
   rc = gcmon_mp_life_serve_console(&life, &host, &idle_cfg, &io,
                                    (unsigned)a[ARG_timeout_ms].u_int, &res,
