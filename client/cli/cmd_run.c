@@ -338,7 +338,7 @@ static int run_with_sampler(runner *r, const char *script, size_t len) {
   }
   n = (size_t)sprintf(code, SAMPLER, ms, ms, ms);
   memcpy(code + n, script, len + 1);
-  if (console_upload(&r->con, code, n + len) != 0) {
+  if (console_upload_plain(&r->con, code, n + len) != 0) {
     cli_error(x, "%s: upload: %s", x->target, r->con.why);
     rc = CLI_EXIT_FAILURE;
   } else {

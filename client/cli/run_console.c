@@ -162,7 +162,7 @@ static bool pending(run_console *c) {
 
 /* The plain raw REPL: the code in chunks with a pause, as mpremote sends
  * without raw-paste, so a small input buffer keeps up; then Ctrl-D. */
-static int upload_plain(run_console *c, const char *code, size_t n) {
+int console_upload_plain(run_console *c, const char *code, size_t n) {
   for (size_t off = 0; off < n; off += 256) {
     size_t k = n - off < 256 ? n - off : 256;
     if (console_write(c, code + off, k) != 0)
@@ -233,7 +233,7 @@ int console_upload(run_console *c, const char *code, size_t n) {
                             0) != 0) {
     return -1; /* an older raw REPL reprints its banner for the Ctrl-A */
   }
-  return upload_plain(c, code, n);
+  return console_upload_plain(c, code, n);
 }
 
 int console_enter_raw(run_console *c) {

@@ -25,6 +25,9 @@ int console_expect(run_console *c, const char *marker, unsigned timeout_ms,
  * offers it (as mpremote does), else in chunks. 0 once the board runs it
  * (its output comes next), or -1 with why set. */
 int console_upload(run_console *c, const char *code, size_t n);
+/* The same without trying raw-paste: for stock firmware, where a port
+ * may take the raw-paste request and then hang (the WebAssembly port). */
+int console_upload_plain(run_console *c, const char *code, size_t n);
 /* Ctrl-C, then the raw REPL (Ctrl-A) with its banner; 0 or -1. */
 int console_enter_raw(run_console *c);
 /* Run code in the raw REPL, following it to the end; out gets its output.

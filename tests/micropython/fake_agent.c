@@ -12,6 +12,11 @@
  *   console FD serve_console() on the pty master FD (inherited), a line of
  *              program output between frames after the 3rd write; when
  *              it returns -> "console END frames_in I frames_out O"
+ *   beside FD  serve_console(beside=True) on its own thread, as `gcmon run`'s
+ *              wrapper starts it -> "ok" once it serves
+ *   interrupted -> "interrupted N": the host's Ctrl-Cs the pump passed on
+ *   stop       serve_console_stop(), then the thread joined
+ *              -> "stopped SERVED END" (SERVED 1: a pump was serving)
  *   hold       the program keeps the GIL (time.sleep_ms) -> "ok"
  *   release    and lets it go                            -> "ok"
  *   quit (or end of input): stop everything, exit 0 */
@@ -24,6 +29,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <time.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -95,8 +102,9 @@ static uint64_t mono_ms(void *ctx) {
   return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+static const char *const ends[] = {"closed", "idle", "failed", "stopped"};
+
 static void serve_console(gcmon_mp_runner *r, int fd) {
-  static const char *ends[] = {"closed", "idle", "failed"};
   pty_console c = {.fd = fd};
   gcmon_mp_console_io io = {.ctx = &c, .read = pty_read, .write = pty_write,
                             .now_ms = mono_ms};
@@ -110,6 +118,89 @@ static void serve_console(gcmon_mp_runner *r, int fd) {
            ends[res.end], res.frames_in, res.frames_out);
 }
 
+/* serve_console(beside=True): the pump on a thread of its own, the program
+ * (this process's command loop) beside it. */
+typedef struct beside {
+  gcmon_mp_runner *r;
+  pty_console c;
+  gcmon_mp_console_beside b;
+  pthread_t thread;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  bool up, done;
+  unsigned interrupts;
+  gcmon_mp_console_result res;
+  int rc;
+} beside;
+
+static void beside_ready(void *ctx) {
+  beside *s = ctx;
+  pthread_mutex_lock(&s->mu);
+  s->up = true;
+  pthread_cond_broadcast(&s->cv);
+  pthread_mutex_unlock(&s->mu);
+}
+
+static void beside_interrupt(void *ctx) {
+  beside *s = ctx;
+  pthread_mutex_lock(&s->mu);
+  s->interrupts++;
+  pthread_mutex_unlock(&s->mu);
+}
+
+/* One ctx for all the seam's calls: the beside (ready and interrupt need
+ * it), whose pty the reads and writes unwrap. */
+static int beside_read(void *ctx, uint8_t *buf, size_t cap,
+                       unsigned timeout_ms, int wake_fd) {
+  return pty_read(&((beside *)ctx)->c, buf, cap, timeout_ms, wake_fd);
+}
+
+static int beside_write(void *ctx, const uint8_t *buf, size_t n) {
+  return pty_write(&((beside *)ctx)->c, buf, n);
+}
+
+static void *beside_main(void *arg) {
+  beside *s = arg;
+  gcmon_mp_console_io io = {.ctx = s, .read = beside_read,
+                            .write = beside_write, .now_ms = mono_ms,
+                            .ready = beside_ready,
+                            .interrupt = beside_interrupt, .beside = &s->b};
+  int rc = gcmon_mp_console_serve(s->r, &io, 10000, &s->res);
+  pthread_mutex_lock(&s->mu);
+  s->rc = rc;
+  s->done = true;
+  pthread_cond_broadcast(&s->cv);
+  pthread_mutex_unlock(&s->mu);
+  return NULL;
+}
+
+static void beside_start(beside *s, gcmon_mp_runner *r, int fd) {
+  s->r = r;
+  s->c.fd = fd;
+  s->c.writes = 0;
+  s->up = s->done = false;
+  s->interrupts = 0;
+  if (pthread_create(&s->thread, NULL, beside_main, s) != 0) {
+    puts("beside error");
+    return;
+  }
+  pthread_mutex_lock(&s->mu);
+  while (!s->up && !s->done)
+    pthread_cond_wait(&s->cv, &s->mu);
+  pthread_mutex_unlock(&s->mu);
+  if (s->up)
+    puts("ok");
+  else
+    printf("beside error %d\n", s->rc);
+}
+
+static void beside_stop(beside *s) {
+  bool served = gcmon_mp_console_stop(&s->b, GCMON_MP_CONSOLE_STOP_ACK_MS);
+  pthread_join(s->thread, NULL);
+  printf("stopped %d %s\n", served ? 1 : 0,
+         s->rc == 0 ? ends[s->res.end] : "error");
+}
+
 int main(void) {
   fake_vm f;
   gcmon_mp_mailbox mb;
@@ -119,6 +210,8 @@ int main(void) {
   gcmon_mp_status st;
   char err[160], line[128];
   unsigned long long n;
+  beside bs = {.mu = PTHREAD_MUTEX_INITIALIZER,
+               .cv = PTHREAD_COND_INITIALIZER};
 
   setvbuf(stdout, NULL, _IOLBF, 0);
   fake_vm_init(&f, HEAP_BYTES);
@@ -157,6 +250,14 @@ int main(void) {
              st.samples, st.read_errors, st.sessions_opened);
     } else if (sscanf(line, "console %llu", &n) == 1) {
       serve_console(r, (int)n);
+    } else if (sscanf(line, "beside %llu", &n) == 1) {
+      beside_start(&bs, r, (int)n);
+    } else if (strncmp(line, "interrupted", 11) == 0) {
+      pthread_mutex_lock(&bs.mu);
+      printf("interrupted %u\n", bs.interrupts);
+      pthread_mutex_unlock(&bs.mu);
+    } else if (strncmp(line, "stop", 4) == 0) {
+      beside_stop(&bs);
     } else if (strncmp(line, "hold", 4) == 0) {
       pthread_mutex_lock(&f.gil);
       puts("ok");

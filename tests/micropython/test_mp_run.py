@@ -1,0 +1,170 @@
+"""`gcmon run` beside the agent: the real gcmon CLI runs a script on a pty
+whose far end is a stand-in raw REPL (test_mp_console.Board) that runs
+gcmon's wrapper the way MicroPython would: it starts the module's console
+pump beside the script (serve_console(beside=True), the module's own
+daemon/micropython/console.c in mp_fake_agent, on the pretend VM), runs
+the script, prints the tagged end line and calls serve_console_stop().
+
+Checked: the script's output reaches the terminal without a frame byte,
+samples land in the CSV while it runs (a contiguous seq run), the pump
+ends by the host's acknowledgement (not a timeout), the REPL answers
+afterwards; Ctrl-C on a script that would run forever reaches the script
+as KeyboardInterrupt through the pump, gcmon exits 0, the REPL answers.
+
+    GCMON=<gcmon> GCMON_MP_FAKE_AGENT=<mp_fake_agent> python3 test_mp_run.py
+"""
+import ast
+import csv
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import test_mp_console
+from test_mp_console import AGENT, GCMON, PREFIX, check, friendly
+
+# The scripts run in the stand-in (CPython) with print, sleep_ms and
+# alloc (the pretend VM's heap) as the board would run them.
+GROWS = """\
+for i in range(12):
+    alloc(20000)
+    print("step", i)
+    sleep_ms(100)
+print("done")
+"""
+
+FOREVER = """\
+n = 0
+while True:
+    n += 1
+    print("tick", n)
+    sleep_ms(50)
+"""
+
+
+class Board(test_mp_console.Board):
+    """The stand-in, which also runs `gcmon run`'s wrapper."""
+
+    def __init__(self):
+        super().__init__()
+        self.stops = []  # what each serve_console_stop() said
+
+    def run_code(self, code):
+        if "_gcmon_run(" not in code:
+            self.say(b"OK")
+            if "hasattr(gcmon,'serve_console_stop')" in code:
+                self.say(b"True\r\n\x04\x04>")
+            else:
+                self.say(b"\x04NameError: stand-in runs no other code\r\n\x04>")
+            return
+        self.say(b"OK")
+        script = next(n.args[0].value for n in ast.walk(ast.parse(code))
+                      if isinstance(n, ast.Call)
+                      and getattr(n.func, "id", "") == "_gcmon_run")
+        # The wrapper: the pump on its thread, the script once it serves.
+        # This thread (the REPL's) reads nothing meanwhile: the pump has
+        # the console, as on the board.
+        up = self.cmd(f"beside {self.master}")
+        error = b""
+        try:
+            if up == ["ok"]:
+                exec(script, {"print": self.printed, "sleep_ms": self.sleep_ms,
+                              "alloc": lambda n: self.cmd(f"alloc {n}")})
+        except KeyboardInterrupt:
+            error = b"Traceback (most recent call last):\r\nKeyboardInterrupt: \r\n"
+        finally:
+            self.say(b"\x1eGCX\r\n")
+            self.stops.append(self.cmd("stop"))
+        self.say(b"\x04" + error + b"\x04>")
+
+    def printed(self, *args):
+        self.say((" ".join(str(a) for a in args) + "\r\n").encode())
+
+    def sleep_ms(self, ms):
+        time.sleep(ms / 1000)
+        if self.cmd("interrupted") != ["interrupted", "0"]:
+            raise KeyboardInterrupt
+
+
+def run(board, script, out, interrupt_after=None):
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+        f.write(script)
+    try:
+        p = subprocess.Popen(
+            PREFIX + [GCMON, "--timeout", "15s", "-t", "repl://" + board.path,
+                      "run", "--interval", "100ms", "--csv", out, f.name],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if interrupt_after is not None:
+            time.sleep(interrupt_after)
+            p.send_signal(signal.SIGINT)
+        stdout, stderr = p.communicate(timeout=60)
+        return p.returncode, stdout, stderr.decode(errors="replace")
+    finally:
+        os.unlink(f.name)
+
+
+def samples(path):
+    with open(path) as f:
+        return [int(r["seq"]) for r in csv.DictReader(f)
+                if r["event"] == "sample"]
+
+
+def main():
+    if not GCMON or not AGENT:
+        print("skip: GCMON and GCMON_MP_FAKE_AGENT are needed")
+        return 77
+    board = Board()
+    tmp = tempfile.TemporaryDirectory()
+    try:
+        out = os.path.join(tmp.name, "run.csv")
+        t0 = time.monotonic()
+        rc, stdout, stderr = run(board, GROWS, out)
+        took = time.monotonic() - t0
+        check(rc == 0, f"run with the agent ends by itself ({took:.1f} s): "
+              + stderr)
+        lines = [l for l in stdout.decode().splitlines() if l]
+        want = [f"step {i}" for i in range(12)] + ["done"]
+        check([l for l in lines if l != test_mp_console.PRINTED.decode()
+               .strip()] == want,
+              f"the script's output on the terminal, in order ({len(lines)} "
+              "lines)")
+        check(b"\x7e" not in stdout and b"\x1e" not in stdout,
+              "no frame byte and no tag among it")
+        seq = samples(out)
+        check(len(seq) >= 6,
+              f"{len(seq)} samples in the CSV during a 1.2 s script at 100 ms")
+        check(seq == list(range(seq[0], seq[0] + len(seq))),
+              f"a contiguous seq run ({seq[0]}..{seq[-1]})")
+        check("agent over the console" in stderr and "0 missing" in stderr,
+              "gcmon says the agent served: " + stderr.strip())
+        check(board.stops and board.stops[-1] == ["stopped", "1", "closed"],
+              f"the pump ended on the host's acknowledgement "
+              f"({board.stops[-1] if board.stops else None})")
+        time.sleep(0.2)
+        check("2\r\n" in friendly(board, "1+1"), "the REPL answers 1+1 after")
+
+        t0 = time.monotonic()
+        rc, stdout, stderr = run(board, FOREVER, out, interrupt_after=1.0)
+        check(rc == 0, f"Ctrl-C ends the forever script "
+              f"({time.monotonic() - t0:.1f} s): " + stderr)
+        check(stdout.count(b"tick") >= 5, f"its output ({stdout.count(b'tick')}"
+              " ticks)")
+        check(board.cmd("interrupted") == ["interrupted", "1"],
+              "the host's Ctrl-C reached the script through the pump")
+        check(board.stops[-1][:2] == ["stopped", "0"],
+              f"the pump had ended already when the script stopped "
+              f"({board.stops[-1]})")
+        check(len(samples(out)) >= 4, f"{len(samples(out))} samples meanwhile")
+        time.sleep(0.2)
+        check("2\r\n" in friendly(board, "1+1"), "the REPL answers 1+1 after")
+    finally:
+        rc = board.close()
+        tmp.cleanup()
+    check(rc == 0, "the module stopped cleanly")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
