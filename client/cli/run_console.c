@@ -1,7 +1,9 @@
 /* The serial console of `gcmon run` (see run_console.h). Plain blocking
  * I/O with poll(): one process, one device, nothing else to serve. */
-#define _GNU_SOURCE /* memmem, cfmakeraw, B* above 38400 */
+#define _GNU_SOURCE /* memmem */
 #include "run_console.h"
+
+#include "gcmon/client.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,7 +11,6 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/file.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,44 +21,13 @@ static uint64_t now_ms(void) {
   return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static speed_t speed_of(uint32_t baud) {
-  switch (baud) {
-  case 9600: return B9600;
-  case 19200: return B19200;
-  case 38400: return B38400;
-  case 57600: return B57600;
-  case 230400: return B230400;
-  case 460800: return B460800;
-  case 921600: return B921600;
-  case 1500000: return B1500000;
-  case 3000000: return B3000000;
-  default: return B115200;
-  }
-}
-
 int console_open(run_console *c, const char *path, uint32_t baud) {
-  struct termios tio;
   memset(c, 0, sizeof *c);
-  c->fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (c->fd < 0) {
-    snprintf(c->why, sizeof c->why, "open %s: %s", path,
-             errno == EBUSY ? "busy" : strerror(errno));
+  c->fd = gcmon_serial_open(path, baud, c->why, sizeof c->why);
+  if (c->fd < 0)
     return -1;
-  }
-  if (flock(c->fd, LOCK_EX | LOCK_NB) != 0) {
-    snprintf(c->why, sizeof c->why, "%s: busy (another program has it)",
-             path);
-    close(c->fd);
-    c->fd = -1;
-    return -1;
-  }
-  if (tcgetattr(c->fd, &tio) == 0) {
-    cfmakeraw(&tio);
-    tio.c_cflag |= CLOCAL | CREAD;
-    cfsetispeed(&tio, speed_of(baud));
-    cfsetospeed(&tio, speed_of(baud));
-    tcsetattr(c->fd, TCSANOW, &tio);
-  }
+  /* blocking with deadlines (poll) from here */
+  fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) & ~O_NONBLOCK);
   return 0;
 }
 

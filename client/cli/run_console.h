@@ -1,5 +1,6 @@
-/* The console a `gcmon run` drives: a serial device opened exclusively,
- * raw 8N1, with blocking-with-deadline reads; the raw REPL steps on it. */
+/* The console a `gcmon run` drives: a serial device opened as libgcmon
+ * opens one (gcmon_serial_open: exclusively, raw 8N1; "busy (pid N has
+ * it)"), with blocking-with-deadline reads; the raw REPL steps on it. */
 #ifndef GCMON_CLI_RUN_CONSOLE_H
 #define GCMON_CLI_RUN_CONSOLE_H
 

@@ -7,6 +7,8 @@
 #define _DEFAULT_SOURCE /* cfmakeraw, cfsetspeed, B* above 38400 */
 #include "transport.h"
 
+#include "gcmon/client.h"
+
 #include "gcmon/error.h"
 
 #include <errno.h>
@@ -91,48 +93,49 @@ static long lock_holder(const char *path) {
   return found;
 }
 
-static void busy(gcmon__transport *t) {
-  long pid = lock_holder(t->uri.path);
+/* "PATH: busy (...)" into msg; GCMON_EBUSY. */
+static int busy(const char *path, char *msg, size_t len) {
+  long pid = lock_holder(path);
   if (pid > 0)
-    gcmon__transport_open_failed(t, GCMON_EBUSY, "%s: busy (pid %ld has it)",
-                                 t->uri.path, pid);
+    snprintf(msg, len, "%s: busy (pid %ld has it)", path, pid);
   else
-    gcmon__transport_open_failed(t, GCMON_EBUSY,
-                                 "%s: busy (another program has it open "
-                                 "exclusively)",
-                                 t->uri.path);
+    snprintf(msg, len,
+             "%s: busy (another program has it open exclusively)", path);
+  return GCMON_EBUSY;
+}
+
+int gcmon_serial_open(const char *path, uint32_t baud, char *msg,
+                      size_t len) {
+  int fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+
+  if (fd < 0 && errno == EBUSY) /* TIOCEXCL of someone else */
+    return busy(path, msg, len);
+  if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    close(fd);
+    return busy(path, msg, len);
+  }
+  if (fd < 0) {
+    int e = errno;
+    snprintf(msg, len, "open %s: %s", path, strerror(e));
+    return e == ENOENT || e == ENXIO ? GCMON_ENODEV : GCMON_ECONNECT;
+  }
+  (void)ioctl(fd, TIOCEXCL); /* a pty or tty; refused elsewhere: no harm */
+  if (make_raw(fd, baud) != 0) {
+    int e = errno;
+    close(fd);
+    snprintf(msg, len, "%s: not a usable serial device at %u baud: %s", path,
+             (unsigned)baud, strerror(e));
+    return GCMON_ENODEV;
+  }
+  return fd;
 }
 
 int gcmon__serial_open(gcmon__transport *t) {
-  int fd, rc;
+  char msg[GCMON__TRANSPORT_ERRMSG_MAX];
+  int fd = gcmon_serial_open(t->uri.path, t->uri.baud, msg, sizeof msg), rc;
 
-  fd = open(t->uri.path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0 && errno == EBUSY) { /* TIOCEXCL of someone else */
-    busy(t);
-    return 0;
-  }
-  if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    close(fd);
-    busy(t);
-    return 0;
-  }
-  if (fd >= 0)
-    (void)ioctl(fd, TIOCEXCL); /* a pty or tty; refused elsewhere: no harm */
   if (fd < 0) {
-    int e = errno;
-    gcmon__transport_open_failed(
-        t, e == ENOENT || e == ENXIO ? GCMON_ENODEV : GCMON_ECONNECT,
-        "open %s: %s", t->uri.path, strerror(e));
-    return 0;
-  }
-  if (make_raw(fd, t->uri.baud) != 0) {
-    int e = errno;
-    close(fd);
-    gcmon__transport_open_failed(t, GCMON_ENODEV,
-                                 "%s: not a usable serial "
-                                 "device at %u baud: %s",
-                                 t->uri.path, (unsigned)t->uri.baud,
-                                 strerror(e));
+    gcmon__transport_open_failed(t, fd, "%s", msg);
     return 0;
   }
   rc = uv_pipe_init(t->loop, &t->h.pipe, 0);

@@ -203,6 +203,15 @@ GCMON_EXPORT int gcmon_client_init(gcmon_client **out, struct uv_loop_s *loop,
                                    const char *target,
                                    const gcmon_client_options *opts);
 
+/* Open a serial device as serial:// and repl:// targets do: exclusively
+ * (TIOCEXCL and flock, so a second program fails at once), raw 8N1 at
+ * baud, non-blocking, close-on-exec. The fd (the caller closes it), or a
+ * negative GCMON_E* with one line in msg: GCMON_EBUSY "PATH: busy (pid N
+ * has it)", GCMON_ENODEV (no such device, not a tty, baud unsupported),
+ * GCMON_ECONNECT. */
+GCMON_EXPORT int gcmon_serial_open(const char *path, uint32_t baud, char *msg,
+                                   size_t len);
+
 /* Validate a target URI without creating anything. On GCMON_EURI writes
  * one line saying what is wrong into msg (if not NULL). */
 GCMON_EXPORT int gcmon_uri_check(const char *target, char *msg, size_t len);
