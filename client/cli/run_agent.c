@@ -39,7 +39,7 @@
   "  l.release()\n"                                                          \
   " def pump():\n"                                                           \
   "  try:\n"                                                                 \
-  "   gcmon.serve_console(beside=True,ready=ready,timeout_ms=%u)\n"          \
+  "   gcmon.serve_console(beside=True,ready=ready,timeout_ms=%u%s)\n"        \
   "  except Exception as e:\n"                                               \
   "   print('gcmon: serve_console:',e)\n"                                    \
   "  if not up[0]:\n"                                                        \
@@ -448,18 +448,33 @@ static size_t literal(char *dst, const char *src, size_t n) {
   return j;
 }
 
+/* The target's ?baud=N, 0 when not given (USB CDC). */
+static unsigned target_baud(const char *target) {
+  const char *q = strchr(target, '?');
+  const char *b = q ? strstr(q, "baud=") : NULL;
+  return b ? (unsigned)strtoul(b + 5, NULL, 10) : 0u;
+}
+
 static char *wrap(const cli_ctx *x, const char *script, size_t len,
                   size_t *out_len) {
-  unsigned idle = x->interval_ms ? 3u * x->interval_ms + 5000u : 10000u;
-  char *code = malloc(sizeof WRAPPER + 16 + 4 * len + 2 + sizeof WRAPPER_END);
+  unsigned ms = x->interval_ms ? x->interval_ms : 1000u;
+  unsigned idle = 3u * ms + 5000u, baud = target_baud(x->target);
+  char *code = malloc(sizeof WRAPPER + 64 + 4 * len + 2 + sizeof WRAPPER_END);
+  char extra[48];
   size_t n;
   if (!code)
     return NULL;
   if (idle < 10000u)
     idle = 10000u;
+  if (ms < 10u)
+    ms = 10u;
   if (idle > 600000u)
     idle = 600000u;
-  n = (size_t)sprintf(code, WRAPPER, idle);
+  snprintf(extra, sizeof extra, ",interval_ms=%u", ms);
+  if (baud)
+    snprintf(extra + strlen(extra), sizeof extra - strlen(extra), ",baud=%u",
+             baud);
+  n = (size_t)sprintf(code, WRAPPER, idle, extra);
   n += literal(code + n, script, len);
   memcpy(code + n, WRAPPER_END, sizeof WRAPPER_END);
   *out_len = n + sizeof WRAPPER_END - 1;

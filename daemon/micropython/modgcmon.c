@@ -250,10 +250,12 @@ static MP_DEFINE_CONST_FUN_OBJ_0(gcmon_stop_obj, gcmon_stop);
  * own 0x03 ends the call. beside=True: called on a _thread while the
  * program runs on the main thread (`gcmon run`); ready() is called once
  * it serves, the host's 0x03 raises KeyboardInterrupt in the main thread,
- * and serve_console_stop() ends it. */
+ * and serve_console_stop() ends it. interval_ms: the sampling period of
+ * the instance started for the call (100; beside a script every tick
+ * scans the heap). */
 static mp_obj_t gcmon_serve_console(size_t n_args, const mp_obj_t *pos_args,
                                     mp_map_t *kw_args) {
-  enum { ARG_timeout_ms, ARG_baud, ARG_beside, ARG_ready };
+  enum { ARG_timeout_ms, ARG_baud, ARG_beside, ARG_ready, ARG_interval_ms };
   static const mp_arg_t allowed[] = {
       {MP_QSTR_timeout_ms,
        MP_ARG_KW_ONLY | MP_ARG_INT,
@@ -261,6 +263,7 @@ static mp_obj_t gcmon_serve_console(size_t n_args, const mp_obj_t *pos_args,
       {MP_QSTR_baud, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = 0}},
       {MP_QSTR_beside, MP_ARG_KW_ONLY | MP_ARG_BOOL, {.u_bool = false}},
       {MP_QSTR_ready, MP_ARG_KW_ONLY | MP_ARG_OBJ, {.u_rom_obj = MP_ROM_NONE}},
+      {MP_QSTR_interval_ms, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = 100}},
   };
   static const char *const ends[] = {"closed", "idle", "failed", "stopped"};
   mp_arg_val_t a[MP_ARRAY_SIZE(allowed)];
@@ -281,8 +284,12 @@ static mp_obj_t gcmon_serve_console(size_t n_args, const mp_obj_t *pos_args,
   if (a[ARG_baud].u_int != 0 &&
       (a[ARG_baud].u_int < 300 || a[ARG_baud].u_int > 4000000))
     mp_raise_ValueError(MP_ERROR_TEXT("baud must be 0 (USB) or 300..4000000"));
-  idle_cfg.interval_ms = 100;
-  idle_cfg.scan_ms = 1000;
+  if (a[ARG_interval_ms].u_int < 10 || a[ARG_interval_ms].u_int > 86400000)
+    mp_raise_ValueError(MP_ERROR_TEXT("interval_ms must be 10..86400000"));
+  /* The instance started for the call: beside a script (gcmon run), each
+   * tick scans the heap, so every sample has the script's gc figures. */
+  idle_cfg.interval_ms = (unsigned)a[ARG_interval_ms].u_int;
+  idle_cfg.scan_ms = a[ARG_beside].u_bool ? 0 : 1000;
   idle_cfg.call_timeout_ms = 2000;
   idle_cfg.baud = 115200;
   idle_cfg.sys_source = GCMON_MP_K230 ? "k230" : NULL;
