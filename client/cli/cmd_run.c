@@ -388,7 +388,12 @@ int cmd_run(cli_ctx *x) {
     }
     r.w = cli_writer(x, r.f, true);
   }
-  if (console_open(&r.con, path, baud) != 0 || console_enter_raw(&r.con) != 0) {
+  if (console_open(&r.con, path, baud) != 0) {
+    cli_error(x, "%s", r.con.why); /* names the device */
+    rc = CLI_EXIT_FAILURE;
+    goto done;
+  }
+  if (console_enter_raw(&r.con) != 0) {
     cli_error(x, "%s: %s", x->target, r.con.why);
     rc = CLI_EXIT_FAILURE;
     goto done;

@@ -8,8 +8,9 @@ the script, prints the tagged end line and calls serve_console_stop().
 Checked: the script's output reaches the terminal without a frame byte,
 samples land in the CSV while it runs (a contiguous seq run), the pump
 ends by the host's acknowledgement (not a timeout), the REPL answers
-afterwards; Ctrl-C on a script that would run forever reaches the script
-as KeyboardInterrupt through the pump, gcmon exits 0, the REPL answers.
+afterwards; a second gcmon on the device meanwhile is told who has it;
+Ctrl-C on a script that would run forever reaches the script as
+KeyboardInterrupt through the pump, gcmon exits 0, the REPL answers.
 
     GCMON=<gcmon> GCMON_MP_FAKE_AGENT=<mp_fake_agent> python3 test_mp_run.py
 """
@@ -88,7 +89,7 @@ class Board(test_mp_console.Board):
             raise KeyboardInterrupt
 
 
-def run(board, script, out, interrupt_after=None):
+def run(board, script, out, interrupt_after=None, meanwhile=None):
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
         f.write(script)
     try:
@@ -98,6 +99,8 @@ def run(board, script, out, interrupt_after=None):
             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         if interrupt_after is not None:
             time.sleep(interrupt_after)
+            if meanwhile:
+                meanwhile(p.pid, f.name)
             p.send_signal(signal.SIGINT)
         stdout, stderr = p.communicate(timeout=60)
         return p.returncode, stdout, stderr.decode(errors="replace")
@@ -145,8 +148,16 @@ def main():
         time.sleep(0.2)
         check("2\r\n" in friendly(board, "1+1"), "the REPL answers 1+1 after")
 
+        def second(pid, script):
+            q = subprocess.run(
+                PREFIX + [GCMON, "-t", "repl://" + board.path, "run", script],
+                capture_output=True, text=True, timeout=30)
+            check(q.returncode == 1 and f"busy (pid {pid} has it)" in q.stderr,
+                  "a second gcmon run on the device: " + q.stderr.strip())
+
         t0 = time.monotonic()
-        rc, stdout, stderr = run(board, FOREVER, out, interrupt_after=1.0)
+        rc, stdout, stderr = run(board, FOREVER, out, interrupt_after=1.0,
+                                 meanwhile=second)
         check(rc == 0, f"Ctrl-C ends the forever script "
               f"({time.monotonic() - t0:.1f} s): " + stderr)
         check(stdout.count(b"tick") >= 5, f"its output ({stdout.count(b'tick')}"
