@@ -168,9 +168,12 @@ static void run(const gcmon_mp_vm *vm, gcmon_mp_request *r) {
   case GCMON_MP_READ:
     read_vm(vm, r->full, &r->after, r);
     r->n_collections = 0;
+    r->lost_collections = 0;
     if (vm->take_collections) {
-      r->n_collections = vm->take_collections(vm->ctx, r->collections,
-                                              GCMON_MP_COLLECTIONS_PER_READ);
+      r->n_collections =
+          vm->take_collections(vm->ctx, r->collections,
+                               GCMON_MP_COLLECTIONS_PER_READ,
+                               &r->lost_collections);
       r->taken_mono_us = mono_us();
     }
     break;

@@ -51,6 +51,7 @@ typedef struct gcmon_mp_request {
    * when it took them (to place them on the agent's clock). */
   gcmon_mp_collection collections[GCMON_MP_COLLECTIONS_PER_READ];
   unsigned n_collections;
+  uint64_t lost_collections; /* more the VM saw but could not keep */
   uint64_t taken_mono_us;
   unsigned scans;                    /* full scans this request did */
   uint64_t scan_us_sum, scan_us_max; /* and what they took */

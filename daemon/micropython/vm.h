@@ -50,7 +50,7 @@ typedef struct gcmon_mp_collection {
 } gcmon_mp_collection;
 
 /* Records one READ hands over at most; more wait for the next. */
-#define GCMON_MP_COLLECTIONS_PER_READ 4
+#define GCMON_MP_COLLECTIONS_PER_READ 8
 
 typedef struct gcmon_mp_vm {
   void *ctx;
@@ -73,10 +73,13 @@ typedef struct gcmon_mp_vm {
    * the VM wants this thread gone (soft reset, IDE stop). NULL = never. */
   bool (*should_exit)(void *ctx);
   /* Collections since the last call, oldest first, at most max; returns
-   * how many. NULL = the VM cannot time them (they are then only counted,
-   * from alloc_amount/collected, with no cause or pause). */
+   * how many, and in *lost how many the VM timed but could not keep (its
+   * ring was full): those are counted, with no cause or pause. NULL = the
+   * VM cannot time them (they are then only counted, from
+   * alloc_amount/collected, with no cause or pause). The real VM's are
+   * timed by the gc_collect() wrap (gc_hook.h). */
   unsigned (*take_collections)(void *ctx, gcmon_mp_collection *out,
-                               unsigned max);
+                               unsigned max, uint64_t *lost);
 } gcmon_mp_vm;
 
 #endif

@@ -117,7 +117,10 @@ static void scrub_main_stack(gcmon_mp_vm_state *st) {
 
 static int vm_collect(void *ctx) {
   nlr_buf_t nlr;
+  int rc = GCMON_EIO;
 
+  /* Ours: the agent records it (REMOTE); the gc_collect() wrap must not. */
+  gcmon_mp_vm_gc_hook_remote(true);
   if (nlr_push(&nlr) == 0) {
 #if MICROPY_ENABLE_SCHEDULER
     scrub_main_stack(ctx);
@@ -126,9 +129,10 @@ static int vm_collect(void *ctx) {
 #endif
     gc_collect();
     nlr_pop();
-    return 0;
+    rc = 0;
   }
-  return GCMON_EIO;
+  gcmon_mp_vm_gc_hook_remote(false);
+  return rc;
 }
 
 static void vm_set_threshold(void *ctx, int64_t bytes) {
@@ -210,5 +214,6 @@ void gcmon_mp_vm_micropython(gcmon_mp_vm *vm, gcmon_mp_vm_state *st) {
       .set_threshold = vm_set_threshold,
       .set_enabled = vm_set_enabled,
       .should_exit = vm_should_exit,
+      .take_collections = gcmon_mp_vm_gc_hook_take_fn(),
   };
 }
