@@ -4,7 +4,7 @@
  * (gc_hook_fake.h): the program's and the allocator's collections are
  * told apart by their call site, timed, and kept in a bounded ring that
  * counts what it drops; two threads may collect at once. The hook is one
- * static instance, so the tests run in order on it. */
+ * static instance that the tests share (each arms it as it needs). */
 #define _POSIX_C_SOURCE 200809L
 #include "gc_hook.h"
 #include "gc_hook_fake.h"
@@ -24,6 +24,13 @@ static uint64_t now_us(void) {
 static void program_collect(void *arg) {
   (void)arg;
   fake_py_gc_collect();
+}
+
+/* Calibrated and recording, whichever tests ran before. */
+static void ready(void) {
+  if (!gcmon_mp_gc_hook_calibrated())
+    ASSERT_TRUE(gcmon_mp_gc_hook_calibrate(program_collect, NULL));
+  ASSERT_TRUE(gcmon_mp_gc_hook_arm(fake_gc_used));
 }
 
 static unsigned take_all(gcmon_mp_collection *out, unsigned max,
@@ -56,6 +63,7 @@ TEST(program_and_automatic_collections_are_told_apart_and_timed) {
   gcmon_mp_collection got[8];
   uint64_t lost, t0, t1, t2;
 
+  ready();
   fake_gc_set_pause_us(PAUSE_US);
   fake_gc_set_used(100000);
   t0 = now_us();
@@ -89,6 +97,8 @@ TEST(a_full_ring_keeps_the_newest_and_counts_the_rest_as_lost) {
   uint64_t lost;
   unsigned n = GCMON_MP_GC_HOOK_RING + 8;
 
+  ready();
+  take_all(got, 64, &lost); /* nothing left from before */
   fake_gc_set_pause_us(0);
   for (unsigned i = 0; i < n; i++) {
     fake_gc_set_used(1000 + i);
@@ -106,6 +116,7 @@ TEST(disarmed_nothing_is_recorded_and_arming_again_starts_afresh) {
   gcmon_mp_collection got[4];
   uint64_t lost;
 
+  ready();
   gcmon_mp_gc_hook_disarm();
   fake_py_gc_collect();
   ASSERT_EQ(0, take_all(got, 4, &lost));
@@ -125,12 +136,15 @@ TEST(disarmed_nothing_is_recorded_and_arming_again_starts_afresh) {
 #define PROGRAM_USED 0x1111u
 #define ALLOC_USED   0x4444u
 
+static int threads_done;
+
 static void *program_thread(void *arg) {
   (void)arg;
   for (unsigned i = 0; i < PER_THREAD; i++) {
     fake_gc_set_used(PROGRAM_USED);
     fake_py_gc_collect();
   }
+  __atomic_fetch_add(&threads_done, 1, __ATOMIC_RELEASE);
   return NULL;
 }
 
@@ -140,6 +154,7 @@ static void *alloc_thread(void *arg) {
     fake_gc_set_used(ALLOC_USED);
     fake_gc_alloc_full(0);
   }
+  __atomic_fetch_add(&threads_done, 1, __ATOMIC_RELEASE);
   return NULL;
 }
 
@@ -160,13 +175,13 @@ TEST(two_threads_collecting_at_once_get_whole_records_each_counted) {
   pthread_t a, b;
   gcmon_mp_collection got[8];
   uint64_t program = 0, automatic = 0, lost_total = 0, lost;
-  uint64_t before = fake_gc_collections();
   unsigned n;
 
+  ready();
   fake_gc_set_pause_us(20);
   ASSERT_EQ(0, pthread_create(&a, NULL, program_thread, NULL));
   ASSERT_EQ(0, pthread_create(&b, NULL, alloc_thread, NULL));
-  while (fake_gc_collections() - before < 2 * PER_THREAD) {
+  while (__atomic_load_n(&threads_done, __ATOMIC_ACQUIRE) < 2) {
     n = take_all(got, 8, &lost); /* T2 reading meanwhile */
     lost_total += lost;
     for (unsigned i = 0; i < n; i++)
