@@ -5,6 +5,8 @@
  * and the VM has no take_collections. */
 #include "vm_micropython.h"
 
+#include <stddef.h>
+
 #ifndef GCMON_GC_HOOK
 #define GCMON_GC_HOOK 0
 #endif
