@@ -27,6 +27,7 @@ typedef struct gc_hook {
 
 static gc_hook hook;
 static __thread int thread_mode;
+static __thread uint64_t thread_remote_pause_us;
 
 #define LOAD(p)     __atomic_load_n((p), __ATOMIC_RELAXED)
 #define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
@@ -62,8 +63,13 @@ void __wrap_gc_collect(void) {
     __real_gc_collect();
     return;
   }
-  if (thread_mode == MODE_REMOTE ||
-      !__atomic_load_n(&hook.armed, __ATOMIC_ACQUIRE)) {
+  if (thread_mode == MODE_REMOTE) {
+    t0 = mono_us();
+    __real_gc_collect();
+    thread_remote_pause_us += mono_us() - t0;
+    return;
+  }
+  if (!__atomic_load_n(&hook.armed, __ATOMIC_ACQUIRE)) {
     __real_gc_collect();
     return;
   }
@@ -108,6 +114,11 @@ void gcmon_mp_gc_hook_disarm(void) {
 
 void gcmon_mp_gc_hook_remote(bool on) {
   thread_mode = on ? MODE_REMOTE : MODE_NORMAL;
+  thread_remote_pause_us = 0;
+}
+
+uint64_t gcmon_mp_gc_hook_remote_pause_us(void) {
+  return thread_remote_pause_us;
 }
 
 /* Copy record n out of its slot: 1 copied, 0 not written yet (a writer is

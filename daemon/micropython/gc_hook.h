@@ -66,8 +66,11 @@ bool gcmon_mp_gc_hook_arm(gcmon_mp_gc_used_fn used);
 void gcmon_mp_gc_hook_disarm(void);
 
 /* Mark this thread's collections as the module's own remote ones (true)
- * or not (false): they are then not recorded. */
+ * or not (false): they are then not recorded, only timed, and
+ * remote_pause_us() gives their total since remote(true) (0 when none went
+ * through the wrap). */
 void gcmon_mp_gc_hook_remote(bool on);
+uint64_t gcmon_mp_gc_hook_remote_pause_us(void);
 
 /* Records since the last take, oldest first, at most max; *lost gets how
  * many were dropped since the last take (the ring was full). One reader. */

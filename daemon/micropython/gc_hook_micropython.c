@@ -96,6 +96,10 @@ void gcmon_mp_vm_gc_hook_remote(bool on) {
   gcmon_mp_gc_hook_remote(on);
 }
 
+uint64_t gcmon_mp_vm_gc_hook_remote_pause_us(void) {
+  return gcmon_mp_gc_hook_remote_pause_us();
+}
+
 gcmon_mp_take_collections_fn gcmon_mp_vm_gc_hook_take_fn(void) {
   return gcmon_mp_gc_hook_calibrated() ? take : NULL;
 }
@@ -110,6 +114,10 @@ void gcmon_mp_vm_gc_hook_stop(void) {}
 
 void gcmon_mp_vm_gc_hook_remote(bool on) {
   (void)on;
+}
+
+uint64_t gcmon_mp_vm_gc_hook_remote_pause_us(void) {
+  return 0;
 }
 
 gcmon_mp_take_collections_fn gcmon_mp_vm_gc_hook_take_fn(void) {

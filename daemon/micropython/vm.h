@@ -63,8 +63,11 @@ typedef struct gcmon_mp_vm {
    * the heap size; it blocks allocation while it runs). */
   void (*read)(void *ctx, bool full, gcmon_mp_reading *out);
   /* gc.collect() on this thread (which must be registered with the VM: it
-   * runs finalisers). 0, or GCMON_EIO when the collection raised. */
-  int (*collect)(void *ctx);
+   * runs finalisers). 0, or GCMON_EIO when the collection raised. The VM
+   * sets *pause_us to how long its collection(s) held the heap when it can
+   * time them (the real VM with the gc_collect() wrap); 0 leaves the
+   * caller to time the whole call. */
+  int (*collect)(void *ctx, uint64_t *pause_us);
   /* gc.threshold(bytes); negative turns it off. */
   void (*set_threshold)(void *ctx, int64_t bytes);
   /* gc.enable() / gc.disable(). */

@@ -115,11 +115,13 @@ static void scrub_main_stack(gcmon_mp_vm_state *st) {
 }
 #endif
 
-static int vm_collect(void *ctx) {
+static int vm_collect(void *ctx, uint64_t *pause_us) {
   nlr_buf_t nlr;
   int rc = GCMON_EIO;
 
-  /* Ours: the agent records it (REMOTE); the gc_collect() wrap must not. */
+  /* Ours: the agent records it (REMOTE); the gc_collect() wrap must not,
+   * but it times the collections alone, without the scrub's wait and GIL
+   * hand-overs in between (0 without the wrap: the call is timed). */
   gcmon_mp_vm_gc_hook_remote(true);
   if (nlr_push(&nlr) == 0) {
 #if MICROPY_ENABLE_SCHEDULER
@@ -131,6 +133,7 @@ static int vm_collect(void *ctx) {
     nlr_pop();
     rc = 0;
   }
+  *pause_us = gcmon_mp_vm_gc_hook_remote_pause_us();
   gcmon_mp_vm_gc_hook_remote(false);
   return rc;
 }

@@ -51,7 +51,9 @@ bool gcmon_mp_vm_has_exitpoint(void);
  *            recording. False when the build has no wrap or it did not
  *            take effect; the VM then has no take_collections.
  *   stop     stops recording (gcmon.stop()).
- *   remote   around the module's own collect, on T2: not recorded.
+ *   remote   around the module's own collect, on T2: not recorded, but
+ *            timed: remote_pause_us is what its collections took (0
+ *            without the wrap).
  *   take_fn  the VM's take_collections, or NULL. */
 typedef unsigned (*gcmon_mp_take_collections_fn)(void *ctx,
                                                  gcmon_mp_collection *out,
@@ -60,6 +62,7 @@ typedef unsigned (*gcmon_mp_take_collections_fn)(void *ctx,
 bool gcmon_mp_vm_gc_hook_start(void);
 void gcmon_mp_vm_gc_hook_stop(void);
 void gcmon_mp_vm_gc_hook_remote(bool on);
+uint64_t gcmon_mp_vm_gc_hook_remote_pause_us(void);
 gcmon_mp_take_collections_fn gcmon_mp_vm_gc_hook_take_fn(void);
 
 /* Fill vm with the real ops, their context being st. */

@@ -72,9 +72,6 @@ TEST(program_and_automatic_collections_are_told_apart_and_timed) {
   fake_gc_alloc_full(30000); /* 50000 -> 25000 + 30000 */
   t2 = now_us();
   fake_gc_collect_in_same_object(); /* out of the wrap's sight */
-  gcmon_mp_gc_hook_remote(true);    /* the module's own: not recorded */
-  fake_py_gc_collect();
-  gcmon_mp_gc_hook_remote(false);
 
   ASSERT_EQ(2, take_all(got, 8, &lost));
   ASSERT_EQ_U64(0, lost);
@@ -90,6 +87,31 @@ TEST(program_and_automatic_collections_are_told_apart_and_timed) {
   ASSERT_TRUE(got[1].start_mono_us >= t1 && got[1].start_mono_us < t2);
   ASSERT_TRUE(got[1].pause_us >= PAUSE_US && got[1].pause_us <= t2 - t1);
   ASSERT_EQ(0, take_all(got, 8, &lost)); /* each once */
+}
+
+/* The module's own collect (vm_collect): two collections with a wait in
+ * between (the stack scrub); only the collections count as its pause. */
+TEST(the_modules_own_collections_are_timed_but_not_recorded) {
+  gcmon_mp_collection got[8];
+  struct timespec wait = {0, 5000000L};
+  uint64_t lost, t0, pause;
+
+  ready();
+  fake_gc_set_pause_us(PAUSE_US);
+  t0 = now_us();
+  gcmon_mp_gc_hook_remote(true);
+  fake_py_gc_collect();
+  nanosleep(&wait, NULL);
+  fake_gc_alloc_full(0);
+  pause = gcmon_mp_gc_hook_remote_pause_us();
+  gcmon_mp_gc_hook_remote(false);
+  ASSERT_TRUE(pause >= 2 * PAUSE_US);
+  ASSERT_TRUE(pause + 5000 <= now_us() - t0); /* the wait is not in it */
+  ASSERT_EQ(0, take_all(got, 8, &lost));
+  ASSERT_EQ_U64(0, lost);
+  fake_py_gc_collect(); /* the next is the program's again */
+  ASSERT_EQ(1, take_all(got, 8, &lost));
+  ASSERT_TRUE(got[0].by_program);
 }
 
 TEST(a_full_ring_keeps_the_newest_and_counts_the_rest_as_lost) {
@@ -204,6 +226,7 @@ TEST(two_threads_collecting_at_once_get_whole_records_each_counted) {
   X(nothing_is_recorded_before_calibration)                                    \
   X(calibration_finds_the_program_call_site_with_one_collection)               \
   X(program_and_automatic_collections_are_told_apart_and_timed)                \
+  X(the_modules_own_collections_are_timed_but_not_recorded)                    \
   X(a_full_ring_keeps_the_newest_and_counts_the_rest_as_lost)                  \
   X(disarmed_nothing_is_recorded_and_arming_again_starts_afresh)               \
   X(two_threads_collecting_at_once_get_whole_records_each_counted)
