@@ -70,8 +70,8 @@ static uint64_t used_bytes(void) {
 /* gc.collect() as a program calls it: through the gc module's function
  * object, so the wrap sees py/modgc.c's call site. */
 static void call_gc_collect(void *arg) {
-  mp_obj_t gc = mp_import_name(MP_QSTR_gc, mp_const_none,
-                               MP_OBJ_NEW_SMALL_INT(0));
+  mp_obj_t gc =
+      mp_import_name(MP_QSTR_gc, mp_const_none, MP_OBJ_NEW_SMALL_INT(0));
   (void)arg;
   mp_call_function_0(mp_load_attr(gc, MP_QSTR_collect));
 }
@@ -110,7 +110,8 @@ bool gcmon_mp_vm_gc_hook_start(void) {
   return false;
 }
 
-void gcmon_mp_vm_gc_hook_stop(void) {}
+void gcmon_mp_vm_gc_hook_stop(void) {
+}
 
 void gcmon_mp_vm_gc_hook_remote(bool on) {
   (void)on;

@@ -170,10 +170,9 @@ static void run(const gcmon_mp_vm *vm, gcmon_mp_request *r) {
     r->n_collections = 0;
     r->lost_collections = 0;
     if (vm->take_collections) {
-      r->n_collections =
-          vm->take_collections(vm->ctx, r->collections,
-                               GCMON_MP_COLLECTIONS_PER_READ,
-                               &r->lost_collections);
+      r->n_collections = vm->take_collections(vm->ctx, r->collections,
+                                              GCMON_MP_COLLECTIONS_PER_READ,
+                                              &r->lost_collections);
       r->taken_mono_us = mono_us();
     }
     break;

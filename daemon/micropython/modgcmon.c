@@ -306,7 +306,8 @@ static mp_obj_t gcmon_status(void) {
   d = mp_obj_new_dict(21);
   put(d, MP_QSTR_running, mp_obj_new_bool(v.running));
   put(d, MP_QSTR_gil, mp_obj_new_bool(MICROPY_PY_THREAD_GIL));
-  put(d, MP_QSTR_gc_hook, mp_obj_new_bool(gcmon_mp_vm_gc_hook_take_fn() != NULL));
+  put(d, MP_QSTR_gc_hook,
+      mp_obj_new_bool(gcmon_mp_vm_gc_hook_take_fn() != NULL));
   put(d, MP_QSTR_port, v.port >= 0 ? mp_obj_new_int(v.port) : mp_const_none);
   put(d, MP_QSTR_uart,
       v.uart[0] ? mp_obj_new_str(v.uart, strlen(v.uart)) : mp_const_none);

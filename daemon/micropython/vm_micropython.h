@@ -57,8 +57,7 @@ bool gcmon_mp_vm_has_exitpoint(void);
  *   take_fn  the VM's take_collections, or NULL. */
 typedef unsigned (*gcmon_mp_take_collections_fn)(void *ctx,
                                                  gcmon_mp_collection *out,
-                                                 unsigned max,
-                                                 uint64_t *lost);
+                                                 unsigned max, uint64_t *lost);
 bool gcmon_mp_vm_gc_hook_start(void);
 void gcmon_mp_vm_gc_hook_stop(void);
 void gcmon_mp_vm_gc_hook_remote(bool on);

@@ -154,7 +154,7 @@ TEST(disarmed_nothing_is_recorded_and_arming_again_starts_afresh) {
 /* Two pretend Python threads: one calls gc.collect(), one allocates into
  * a full heap; each has its own "mem_alloc" so a record mixing the two
  * would show. */
-#define PER_THREAD 400u
+#define PER_THREAD   400u
 #define PROGRAM_USED 0x1111u
 #define ALLOC_USED   0x4444u
 
