@@ -131,7 +131,7 @@ class AgentConsole:
             self.chunks = 0
             self.serves += 1
             # Console text between frames, as a program printing would.
-            self.say(b"board: serving on the console\r\n")
+            self.say(b"gcmon: serving the protocol on this console; Ctrl-C ends it\r\n")
         elif "hasattr(gcmon,'serve_console')" in code:
             self.say(b"True\r\n\x04\x04>")
         else:
