@@ -82,6 +82,7 @@ struct gcmon__repl {
     GCMON__REPL_DEAD
   } phase;
   int setup_step;
+  bool served_baud; /* serve_console(baud=N) was asked */
   int leave_prompts; /* leaving: raw REPL prompts still to come */
   uint8_t leave_tail[2]; /* leaving: the last two console bytes */
 

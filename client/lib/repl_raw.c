@@ -257,6 +257,8 @@ static void on_ready_timeout(uv_timer_t *tm) {
   agent_ready(r, r->in_len);
 }
 
+static void serve_console(gcmon__repl *r, bool with_baud);
+
 static void agent_ready_check(gcmon__repl *r) {
   size_t n = strlen(READY);
   for (size_t i = 0; i + n <= r->in_len; i++)
@@ -266,22 +268,48 @@ static void agent_ready_check(gcmon__repl *r) {
         agent_ready(r, (size_t)(nl - r->in) + 1);
       return;
     }
+  /* The call ended at once (its error text, then the raw REPL's prompt):
+   * a module without the baud argument is asked again without it. */
+  for (size_t i = 0; i + 1 < r->in_len; i++)
+    if (r->in[i] == 0x04 && r->in[i + 1] == '>') {
+      char saw[256];
+      if (r->served_baud) {
+        serve_console(r, false);
+        return;
+      }
+      shown(r, saw, sizeof saw);
+      gcmon__repl_fail(r, GCMON_EPROTO, "%s: serve_console() failed: '%s'",
+                       r->outer ? r->outer->uri.path : "?", saw);
+      return;
+    }
   if (r->in_len > sizeof r->in / 2)
     consume(r, r->in_len - sizeof r->in / 4);
 }
 
+/* The agent takes the console over until we close. On a UART console
+ * (?baud=N given) it learns the line's speed, so its lag bound holds. */
+static void serve_console(gcmon__repl *r, bool with_baud) {
+  char call[64];
+  if (with_baud)
+    snprintf(call, sizeof call, "gcmon.serve_console(baud=%lu)",
+             (unsigned long)r->outer->uri.baud);
+  else
+    snprintf(call, sizeof call, "gcmon.serve_console()");
+  if (gcmon__repl_exec(r, call, NULL) != 0) {
+    gcmon__repl_fail(r, GCMON_EIO, "%s: cannot start serve_console",
+                     r->outer->uri.path);
+    return;
+  }
+  r->nfly = 0;
+  r->phase = GCMON__REPL_AGENT_START;
+  r->served_baud = with_baud;
+  r->in_len = 0;
+  uv_timer_start(&r->timer, on_ready_timeout, READY_MS, 0);
+}
+
 static void on_probe(gcmon__repl *r, int err) {
   if (err == 0 && strncmp(r->out, "True", 4) == 0) {
-    /* The agent is there: it takes the console over until we close. */
-    if (gcmon__repl_exec(r, "gcmon.serve_console()", NULL) != 0) {
-      gcmon__repl_fail(r, GCMON_EIO, "%s: cannot start serve_console",
-                       r->outer->uri.path);
-      return;
-    }
-    r->nfly = 0;
-    r->phase = GCMON__REPL_AGENT_START;
-    r->in_len = 0;
-    uv_timer_start(&r->timer, on_ready_timeout, READY_MS, 0);
+    serve_console(r, r->outer->uri.baud_given);
     return;
   }
   r->phase = GCMON__REPL_STOCK;

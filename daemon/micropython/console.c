@@ -223,7 +223,7 @@ static int serve_unlocked(gcmon_mp_runner *r, const gcmon_mp_console_io *io,
     close(sv[1]);
     return GCMON_ENOMEM;
   }
-  rc = gcmon_mp_runner_attach(r, sv[1]);
+  rc = gcmon_mp_runner_attach(r, sv[1], io->link_bytes_per_s);
   if (rc != 0) {
     if (rc == GCMON_EBUSY)
       close(sv[1]); /* not taken */

@@ -55,6 +55,10 @@ typedef struct gcmon_mp_console_io {
    * else run with it released (T2 and the program's threads run). */
   void (*lock)(void *ctx);
   void (*unlock)(void *ctx);
+  /* The console's line speed in bytes/s where it is a UART (the host
+   * knows it: serve_console(baud=N)), so the session's lag bound holds
+   * (docs/protocol.md); 0 = unknown or fast (USB CDC): no bound. */
+  uint32_t link_bytes_per_s;
 } gcmon_mp_console_io;
 
 typedef enum {

@@ -6,7 +6,7 @@
  *                 token=None, scan_ms=1000, timeout_ms=2000)
  *     gcmon.status()   # {'running': True, 'port': 7230, 'samples': 12, ...}
  *     gcmon.stop()
- *     gcmon.serve_console(timeout_ms=10000)  # the protocol on the REPL
+ *     gcmon.serve_console(timeout_ms=10000, baud=0)  # the protocol on the REPL
  *
  * This file is the MicroPython side only: argument checks, the dicts and
  * exceptions, and T2's registration with the VM in py/modthread.c's order
@@ -256,6 +256,7 @@ static mp_obj_t gcmon_serve_console(size_t n_args, const mp_obj_t *pos_args,
       {MP_QSTR_timeout_ms,
        MP_ARG_KW_ONLY | MP_ARG_INT,
        {.u_int = GCMON_MP_CONSOLE_DEFAULT_IDLE_MS}},
+      {MP_QSTR_baud, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = 0}},
   };
   static const char *const ends[] = {"closed", "idle", "failed"};
   mp_arg_val_t a[MP_ARRAY_SIZE(allowed)];
@@ -269,6 +270,8 @@ static mp_obj_t gcmon_serve_console(size_t n_args, const mp_obj_t *pos_args,
                    a);
   if (a[0].u_int < 1 || a[0].u_int > MAX_TIMEOUT_MS)
     mp_raise_ValueError(MP_ERROR_TEXT("timeout_ms must be 1..600000"));
+  if (a[1].u_int != 0 && (a[1].u_int < 300 || a[1].u_int > 4000000))
+    mp_raise_ValueError(MP_ERROR_TEXT("baud must be 0 (USB) or 300..4000000"));
   idle_cfg.interval_ms = 100;
   idle_cfg.scan_ms = 1000;
   idle_cfg.call_timeout_ms = 2000;
@@ -277,6 +280,7 @@ static mp_obj_t gcmon_serve_console(size_t n_args, const mp_obj_t *pos_args,
   idle_cfg.device_id = GCMON_MP_K230 ? "micropython/k230" : "micropython/unix";
   gcmon_mp_vm_gc_hook_start();
   gcmon_mp_console_io_micropython(&io);
+  io.link_bytes_per_s = (uint32_t)a[1].u_int / 10u; /* 8N1 */
   mp_hal_set_interrupt_char(-1);
   rc = gcmon_mp_life_serve_console(&life, &host, &idle_cfg, &io,
                                    (unsigned)a[0].u_int, &res, err,

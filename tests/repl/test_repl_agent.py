@@ -54,6 +54,8 @@ class AgentConsole:
         self.line = b""
         self.seen = []  # (mode, control byte) as they came
         self.serves = 0
+        self.calls = []  # the serve_console(...) calls as typed
+        self.old_module = False  # one without serve_console's baud
         self.stop = False
         self.thread = threading.Thread(target=self.run, daemon=True)
         self.thread.start()
@@ -125,6 +127,11 @@ class AgentConsole:
     def run_code(self, code):
         self.say(b"OK")
         if "serve_console" in code and "hasattr" not in code:
+            self.calls.append(code)
+        if "serve_console(baud" in code and self.old_module:
+            self.say(b"\x04Traceback (most recent call last):\r\n"
+                     b"TypeError: unexpected keyword argument 'baud'\r\n\x04>")
+        elif "serve_console" in code and "hasattr" not in code:
             self.sock = socket.create_connection(("127.0.0.1", self.port))
             self.mode = "serving"
             self.in_frame, self.frame_len = False, 0
@@ -197,6 +204,21 @@ class AgentOverConsole(unittest.TestCase):
         with open(out) as f:
             self.assertGreater(len(f.readlines()), 10)
         self.assertEqual(self.board.serves, serves + 3)
+
+    def test_a_uart_console_passes_its_baud_an_older_module_is_asked_again(self):
+        for old in (False, True):
+            self.board.calls.clear()
+            self.board.old_module = old
+            try:
+                p = gcmon("-t", self.target + "?baud=115200", "info", "--json")
+            finally:
+                self.board.old_module = False
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertEqual(json.loads(p.stdout)["console"], {"mode": "agent"})
+            want = ["gcmon.serve_console(baud=115200)"]
+            if old:
+                want.append("gcmon.serve_console()")
+            self.assertEqual(self.board.calls, want)
 
     def test_close_interrupts_serve_console_and_leaves_the_friendly_prompt(self):
         gcmon("-t", self.target, "stat")
