@@ -228,6 +228,7 @@ static mp_obj_t gcmon_start(size_t n_args, const mp_obj_t *pos_args,
                    a);
   memset(&g, 0, sizeof g);
   copy_args(&g, a); /* raises; nothing to undo yet */
+  gcmon_mp_vm_gc_hook_start(); /* before the VM ops are made */
   rc = gcmon_mp_life_start(&life, &host, &g.cfg, err, sizeof err);
   if (rc == GCMON_EBUSY)
     mp_raise_msg(&mp_type_RuntimeError, MP_ERROR_TEXT("gcmon already running"));
@@ -238,7 +239,11 @@ static mp_obj_t gcmon_start(size_t n_args, const mp_obj_t *pos_args,
 static MP_DEFINE_CONST_FUN_OBJ_KW(gcmon_start_obj, 0, gcmon_start);
 
 static mp_obj_t gcmon_stop(void) {
-  return mp_obj_new_bool(gcmon_mp_life_stop(&life, &host));
+  bool stopped = gcmon_mp_life_stop(&life, &host);
+
+  if (stopped)
+    gcmon_mp_vm_gc_hook_stop();
+  return mp_obj_new_bool(stopped);
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(gcmon_stop_obj, gcmon_stop);
 
@@ -294,6 +299,7 @@ static mp_obj_t gcmon_serve_console(size_t n_args, const mp_obj_t *pos_args,
   idle_cfg.baud = 115200;
   idle_cfg.sys_source = GCMON_MP_K230 ? "k230" : NULL;
   idle_cfg.device_id = GCMON_MP_K230 ? "micropython/k230" : "micropython/unix";
+  gcmon_mp_vm_gc_hook_start();
   if (a[ARG_beside].u_bool)
     gcmon_mp_console_io_beside(&io, &life.beside, &on_ready);
   else
@@ -343,9 +349,11 @@ static mp_obj_t gcmon_status(void) {
   mp_obj_t d;
 
   gcmon_mp_life_status(&life, &v); /* a copy: no lock held from here on */
-  d = mp_obj_new_dict(20);
+  d = mp_obj_new_dict(21);
   put(d, MP_QSTR_running, mp_obj_new_bool(v.running));
   put(d, MP_QSTR_gil, mp_obj_new_bool(MICROPY_PY_THREAD_GIL));
+  put(d, MP_QSTR_gc_hook,
+      mp_obj_new_bool(gcmon_mp_vm_gc_hook_take_fn() != NULL));
   put(d, MP_QSTR_port, v.port >= 0 ? mp_obj_new_int(v.port) : mp_const_none);
   put(d, MP_QSTR_uart,
       v.uart[0] ? mp_obj_new_str(v.uart, strlen(v.uart)) : mp_const_none);
