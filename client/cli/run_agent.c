@@ -1,10 +1,10 @@
 /* `gcmon run` beside the agent (see run_agent.h). The script goes up
  * inside a small wrapper that starts gcmon.serve_console(beside=True) on a
  * _thread, waits until it serves, runs the script with exec() in the
- * REPL's globals, then prints a tagged end line (0x1E "GCX") and calls
- * gcmon.serve_console_stop(), which returns once the host has answered
- * the end line with its close byte (or after 2 s) and the pump has left
- * the console: no byte of the host's is left for the raw REPL to run.
+ * REPL's globals, then calls gcmon.serve_console_stop(): it prints a
+ * tagged end line (0x1E "GCX") and returns once the host has answered it
+ * with its close byte (or after 2 s) and the pump has left the console:
+ * no byte of the host's is left for the raw REPL to run.
  *
  * Here, on one libuv loop: the console's bytes are split into frames
  * (checked: flag, body, flag with a valid CRC) and text. Frames go to a
@@ -50,7 +50,6 @@
   " try:\n"                                                                  \
   "  exec(src,g)\n"                                                          \
   " finally:\n"                                                              \
-  "  print('\\x1eGCX')\n"                                                    \
   "  gcmon.serve_console_stop()\n"                                           \
   "try:\n"                                                                   \
   " _gcmon_run("

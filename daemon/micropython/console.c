@@ -291,21 +291,22 @@ static bool wait_ended(gcmon_mp_console_beside *b, unsigned ms) {
   }
 }
 
-bool gcmon_mp_console_stop(gcmon_mp_console_beside *b, unsigned ack_ms) {
+bool gcmon_mp_console_stop_ask(gcmon_mp_console_beside *b) {
   int serving = GCMON_MP_BESIDE_SERVING;
+  return __atomic_compare_exchange_n(&b->state, &serving,
+                                     GCMON_MP_BESIDE_STOPPING, false,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
 
-  if (!__atomic_compare_exchange_n(&b->state, &serving,
-                                   GCMON_MP_BESIDE_STOPPING, false,
-                                   __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-    return false; /* none serves (it ended by itself, or never began) */
+void gcmon_mp_console_stop_wait(gcmon_mp_console_beside *b, unsigned ack_ms) {
+  int stopping = GCMON_MP_BESIDE_STOPPING;
+
   if (wait_ended(b, ack_ms))
-    return true;
+    return;
   /* No acknowledgement: a host that went away. The pump sees this within
    * a read slice. */
-  int stopping = GCMON_MP_BESIDE_STOPPING;
   (void)__atomic_compare_exchange_n(&b->state, &stopping,
                                     GCMON_MP_BESIDE_ABORT, false,
                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
   (void)wait_ended(b, 10u * SLICE_MS + 1000u);
-  return true;
 }

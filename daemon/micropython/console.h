@@ -24,7 +24,7 @@
  * serves on a thread of its own while the program runs on the main thread
  * and prints as usual. The host's close byte then also stops the program
  * (io->interrupt: KeyboardInterrupt), unless the program has ended and
- * asked the pump to stop (gcmon_mp_console_stop): then it is the host's
+ * asked the pump to stop (gcmon_mp_console_stop_ask): then it is the host's
  * acknowledgement, after which no byte of the host's is left unread. */
 #ifndef GCMON_MP_CONSOLE_H
 #define GCMON_MP_CONSOLE_H
@@ -71,13 +71,13 @@ typedef struct gcmon_mp_console_io {
    * once, without the VM lock, after GCMON_MP_CONSOLE_READY is out and
    * before any frame (the program may start). interrupt (optional):
    * called without the VM lock when the host's close byte comes before
-   * any gcmon_mp_console_stop() (the host's Ctrl-C: stop the program). */
+   * any gcmon_mp_console_stop_ask() (the host's Ctrl-C: stop the program). */
   void (*ready)(void *ctx);
   void (*interrupt)(void *ctx);
   struct gcmon_mp_console_beside *beside;
 } gcmon_mp_console_io;
 
-/* A serve beside a script, as gcmon_mp_console_stop() sees it; one per
+/* A serve beside a script, as gcmon_mp_console_stop_*() see it; one per
  * process (one console), zero-initialised. Its state is read and written
  * with atomics: the pump's thread and the program's both touch it. */
 typedef struct gcmon_mp_console_beside {
@@ -91,8 +91,12 @@ enum {
   GCMON_MP_BESIDE_ABORT     /* stop gave up waiting: end now */
 };
 
-/* How long gcmon_mp_console_stop() waits for the host's close byte. */
+/* How long gcmon_mp_console_stop_wait() waits for the host's close byte,
+ * by default. */
 #define GCMON_MP_CONSOLE_STOP_ACK_MS 2000u
+/* The line the program's end is (`gcmon run` answers it with its close
+ * byte): 0x1E "GCX". */
+#define GCMON_MP_CONSOLE_END "\x1eGCX\r\n"
 
 typedef enum {
   GCMON_MP_CONSOLE_CLOSED = 0, /* the host sent its close byte */
@@ -114,11 +118,19 @@ typedef struct gcmon_mp_console_result {
 int gcmon_mp_console_serve(gcmon_mp_runner *r, const gcmon_mp_console_io *io,
                            unsigned idle_ms, gcmon_mp_console_result *out);
 
-/* The program beside which b's pump serves has ended: stop handing
- * console input on, wait up to ack_ms for the host's close byte (the host
- * sends it on the program's end line), else end anyway; return once the
- * pump has ended. true when a pump served, false when none did. Call
+/* The program beside which b's pump serves has ended, in two steps:
+ *
+ *   if (gcmon_mp_console_stop_ask(b)) {    // the pump serves: it stops
+ *     write GCMON_MP_CONSOLE_END           // handing input on; then the
+ *     gcmon_mp_console_stop_wait(b, ack);  // host's close byte, or ack ms
+ *   }
+ *
+ * The ask comes before the end line, so the close byte that answers the
+ * line can never be taken for the host's Ctrl-C. stop_ask: true when a
+ * pump served (now stopping), false when none did (it ended by itself,
+ * or never began). stop_wait returns once the pump has ended; call it
  * without the VM lock. */
-bool gcmon_mp_console_stop(gcmon_mp_console_beside *b, unsigned ack_ms);
+bool gcmon_mp_console_stop_ask(gcmon_mp_console_beside *b);
+void gcmon_mp_console_stop_wait(gcmon_mp_console_beside *b, unsigned ack_ms);
 
 #endif

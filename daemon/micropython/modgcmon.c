@@ -318,19 +318,22 @@ static MP_DEFINE_CONST_FUN_OBJ_KW(gcmon_serve_console_obj, 0,
                                   gcmon_serve_console);
 
 /* The program beside which serve_console(beside=True) serves has ended:
- * wait (up to timeout_ms) for the host to acknowledge, then for the pump
- * to leave the console to the REPL. True when a pump served. */
+ * the pump stops handing input on, the end line goes out, then (up to
+ * timeout_ms) the host's acknowledgement and the pump's end. True when a
+ * pump served; False at once when none did. */
 static mp_obj_t gcmon_serve_console_stop(size_t n_args, const mp_obj_t *args) {
   mp_int_t ack = n_args > 0 ? mp_obj_get_int(args[0])
                             : (mp_int_t)GCMON_MP_CONSOLE_STOP_ACK_MS;
-  bool served;
 
   if (ack < 0 || ack > MAX_TIMEOUT_MS)
     mp_raise_ValueError(MP_ERROR_TEXT("timeout_ms must be 0..600000"));
+  if (!gcmon_mp_console_stop_ask(&life.beside))
+    return mp_const_false;
+  mp_hal_stdout_tx_strn(GCMON_MP_CONSOLE_END, sizeof GCMON_MP_CONSOLE_END - 1);
   MP_THREAD_GIL_EXIT();
-  served = gcmon_mp_console_stop(&life.beside, (unsigned)ack);
+  gcmon_mp_console_stop_wait(&life.beside, (unsigned)ack);
   MP_THREAD_GIL_ENTER();
-  return mp_obj_new_bool(served);
+  return mp_const_true;
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(gcmon_serve_console_stop_obj, 0, 1,
                                            gcmon_serve_console_stop);

@@ -15,7 +15,8 @@
  *   beside FD  serve_console(beside=True) on its own thread, as `gcmon run`'s
  *              wrapper starts it -> "ok" once it serves
  *   interrupted -> "interrupted N": the host's Ctrl-Cs the pump passed on
- *   stop       serve_console_stop(), then the thread joined
+ *   stop       serve_console_stop() (with its end line), then the thread
+ *              joined
  *              -> "stopped SERVED END" (SERVED 1: a pump was serving)
  *   hold       the program keeps the GIL (time.sleep_ms) -> "ok"
  *   release    and lets it go                            -> "ok"
@@ -195,7 +196,12 @@ static void beside_start(beside *s, gcmon_mp_runner *r, int fd) {
 }
 
 static void beside_stop(beside *s) {
-  bool served = gcmon_mp_console_stop(&s->b, GCMON_MP_CONSOLE_STOP_ACK_MS);
+  bool served = gcmon_mp_console_stop_ask(&s->b);
+  if (served) { /* the end line, as serve_console_stop() prints it */
+    (void)write_all(s->c.fd, (const uint8_t *)GCMON_MP_CONSOLE_END,
+                    sizeof GCMON_MP_CONSOLE_END - 1);
+    gcmon_mp_console_stop_wait(&s->b, GCMON_MP_CONSOLE_STOP_ACK_MS);
+  }
   pthread_join(s->thread, NULL);
   printf("stopped %d %s\n", served ? 1 : 0,
          s->rc == 0 ? ends[s->res.end] : "error");

@@ -3,7 +3,8 @@ whose far end is a stand-in raw REPL (test_mp_console.Board) that runs
 gcmon's wrapper the way MicroPython would: it starts the module's console
 pump beside the script (serve_console(beside=True), the module's own
 daemon/micropython/console.c in mp_fake_agent, on the pretend VM), runs
-the script, prints the tagged end line and calls serve_console_stop().
+the script, then calls serve_console_stop(), which prints the tagged end
+line.
 
 Checked: the script's output reaches the terminal without a frame byte,
 samples land in the CSV while it runs (a contiguous seq run), the pump
@@ -76,8 +77,7 @@ class Board(test_mp_console.Board):
         except KeyboardInterrupt:
             error = b"Traceback (most recent call last):\r\nKeyboardInterrupt: \r\n"
         finally:
-            self.say(b"\x1eGCX\r\n")
-            self.stops.append(self.cmd("stop"))
+            self.stops.append(self.cmd("stop"))  # it prints the end line
         self.say(b"\x04" + error + b"\x04>")
 
     def printed(self, *args):
