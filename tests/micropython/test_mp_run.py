@@ -4,11 +4,13 @@ gcmon's wrapper the way MicroPython would: it starts the module's console
 pump beside the script (serve_console(beside=True), the module's own
 daemon/micropython/console.c in mp_fake_agent, on the pretend VM), runs
 the script, then calls serve_console_stop(), which prints the tagged end
-line.
+line. It takes code in raw-paste mode, or (the second run) answers as a
+raw REPL from before raw-paste.
 
 Checked: the script's output reaches the terminal without a frame byte
-(its own '~', the flag byte, intact),
-samples land in the CSV while it runs (a contiguous seq run), the pump
+(its own '~', the flag byte, intact), samples land in the CSV while it
+runs (a contiguous seq run), the upload keeps within the raw-paste
+windows (or falls back without raw-paste), the pump
 ends by the host's acknowledgement (not a timeout), the REPL answers
 afterwards; a second gcmon on the device meanwhile is told who has it;
 Ctrl-C on a script that would run forever reaches the script as
@@ -47,22 +49,54 @@ while True:
 """
 
 
+WINDOW = 32  # raw-paste window: the wrapper alone takes dozens
+
+
 class Board(test_mp_console.Board):
-    """The stand-in, which also runs `gcmon run`'s wrapper."""
+    """The stand-in, which also runs `gcmon run`'s wrapper, and takes code
+    in raw-paste mode too (MicroPython's pyexec.c: Ctrl-E "A" Ctrl-A, then
+    "R\x01", the window, 0x01 per window read, 0x04 answered by 0x04)."""
 
     def __init__(self):
+        self.paste = None  # the code so far, in raw-paste mode
+        self.credit = 0    # bytes the host may still send
+        self.pastes = 0
+        self.offer_paste = True  # False: an older raw REPL without it
+        self.overruns = 0  # bytes past the windows granted
+        self.stops = []    # what each serve_console_stop() said
         super().__init__()
-        self.stops = []  # what each serve_console_stop() said
 
-    def run_code(self, code):
-        if "_gcmon_run(" not in code:
+    def byte(self, b):
+        if self.paste is not None:
+            if b == b"\x04":
+                code, self.paste = self.paste, None
+                self.say(b"\x04")
+                self.run_code(code.decode(), paste=True)
+                return
+            self.paste += b
+            self.credit -= 1
+            self.overruns += self.credit < 0
+            if len(self.paste) % WINDOW == 0:
+                self.credit += WINDOW
+                self.say(b"\x01")
+        elif (self.mode == "raw" and b == b"\x01" and self.code == b"\x05A"
+              and self.offer_paste):
+            self.code, self.paste = b"", b""
+            self.credit = 2 * WINDOW  # the window, and the 0x01 after it
+            self.pastes += 1
+            self.say(b"R\x01" + WINDOW.to_bytes(2, "little") + b"\x01")
+        else:
+            super().byte(b)
+
+    def run_code(self, code, paste=False):
+        if not paste:
             self.say(b"OK")
+        if "_gcmon_run(" not in code:
             if "hasattr(gcmon,'serve_console_stop')" in code:
                 self.say(b"True\r\n\x04\x04>")
             else:
                 self.say(b"\x04NameError: stand-in runs no other code\r\n\x04>")
             return
-        self.say(b"OK")
         script = next(n.args[0].value for n in ast.walk(ast.parse(code))
                       if isinstance(n, ast.Call)
                       and getattr(n.func, "id", "") == "_gcmon_run")
@@ -143,6 +177,9 @@ def main():
               f"a contiguous seq run ({seq[0]}..{seq[-1]})")
         check("agent over the console" in stderr and "0 missing" in stderr,
               "gcmon says the agent served: " + stderr.strip())
+        check(board.pastes == 1 and board.overruns == 0,
+              f"the upload in raw-paste mode, within the {WINDOW}-byte "
+              "windows")
         check(board.stops and board.stops[-1] == ["stopped", "1", "closed"],
               f"the pump ended on the host's acknowledgement "
               f"({board.stops[-1] if board.stops else None})")
@@ -156,6 +193,9 @@ def main():
             check(q.returncode == 1 and f"busy (pid {pid} has it)" in q.stderr,
                   "a second gcmon run on the device: " + q.stderr.strip())
 
+        # This time a raw REPL from before raw-paste: it takes Ctrl-E "A"
+        # as code and reprints its banner for the Ctrl-A; gcmon falls back.
+        board.offer_paste = False
         t0 = time.monotonic()
         rc, stdout, stderr = run(board, FOREVER, out, interrupt_after=1.0,
                                  meanwhile=second)
@@ -169,6 +209,8 @@ def main():
               f"the pump had ended already when the script stopped "
               f"({board.stops[-1]})")
         check(len(samples(out)) >= 4, f"{len(samples(out))} samples meanwhile")
+        check(board.pastes == 1, "uploaded without raw-paste where the REPL "
+              "has none")
         time.sleep(0.2)
         check("2\r\n" in friendly(board, "1+1"), "the REPL answers 1+1 after")
     finally:
