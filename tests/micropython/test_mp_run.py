@@ -19,6 +19,7 @@ KeyboardInterrupt through the pump, gcmon exits 0, the REPL answers.
     GCMON=<gcmon> GCMON_MP_FAKE_AGENT=<mp_fake_agent> python3 test_mp_run.py
 """
 import ast
+import builtins
 import csv
 import os
 import signal
@@ -26,26 +27,23 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 
 import test_mp_console
 from test_mp_console import AGENT, GCMON, PREFIX, check, friendly
 
-# The scripts run in the stand-in (CPython) with print, sleep_ms and
-# alloc (the pretend VM's heap) as the board would run them.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "repl"))
+from test_repl_run import FOREVER  # noqa: E402  (imports time: script_globals)
+
+# The scripts run in the stand-in (CPython) with print, sleep_ms (also as
+# time.sleep_ms) and alloc (the pretend VM's heap) as the board would.
 GROWS = """\
 for i in range(12):
     alloc(20000)
     print("step", i, "~")
     sleep_ms(100)
 print("done")
-"""
-
-FOREVER = """\
-n = 0
-while True:
-    n += 1
-    print("tick", n)
-    sleep_ms(50)
 """
 
 
@@ -107,13 +105,21 @@ class Board(test_mp_console.Board):
         error = b""
         try:
             if up == ["ok"]:
-                exec(script, {"print": self.printed, "sleep_ms": self.sleep_ms,
-                              "alloc": lambda n: self.cmd(f"alloc {n}")})
+                exec(script, self.script_globals())
         except KeyboardInterrupt:
             error = b"Traceback (most recent call last):\r\nKeyboardInterrupt: \r\n"
         finally:
             self.stops.append(self.cmd("stop"))  # it prints the end line
         self.say(b"\x04" + error + b"\x04>")
+
+    def script_globals(self):
+        board_time = types.SimpleNamespace(sleep_ms=self.sleep_ms)
+        own = dict(vars(builtins))
+        own["print"] = self.printed
+        own["__import__"] = lambda name, *a: (
+            board_time if name == "time" else __import__(name, *a))
+        return {"__builtins__": own, "sleep_ms": self.sleep_ms,
+                "alloc": lambda n: self.cmd(f"alloc {n}")}
 
     def printed(self, *args):
         self.say((" ".join(str(a) for a in args) + "\r\n").encode())
