@@ -14,7 +14,11 @@
  *              it returns -> "console END frames_in I frames_out O"
  *   hold       the program keeps the GIL (time.sleep_ms) -> "ok"
  *   release    and lets it go                            -> "ok"
- *   quit (or end of input): stop everything, exit 0 */
+ *   quit (or end of input): stop everything, exit 0
+ *
+ * Options (bench/bench_console.py): --interval MS the sampler period
+ * (default 100), --uart PATH [--baud N] serve on a serial line as well, as
+ * gcmon.start(uart=...) does. */
 #define _POSIX_C_SOURCE 200809L
 #include "console.h"
 #include "gcmon/error.h"
@@ -110,7 +114,46 @@ static void serve_console(gcmon_mp_runner *r, int fd) {
            ends[res.end], res.frames_in, res.frames_out);
 }
 
-int main(void) {
+typedef struct agent_options {
+  unsigned long interval_ms;
+  const char *uart;
+  unsigned long baud;
+} agent_options;
+
+/* 0, or 2 after a one-line usage message. */
+static int parse_options(int argc, char **argv, agent_options *o) {
+  int i;
+
+  o->interval_ms = 100;
+  o->uart = NULL;
+  o->baud = 115200;
+  for (i = 1; i < argc; i++) {
+    char *end = NULL;
+    const char *arg = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+    unsigned long *num = strcmp(arg, "--interval") == 0 ? &o->interval_ms
+                         : strcmp(arg, "--baud") == 0   ? &o->baud
+                                                        : NULL;
+    if (val != NULL && strcmp(arg, "--uart") == 0) {
+      o->uart = val;
+    } else if (val != NULL && num != NULL) {
+      *num = strtoul(val, &end, 10);
+      if (*end != '\0' || *num == 0 || *num > 86400000ul)
+        val = NULL;
+    } else {
+      val = NULL;
+    }
+    if (val == NULL) {
+      fprintf(stderr, "usage: mp_fake_agent [--interval MS] "
+                      "[--uart PATH [--baud N]]\n");
+      return 2;
+    }
+    i++;
+  }
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  agent_options opt;
   fake_vm f;
   gcmon_mp_mailbox mb;
   fake_worker w;
@@ -120,6 +163,8 @@ int main(void) {
   char err[160], line[128];
   unsigned long long n;
 
+  if (parse_options(argc, argv, &opt) != 0)
+    return 2;
   setvbuf(stdout, NULL, _IOLBF, 0);
   fake_vm_init(&f, HEAP_BYTES);
   if (gcmon_mp_mailbox_init(&mb) != 0)
@@ -127,7 +172,9 @@ int main(void) {
   fake_worker_start(&w, &mb, &f);
   cfg.mailbox = &mb;
   cfg.listen = "127.0.0.1:0";
-  cfg.interval_ms = 100;
+  cfg.uart = opt.uart;
+  cfg.baud = (unsigned)opt.baud;
+  cfg.interval_ms = (uint32_t)opt.interval_ms;
   cfg.scan_ms = 1000;
   cfg.device_id = "micropython/fake";
   cfg.call_timeout_ms = 500;
