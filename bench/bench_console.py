@@ -27,6 +27,7 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 import tty
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -38,9 +39,9 @@ from faultlink import FaultyLink  # noqa: E402
 from standin import FakeAgentConsole  # noqa: E402
 
 INTERVAL_MS = "10"  # GCMON_MIN_INTERVAL_MS: the agent takes no shorter
+HANDBACK_WAIT_S = 30
 FIELDS = ("handshake_s", "rate", "samples", "in_per_sample",
-          "out_per_sample", "missing", "compact", "period_ms", "late_max",
-          "late_last")
+          "out_per_sample", "missing", "compact", "period_ms")
 
 
 STREAMS = {"compact": [], "full": ["full"]}  # bench_console_stream's
@@ -79,18 +80,34 @@ def on_console(agent, stream, baud, seconds, kind):
         try:
             r = measure(stream, f"repl://{link.host_path}?baud={baud}",
                         seconds, kind)
+            # The host has closed (its Ctrl-C, Ctrl-B are on the line):
+            # until serve_console() returns, the REPL is not back.
+            left = time.monotonic()
+            while len(board.ends) < board.calls and \
+                    time.monotonic() - left < HANDBACK_WAIT_S:
+                time.sleep(0.01)
+            r["back_s"] = (time.monotonic() - left
+                           if len(board.ends) == board.calls else None)
         finally:
             board.close()
             os.close(fd)
-        # "console closed frames_in I frames_out O": the pump's own count
+        # "console END frames_in I frames_out O writes W bytes_out B": the
+        # pump's own count for the whole session
         end = board.ends[-1] if board.ends else []
         r["end"] = end[1] if len(end) > 1 else "none"
-        r["frames_out"] = int(end[5]) if len(end) > 5 else 0
+        r["frames_out"] = int(end[5]) if len(end) > 9 else 0
+        r["writes"] = int(end[7]) if len(end) > 9 else 0
+        r["bytes_out"] = int(end[9]) if len(end) > 9 else 0
         return r
 
 
 def median(runs, key):
     return statistics.median(r[key] for r in runs)
+
+
+def per_write(runs):
+    return statistics.median(r["bytes_out"] / max(1, r["writes"])
+                             for r in runs)
 
 
 def run_case(agent, stream, baud, kind, seconds, repeats):
@@ -113,8 +130,6 @@ def rows(baud, kind, uart, console):
             f"{median(runs, 'in_per_sample'):.1f} | "
             f"{median(runs, 'out_per_sample'):.2f} | "
             f"{median(runs, 'handshake_s'):.2f} | "
-            f"{median(runs, 'late_last'):.2f} / "
-            f"{median(runs, 'late_max'):.2f} | "
             f"{' / '.join('%.1f' % r['rate'] for r in runs)} |")
     ratio = median(console, "rate") / median(uart, "rate")
     return out, ratio
@@ -129,9 +144,8 @@ def section(ctx, results, seconds, repeats):
         f"{seconds:g} s per run, A and B alternating, median of {repeats}.",
         "",
         "| baud | stream | link | samples/s | bytes/sample board→host | "
-        "host→board | open to first sample (s) | late at end / max (s) | "
-        "runs (samples/s) |",
-        "|---:|---|---|---:|---:|---:|---:|---:|---|",
+        "host→board | open to first sample (s) | runs (samples/s) |",
+        "|---:|---|---|---:|---:|---:|---:|---|",
     ]
     notes = []
     for (baud, kind), (uart, console) in results.items():
@@ -141,13 +155,20 @@ def section(ctx, results, seconds, repeats):
         fmt = ("compact granted on both links" if granted == {1} else
                "full samples on both links" if granted == {0} else
                "compact on some runs only")
+        backs = [x["back_s"] for x in console]
+        back = ("at most %.2f s" % max(backs) if None not in backs else
+                "not within %d s in %d of %d runs" % (
+                    HANDBACK_WAIT_S, backs.count(None), len(backs)))
         notes.append(
             f"- {baud} baud, {kind}: B / A = **{ratio:.2f}** (goal: at least "
             f"0.90); {fmt}, {sum(x['missing'] for x in uart + console):.0f} "
             f"samples "
             f"missing in all runs; each console session ended "
             f"{', '.join(sorted(set(x['end'] for x in console)))} "
-            f"({median(console, 'frames_out'):.0f} frames out per session).")
+            f"(pump per session: {median(console, 'frames_out'):.0f} frames "
+            f"in {median(console, 'writes'):.0f} console writes of "
+            f"{per_write(console):.0f} B on average); serve_console() "
+            f"returned {back} after the host exited.")
     return "\n".join(lines + [""] + notes) + "\n"
 
 

@@ -7,17 +7,14 @@
  * (full: full v1 samples, GCMON_COMPACT_OFF, a load near the line's
  * capacity at 115200 baud) prints one line:
  *     <handshake s> <samples/s> <samples> <bytes in> <bytes out> <gaps>
- *     <compact granted 0|1> <sampler period ms> <lateness max s>
- *     <lateness of the last sample s>
+ *     <compact granted 0|1> <sampler period ms>
  *
  * The handshake runs from gcmon_client_init() to the first sample's
  * arrival (for repl://: open, Ctrl-C, raw REPL, probe, serve_console(),
  * hello, subscribe). Samples arrive in batches, so the rate is taken from
  * the first batch's arrival to the last's: the samples after the first
  * batch over that time. The byte counts are libgcmon's link counters over
- * the same span (in: board to host), per sample delivered. Lateness is a
- * sample's arrival less its uptime_us: the module's clock is this
- * machine's CLOCK_MONOTONIC (board and host are one machine here). */
+ * the same span (in: board to host), per sample delivered. */
 #define _POSIX_C_SOURCE 200809L
 #include "gcmon/client.h"
 
@@ -31,7 +28,6 @@
 typedef struct {
   double seconds;
   double first_at, last_at, until;
-  double late_max, late_last;
   uint64_t samples, after_first, last_seq;
   gcmon_link_stats at_first, at_last;
   int bad;
@@ -66,9 +62,6 @@ static void on_event(gcmon_subscription *s, const gcmon_event *ev,
   } else if (now - t->first_at > SAME_BATCH_S) {
     t->after_first++;
     t->last_at = now;
-    t->late_last = now - (double)ev->sample->uptime_us / 1e6;
-    if (t->late_last > t->late_max)
-      t->late_max = t->late_last;
     gcmon_client_link_stats(c, &t->at_last);
   }
   if (now >= t->until)
@@ -113,12 +106,12 @@ int main(int argc, char **argv) {
   }
   in = t.at_last.bytes_in - t.at_first.bytes_in;
   out = t.at_last.bytes_out - t.at_first.bytes_out;
-  printf("%.3f %.2f %llu %.2f %.2f %llu %d %u %.3f %.3f\n", t.first_at - t0,
+  printf("%.3f %.2f %llu %.2f %.2f %llu %d %u\n", t.first_at - t0,
          (double)n / span, (unsigned long long)n, (double)in / (double)n,
          (double)out / (double)n,
          (unsigned long long)(t.at_last.seq_missing - t.at_first.seq_missing),
          gcmon_client_info(c)->compact ? 1 : 0,
-         gcmon_client_info(c)->min_interval_ms, t.late_max, t.late_last);
+         gcmon_client_info(c)->min_interval_ms);
   gcmon_client_close(c);
   return 0;
 }

@@ -9,9 +9,10 @@
  *   collect    the program calls gc.collect()   -> "ok"
  *   state      -> "mem_alloc A mem_free F threshold T enabled E"
  *   status     -> "samples S read_errors R sessions_opened O"
- *   console FD serve_console() on the pty master FD (inherited), a line of
+ *   console FD serve_console() on FD (inherited: a pty's board end), a line of
  *              program output between frames after the 3rd write; when
- *              it returns -> "console END frames_in I frames_out O"
+ *              it returns -> "console END frames_in I frames_out O
+ *              writes W bytes_out B" (W: the pump's writes to the console)
  *   hold       the program keeps the GIL (time.sleep_ms) -> "ok"
  *   release    and lets it go                            -> "ok"
  *   quit (or end of input): stop everything, exit 0
@@ -110,8 +111,10 @@ static void serve_console(gcmon_mp_runner *r, int fd) {
   if (rc != 0)
     printf("console error %d\n", rc);
   else
-    printf("console %s frames_in %" PRIu64 " frames_out %" PRIu64 "\n",
-           ends[res.end], res.frames_in, res.frames_out);
+    printf("console %s frames_in %" PRIu64 " frames_out %" PRIu64
+           " writes %u bytes_out %" PRIu64 "\n",
+           ends[res.end], res.frames_in, res.frames_out, c.writes,
+           res.bytes_out);
 }
 
 typedef struct agent_options {

@@ -159,11 +159,17 @@ class FakeAgentConsole(StandInConsole):
         self.say(b"\x04\x04>")
 
     def close(self):
-        """Stop the REPL and mp_fake_agent: its exit code."""
+        """Stop the REPL and mp_fake_agent: its exit code (None when it
+        did not stop within 20 s and was killed)."""
         self.stop = True
         self.thread.join(5)
-        self.agent.stdin.write("quit\n")
-        self.agent.stdin.close()
-        rc = self.agent.wait(20)
+        try:
+            self.agent.stdin.write("quit\n")
+            self.agent.stdin.close()
+            rc = self.agent.wait(20)
+        except (OSError, subprocess.TimeoutExpired):
+            self.agent.kill()  # still inside serve_console(): a failure
+            self.agent.wait()
+            rc = None
         super().close()
         return rc
