@@ -76,10 +76,15 @@ struct gcmon__repl {
     GCMON__REPL_ENTER,
     GCMON__REPL_SETUP, /* snippets of the handshake */
     GCMON__REPL_STOCK,
+    GCMON__REPL_AGENT_START, /* serve_console() called, not ready yet */
     GCMON__REPL_AGENT,
+    GCMON__REPL_LEAVING, /* closed: waiting for the raw REPL's prompt */
     GCMON__REPL_DEAD
   } phase;
   int setup_step;
+  bool served_baud; /* serve_console(baud=N) was asked */
+  int leave_prompts; /* leaving: raw REPL prompts still to come */
+  uint8_t leave_tail[2]; /* leaving: the last two console bytes */
 
   /* console input not yet consumed */
   uint8_t in[GCMON__REPL_OUT_MAX];
@@ -105,6 +110,9 @@ struct gcmon__repl {
   int nfields;
   char snippet[256]; /* the fixed reading snippet */
   int64_t cost_bytes;    /* board heap allocated by one reading */
+  bool pipelined;        /* a second snippet may follow before the first
+                            answers (the board keeps input that arrives
+                            while code runs; measured at connect) */
   uint32_t min_ms;       /* tick period: a reading's round trip, rounded */
   uint64_t reading_us;   /* a reading's round trip, measured at connect */
   uint32_t floor_ms;     /* the shortest tick period the link carries */
@@ -136,6 +144,11 @@ struct gcmon__repl {
 uint64_t gcmon__repl_now_us(gcmon__repl *r);
 /* Run code in the raw REPL; done() runs once its output is in r->out and
  * any error text in r->err. 0, or GCMON_EBUSY when a snippet runs. */
+/* Two snippets in one write, when none runs. */
+int gcmon__repl_exec_pair(gcmon__repl *r, const char *first,
+                          const char *second, gcmon__repl_done done);
+/* Forget the snippets in flight, whose answers will not come. */
+void gcmon__repl_exec_abandon(gcmon__repl *r);
 int gcmon__repl_exec(gcmon__repl *r, const char *code, gcmon__repl_done done);
 /* The same, allowed while up to depth-1 others are in flight: the board
  * reads the next snippet from its input buffer as soon as one ends. */

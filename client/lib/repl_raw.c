@@ -2,7 +2,9 @@
  * interrupt whatever runs, enter the raw REPL, run snippets one at a time
  * and split what each prints (raw REPL: code, Ctrl-D, "OK", output, 0x04,
  * error text, 0x04, ">"). On close the friendly REPL is asked back with
- * Ctrl-B, so the board is left as a person would find it. */
+ * Ctrl-B, so the board is left as a person would find it: only once the
+ * raw REPL prompts again, since a port may discard input that arrives
+ * while code runs (the unix port's tcsetattr(TCSAFLUSH) after each exec). */
 #define _POSIX_C_SOURCE 200809L
 #include "repl.h"
 
@@ -17,6 +19,11 @@
 #define INTERRUPT_MS 150u
 #define ENTER_MS 2000u
 #define EXEC_MS 5000u
+#define LEAVE_MS 1500u
+/* serve_console()'s first line (the module's GCMON_MP_CONSOLE_READY); a
+ * module older than it is given READY_MS instead. */
+#define READY "gcmon: serving"
+#define READY_MS 1500u
 
 uint64_t gcmon__repl_now_us(gcmon__repl *r) {
   return uv_hrtime() / 1000u;
@@ -105,26 +112,59 @@ static void on_exec_timeout(uv_timer_t *tm) {
                    r->outer ? r->outer->uri.path : "?", EXEC_MS, saw);
 }
 
-int gcmon__repl_exec_depth(gcmon__repl *r, const char *code,
-                           gcmon__repl_done done, int depth) {
+/* Snippets, each followed by Ctrl-D, in one write: n of them, the first
+ * allowed while up to depth-1 others fly. */
+static int exec_some(gcmon__repl *r, const char *const *code, int n,
+                     gcmon__repl_done done, int depth) {
+  char buf[GCMON__REPL_OUT_MAX];
+  size_t len = 0;
   int err;
-  if (r->nfly >= depth || r->nfly >= 2)
+
+  if (r->nfly >= depth || r->nfly + n > 2)
     return GCMON_EBUSY;
+  for (int i = 0; i < n; i++) {
+    size_t k = strlen(code[i]);
+    if (len + k + 1 > sizeof buf)
+      return GCMON_EINVAL;
+    memcpy(buf + len, code[i], k);
+    buf[len + k] = 0x04;
+    len += k + 1;
+  }
   if (r->nfly == 0) {
     r->stage = 0;
     r->out_len = 0;
     r->err_len = 0;
   }
-  err = line_write(r, code, strlen(code));
-  if (err == 0)
-    err = line_write(r, "\x04", 1);
+  err = line_write(r, buf, len);
   if (err != 0)
     return err;
-  r->fly[r->nfly].done = done;
-  r->fly[r->nfly].started_us = gcmon__repl_now_us(r);
-  if (r->nfly++ == 0)
-    uv_timer_start(&r->timer, on_exec_timeout, EXEC_MS, 0);
+  for (int i = 0; i < n; i++) {
+    r->fly[r->nfly].done = done;
+    r->fly[r->nfly].started_us = gcmon__repl_now_us(r);
+    if (r->nfly++ == 0)
+      uv_timer_start(&r->timer, on_exec_timeout, EXEC_MS, 0);
+  }
   return 0;
+}
+
+int gcmon__repl_exec_depth(gcmon__repl *r, const char *code,
+                           gcmon__repl_done done, int depth) {
+  return exec_some(r, &code, 1, done, depth);
+}
+
+int gcmon__repl_exec_pair(gcmon__repl *r, const char *first,
+                          const char *second, gcmon__repl_done done) {
+  const char *both[2] = {first, second};
+  return exec_some(r, both, 2, done, 1);
+}
+
+void gcmon__repl_exec_abandon(gcmon__repl *r) {
+  uv_timer_stop(&r->timer);
+  r->nfly = 0;
+  r->stage = 0;
+  r->out_len = 0;
+  r->err_len = 0;
+  (void)line_write(r, "\x03", 1); /* the raw REPL: clear a partial line */
 }
 
 int gcmon__repl_exec(gcmon__repl *r, const char *code, gcmon__repl_done done) {
@@ -195,19 +235,81 @@ static void exec_progress(gcmon__repl *r) {
 
 /* ---- handshake --------------------------------------------------------- */
 
-static void on_probe(gcmon__repl *r, int err) {
-  if (err == 0 && strncmp(r->out, "True", 4) == 0) {
-    /* The agent is there: it takes the console over until we close. */
-    if (gcmon__repl_exec(r, "gcmon.serve_console()", NULL) != 0) {
-      gcmon__repl_fail(r, GCMON_EIO, "%s: cannot start serve_console",
-                       r->outer->uri.path);
+/* serve_console() pumps: the session's bytes may flow. Console bytes up to
+ * `from` were text; the rest (none yet: we have not spoken) is the agent's. */
+static void agent_ready(gcmon__repl *r, size_t from) {
+  uint8_t rest[sizeof r->in];
+  size_t n = r->in_len - from;
+
+  memcpy(rest, r->in + from, n);
+  uv_timer_stop(&r->timer);
+  r->phase = GCMON__REPL_AGENT;
+  r->text_bytes += from;
+  r->in_len = 0;
+  if (r->outer)
+    gcmon__transport_opened_virtual(r->outer);
+  if (n > 0 && r->phase == GCMON__REPL_AGENT)
+    gcmon__repl_deliver(r, rest, n);
+}
+
+static void on_ready_timeout(uv_timer_t *tm) {
+  gcmon__repl *r = tm->data;
+  agent_ready(r, r->in_len);
+}
+
+static void serve_console(gcmon__repl *r, bool with_baud);
+
+static void agent_ready_check(gcmon__repl *r) {
+  size_t n = strlen(READY);
+  for (size_t i = 0; i + n <= r->in_len; i++)
+    if (memcmp(r->in + i, READY, n) == 0) {
+      const uint8_t *nl = memchr(r->in + i, '\n', r->in_len - i);
+      if (nl)
+        agent_ready(r, (size_t)(nl - r->in) + 1);
       return;
     }
-    r->nfly = 0;
-    uv_timer_stop(&r->timer);
-    r->phase = GCMON__REPL_AGENT;
-    r->in_len = 0;
-    gcmon__transport_opened_virtual(r->outer);
+  /* The call ended at once (its error text, then the raw REPL's prompt):
+   * a module without the baud argument is asked again without it. */
+  for (size_t i = 0; i + 1 < r->in_len; i++)
+    if (r->in[i] == 0x04 && r->in[i + 1] == '>') {
+      char saw[256];
+      if (r->served_baud) {
+        serve_console(r, false);
+        return;
+      }
+      shown(r, saw, sizeof saw);
+      gcmon__repl_fail(r, GCMON_EPROTO, "%s: serve_console() failed: '%s'",
+                       r->outer ? r->outer->uri.path : "?", saw);
+      return;
+    }
+  if (r->in_len > sizeof r->in / 2)
+    consume(r, r->in_len - sizeof r->in / 4);
+}
+
+/* The agent takes the console over until we close. On a UART console
+ * (?baud=N given) it learns the line's speed, so its lag bound holds. */
+static void serve_console(gcmon__repl *r, bool with_baud) {
+  char call[64];
+  if (with_baud)
+    snprintf(call, sizeof call, "gcmon.serve_console(baud=%lu)",
+             (unsigned long)r->outer->uri.baud);
+  else
+    snprintf(call, sizeof call, "gcmon.serve_console()");
+  if (gcmon__repl_exec(r, call, NULL) != 0) {
+    gcmon__repl_fail(r, GCMON_EIO, "%s: cannot start serve_console",
+                     r->outer->uri.path);
+    return;
+  }
+  r->nfly = 0;
+  r->phase = GCMON__REPL_AGENT_START;
+  r->served_baud = with_baud;
+  r->in_len = 0;
+  uv_timer_start(&r->timer, on_ready_timeout, READY_MS, 0);
+}
+
+static void on_probe(gcmon__repl *r, int err) {
+  if (err == 0 && strncmp(r->out, "True", 4) == 0) {
+    serve_console(r, r->outer->uri.baud_given);
     return;
   }
   r->phase = GCMON__REPL_STOCK;
@@ -272,8 +374,38 @@ static void line_open(gcmon__transport *line, int err) {
   uv_timer_start(&r->timer, on_interrupted, INTERRUPT_MS, 0);
 }
 
+/* ---- leaving ------------------------------------------------------------ */
+
+static void leave_now(gcmon__repl *r) {
+  if (r->line && r->line->open)
+    (void)gcmon__transport_write_now(r->line, (const uint8_t *)"\x02", 1);
+  teardown(r);
+}
+
+static void on_leave_timeout(uv_timer_t *tm) {
+  leave_now(tm->data); /* ask for the friendly REPL anyway */
+}
+
+/* The end of a snippet is 0x04 ">" (serve_console's: 0x04 0x04 ">", no
+ * output and no error, which a frame still in flight is unlikely to
+ * contain; its last frames come before the pump reads our Ctrl-C). */
+static void leave_read(gcmon__repl *r, const uint8_t *data, size_t n) {
+  bool agent = r->nfly == 0;
+  for (size_t i = 0; i < n && r->phase == GCMON__REPL_LEAVING; i++) {
+    if (data[i] == '>' && r->leave_tail[1] == 0x04 &&
+        (!agent || r->leave_tail[0] == 0x04) && --r->leave_prompts == 0)
+      leave_now(r);
+    r->leave_tail[0] = r->leave_tail[1];
+    r->leave_tail[1] = data[i];
+  }
+}
+
 static void line_read(gcmon__transport *line, const uint8_t *data, size_t n) {
   gcmon__repl *r = line->data;
+  if (r->phase == GCMON__REPL_LEAVING) {
+    leave_read(r, data, n);
+    return;
+  }
   if (r->phase == GCMON__REPL_AGENT) {
     gcmon__repl_deliver(r, data, n);
     return;
@@ -292,6 +424,8 @@ static void line_read(gcmon__transport *line, const uint8_t *data, size_t n) {
     n -= take;
     if (r->phase == GCMON__REPL_ENTER)
       enter_raw_check(r);
+    else if (r->phase == GCMON__REPL_AGENT_START)
+      agent_ready_check(r);
     else if (r->phase == GCMON__REPL_INTERRUPT)
       ; /* dropped once the interrupt settles */
     else
@@ -301,6 +435,10 @@ static void line_read(gcmon__transport *line, const uint8_t *data, size_t n) {
 
 static void line_error(gcmon__transport *line, int err) {
   gcmon__repl *r = line->data;
+  if (r->phase == GCMON__REPL_LEAVING) {
+    teardown(r);
+    return;
+  }
   gcmon__repl_fail(r, err, "%s", line->errmsg);
 }
 
@@ -348,12 +486,29 @@ int gcmon__repl_write(gcmon__repl *r, const uint8_t *bytes, size_t n) {
 }
 
 void gcmon__repl_close(gcmon__repl *r) {
+  bool agent = r->phase == GCMON__REPL_AGENT ||
+               r->phase == GCMON__REPL_AGENT_START;
+  int prompts = agent ? 1 : r->nfly;
   r->outer = NULL;
-  /* Back to the friendly prompt: end a snippet or serve_console first. */
-  if (r->line && r->line->open) {
-    if (r->phase == GCMON__REPL_AGENT)
-      (void)gcmon__transport_write_now(r->line, (const uint8_t *)"\x03", 1);
-    (void)gcmon__transport_write_now(r->line, (const uint8_t *)"\x02", 1);
+  if (!r->line || !r->line->open || r->phase == GCMON__REPL_DEAD ||
+      r->phase == GCMON__REPL_LEAVING) {
+    teardown(r);
+    return;
   }
-  teardown(r);
+  /* Back to the friendly prompt: end serve_console (its close byte) or
+   * let the running snippets finish first. */
+  if (agent) {
+    r->nfly = 0;
+    (void)gcmon__transport_write_now(r->line, (const uint8_t *)"\x03", 1);
+  }
+  if (prompts == 0) {
+    leave_now(r);
+    return;
+  }
+  r->phase = GCMON__REPL_LEAVING;
+  r->leave_prompts = prompts;
+  r->leave_tail[0] = r->leave_tail[1] = r->stage == 3 ? 0x04 : 0;
+  uv_timer_stop(&r->tick);
+  uv_timer_stop(&r->kick);
+  uv_timer_start(&r->timer, on_leave_timeout, LEAVE_MS, 0);
 }

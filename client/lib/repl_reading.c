@@ -163,6 +163,17 @@ static void setup_failed(gcmon__repl *r, const char *what) {
 }
 
 static void on_setup(gcmon__repl *r, int err);
+static void setup_done(gcmon__repl *r);
+
+/* The last set-up step: two snippets in one go. A port that discards what
+ * arrives while code runs (the unix port and CanMV K230 flush the console
+ * with tcsetattr(TCSAFLUSH) around each run) never answers the second;
+ * then one snippet at a time, as mpremote does. */
+static void on_pipeline_timeout(uv_timer_t *tm) {
+  gcmon__repl *r = tm->data;
+  gcmon__repl_exec_abandon(r);
+  setup_done(r);
+}
 
 static void setup_next(gcmon__repl *r) {
   if (gcmon__repl_exec(r, r->snippet, on_setup) != 0)
@@ -224,18 +235,34 @@ static void on_setup(gcmon__repl *r, int err) {
       setup_next(r);
       return;
     }
-    break;
+    if (gcmon__repl_exec_pair(r, "print(1)", "print(2)", on_setup) != 0)
+      gcmon__repl_fail(r, GCMON_EIO, "%s: cannot write to the console",
+                       r->outer ? r->outer->uri.path : "?");
+    return;
+  case 5: /* the first of the two: the second has its time to answer */
+    uv_timer_start(&r->kick, on_pipeline_timeout,
+                   200u + (unsigned)(2u * r->reading_us / 1000u), 0);
+    return;
+  case 6:
+    uv_timer_stop(&r->kick);
+    r->pipelined = true;
+    setup_done(r);
+    return;
   default:
     return;
   }
+}
+
+static void setup_done(gcmon__repl *r) {
   /* Ticks every ?interval= (default 100 ms), never faster than the link
-   * carries them: two snippets fly at once, so the bound is the larger of
-   * half a round trip and the time one snippet takes to send (10 bits a
-   * byte), in whole ms. */
+   * carries them: where two snippets fly at once, the bound is the larger
+   * of half a round trip and the time one snippet takes to send (10 bits a
+   * byte), in whole ms; else a whole round trip. */
   {
     uint64_t send_us = (uint64_t)(strlen(r->snippet) + 1) * 10000000u /
                        (r->outer ? r->outer->uri.baud : GCMON_DEFAULT_BAUD);
-    uint64_t per_us = r->reading_us / 2 > send_us ? r->reading_us / 2 : send_us;
+    uint64_t turn_us = r->pipelined ? r->reading_us / 2 : r->reading_us;
+    uint64_t per_us = turn_us > send_us ? turn_us : send_us;
     uint32_t floor_ms = (uint32_t)((per_us + 999) / 1000);
     uint32_t asked = r->outer && r->outer->uri.interval_ms
                          ? r->outer->uri.interval_ms

@@ -331,7 +331,7 @@ static void run_jobs(gcmon__repl *r) {
                      j.req.call == GCMON_CALL_SET_ENABLED;
     int depth = 1;
     if (r->nflying > 0) {
-      if (!only_ticks_fly(r) || (board && (j.req.call != 0 || r->nflying > 1)))
+      if (!r->pipelined || !only_ticks_fly(r) || (board && (j.req.call != 0 || r->nflying > 1)))
         break;
       depth = 2;
     }

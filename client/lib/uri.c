@@ -59,6 +59,7 @@ static int parse_options(const char *text, const char *p, bool serial,
           !gcmon__baud_supported(out->baud))
         return fail(msg, len, text,
                     "unsupported baud rate (9600 to 3000000, e.g. 115200, 921600)");
+      out->baud_given = true;
     } else if (repl && plen > 9 && strncmp(p, "interval=", 9) == 0) {
       if (parse_uint(p + 9, plen - 9, 3600000, &out->interval_ms) != 0 ||
           out->interval_ms == 0)

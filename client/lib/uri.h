@@ -8,6 +8,7 @@
 #ifndef GCMON_CLIENT_URI_H
 #define GCMON_CLIENT_URI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,7 @@ typedef struct gcmon__uri {
   uint16_t port;                      /* tcp */
   char path[GCMON__URI_PATH_MAX + 1]; /* serial, repl: device path */
   uint32_t baud;                      /* serial, repl */
+  bool baud_given;                    /* ?baud=N was in the URI */
   uint32_t interval_ms; /* repl: stock tick period asked (0 = default) */
   int compact; /* ?compact=: -1 not given, 0 off, 1 on */
 } gcmon__uri;

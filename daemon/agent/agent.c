@@ -156,6 +156,13 @@ unsigned gcmon_agent_session_count(const gcmon_agent *a) {
   return a->open_sessions;
 }
 
+unsigned gcmon_agent_alarm_rule_count(const gcmon_agent *a) {
+  unsigned n = 0;
+  for (size_t i = 0; i < GCMON_ALARMS_MAX; i++)
+    n += a->alarms.rules[i].in_use;
+  return n;
+}
+
 bool gcmon_session_should_close(const gcmon_session *s) {
   return s->expired;
 }

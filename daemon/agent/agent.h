@@ -164,6 +164,8 @@ const gcmon_agent_stats *gcmon_agent_get_stats(const gcmon_agent *a);
 uint32_t gcmon_agent_interval_ms(const gcmon_agent *a);
 uint64_t gcmon_agent_run_id(const gcmon_agent *a);
 unsigned gcmon_agent_session_count(const gcmon_agent *a);
+/* Alarm rules installed now. */
+unsigned gcmon_agent_alarm_rule_count(const gcmon_agent *a);
 
 /* Open a session for a new connection. GCMON_ELIMIT when max_sessions are
  * open: the transport then sends gcmon_agent_refusal() and closes. */

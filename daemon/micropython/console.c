@@ -223,7 +223,7 @@ static int serve_unlocked(gcmon_mp_runner *r, const gcmon_mp_console_io *io,
     close(sv[1]);
     return GCMON_ENOMEM;
   }
-  rc = gcmon_mp_runner_attach(r, sv[1]);
+  rc = gcmon_mp_runner_attach(r, sv[1], io->link_bytes_per_s);
   if (rc != 0) {
     if (rc == GCMON_EBUSY)
       close(sv[1]); /* not taken */
@@ -236,7 +236,14 @@ static int serve_unlocked(gcmon_mp_runner *r, const gcmon_mp_console_io *io,
   p->sock = sv[0];
   p->res = out;
   p->after_flag = true;
-  out->end = run(p, idle_ms ? idle_ms : GCMON_MP_CONSOLE_DEFAULT_IDLE_MS);
+  if (io->lock)
+    io->lock(io->ctx);
+  rc = io->write(io->ctx, (const uint8_t *)GCMON_MP_CONSOLE_READY,
+                 sizeof GCMON_MP_CONSOLE_READY - 1);
+  if (io->unlock)
+    io->unlock(io->ctx);
+  out->end = rc != 0 ? GCMON_MP_CONSOLE_FAILED
+                     : run(p, idle_ms ? idle_ms : GCMON_MP_CONSOLE_DEFAULT_IDLE_MS);
   close(p->sock); /* T1 sees EOF, ends the session, closes its end */
   gcmon_mp_runner_detach_wait(r);
   free(p);

@@ -14,8 +14,9 @@
  * write, so text another thread of the program prints lands between
  * frames (the host counts it as noise), never inside one.
  *
- * It returns when the host closes (a 0x03 between frames: the host's
- * Ctrl-C, docs/micropython.md), when no frame went either way for
+ * It first prints GCMON_MP_CONSOLE_READY, then pumps. It returns when the
+ * host closes (a 0x03 between frames: the host's Ctrl-C,
+ * docs/micropython.md), when no frame went either way for
  * idle_ms, or when the console fails. The bytes after the 0x03 stay
  * unread, for the REPL. Memory: one calloc per call, none per frame. */
 #ifndef GCMON_MP_CONSOLE_H
@@ -28,6 +29,13 @@
 
 #define GCMON_MP_CONSOLE_DEFAULT_IDLE_MS 10000u
 #define GCMON_MP_CONSOLE_CLOSE_BYTE      0x03u
+/* Printed once the pump reads the console, before any frame: the host
+ * sends its first frame only after it (a port may discard input that
+ * arrives while the REPL switches the console's mode to run code; the
+ * unix port and CanMV K230's flush it with tcsetattr(TCSAFLUSH)). A person
+ * who calls serve_console() at the REPL reads it as a hint. */
+#define GCMON_MP_CONSOLE_READY \
+  "gcmon: serving the protocol on this console; Ctrl-C ends it\r\n"
 
 typedef struct gcmon_mp_console_io {
   void *ctx;
@@ -47,6 +55,10 @@ typedef struct gcmon_mp_console_io {
    * else run with it released (T2 and the program's threads run). */
   void (*lock)(void *ctx);
   void (*unlock)(void *ctx);
+  /* The console's line speed in bytes/s where it is a UART (the host
+   * knows it: serve_console(baud=N)), so the session's lag bound holds
+   * (docs/protocol.md); 0 = unknown or fast (USB CDC): no bound. */
+  uint32_t link_bytes_per_s;
 } gcmon_mp_console_io;
 
 typedef enum {

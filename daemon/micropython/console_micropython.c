@@ -84,4 +84,5 @@ void gcmon_mp_console_io_micropython(gcmon_mp_console_io *io) {
   io->now_ms = console_now_ms;
   io->lock = console_lock;
   io->unlock = console_unlock;
+  io->link_bytes_per_s = 0;
 }

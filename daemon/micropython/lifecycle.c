@@ -27,6 +27,7 @@ struct gcmon_mp_instance {
   char error[GCMON_MP_LAST_ERROR_MAX];
   gcmon_mp_runner *runner;     /* while T1 runs */
   gcmon_mp_status last_status; /* once T1 stopped */
+  bool for_console; /* started by serve_console(), not by start() */
   /* The host's per-instance state (vm_init's context, spawn's data),
    * aligned for anything. */
   union {
@@ -287,6 +288,7 @@ int gcmon_mp_life_serve_console(gcmon_mp_life *life, const gcmon_mp_host *h,
                                 gcmon_mp_console_result *out, char *err,
                                 size_t errlen) {
   gcmon_mp_runner *r;
+  gcmon_mp_status st;
   bool own = false;
   int rc;
 
@@ -304,6 +306,8 @@ int gcmon_mp_life_serve_console(gcmon_mp_life *life, const gcmon_mp_host *h,
     own = rc == 0;
     pthread_mutex_lock(&life->mu);
     r = pin_runner_locked(life);
+    if (r != NULL && own)
+      life->current->for_console = true;
     pthread_mutex_unlock(&life->mu);
     if (r == NULL) {
       snprintf(err, errlen, "gcmon stopped while the console started");
@@ -315,11 +319,18 @@ int gcmon_mp_life_serve_console(gcmon_mp_life *life, const gcmon_mp_host *h,
     snprintf(err, errlen, "the console is served already");
   else if (rc != 0)
     snprintf(err, errlen, "cannot serve the console");
+  gcmon_mp_runner_status(r, &st); /* still pinned */
   pthread_mutex_lock(&life->mu);
+  own = life->current != NULL && life->current->runner == r &&
+        life->current->for_console;
   life->consoles--;
   pthread_cond_broadcast(&life->cv);
   pthread_mutex_unlock(&life->mu);
-  if (own)
+  /* An instance serve_console() started ends with the call, unless the
+   * host left alarm rules: those are evaluated at every tick and outlive
+   * sessions, so it keeps running (as after gcmon.start() without a
+   * transport) until a later call ends with none left, or gcmon.stop(). */
+  if (own && st.alarm_rules == 0)
     gcmon_mp_life_stop(life, h);
   return rc;
 }

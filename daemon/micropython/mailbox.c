@@ -159,7 +159,7 @@ static void read_vm(const gcmon_mp_vm *vm, bool full, gcmon_mp_reading *out,
 }
 
 static void run(const gcmon_mp_vm *vm, gcmon_mp_request *r) {
-  uint64_t t0;
+  uint64_t t0, pause_us;
 
   r->rc = 0;
   r->scans = 0;
@@ -168,17 +168,20 @@ static void run(const gcmon_mp_vm *vm, gcmon_mp_request *r) {
   case GCMON_MP_READ:
     read_vm(vm, r->full, &r->after, r);
     r->n_collections = 0;
+    r->lost_collections = 0;
     if (vm->take_collections) {
       r->n_collections = vm->take_collections(vm->ctx, r->collections,
-                                              GCMON_MP_COLLECTIONS_PER_READ);
+                                              GCMON_MP_COLLECTIONS_PER_READ,
+                                              &r->lost_collections);
       r->taken_mono_us = mono_us();
     }
     break;
   case GCMON_MP_COLLECT:
     read_vm(vm, true, &r->before, r);
     t0 = mono_us();
-    r->rc = vm->collect(vm->ctx);
-    r->duration_us = mono_us() - t0;
+    pause_us = 0;
+    r->rc = vm->collect(vm->ctx, &pause_us);
+    r->duration_us = pause_us ? pause_us : mono_us() - t0;
     read_vm(vm, true, &r->after, r);
     break;
   case GCMON_MP_SET_THRESHOLD:

@@ -46,11 +46,13 @@ typedef struct gcmon_mp_request {
   gcmon_mp_reading before; /* COLLECT: full reading just before */
   gcmon_mp_reading after;  /* READ: the reading; COLLECT: full, just
                               after; SET_*: cheap, after the store */
-  uint64_t duration_us;    /* COLLECT: the collection alone */
+  uint64_t duration_us;    /* COLLECT: the collection alone (as the VM
+                              timed it, else the call) */
   /* READ: collections the VM timed since the last READ, and T2's clock
    * when it took them (to place them on the agent's clock). */
   gcmon_mp_collection collections[GCMON_MP_COLLECTIONS_PER_READ];
   unsigned n_collections;
+  uint64_t lost_collections; /* more the VM saw but could not keep */
   uint64_t taken_mono_us;
   unsigned scans;                    /* full scans this request did */
   uint64_t scan_us_sum, scan_us_max; /* and what they took */

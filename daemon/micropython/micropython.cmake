@@ -10,7 +10,7 @@
 #
 # Cache knobs: GCMON_PYTHON, NANOPB_GENERATOR, NANOPB_DIR (nanopb sources;
 # empty = the system's pb.h and libprotobuf-nanopb.a), GCMON_MP_K230,
-# (micropython.mk describes them).
+# GCMON_GC_HOOK (micropython.mk describes them).
 
 get_filename_component(GCMON_ROOT "${CMAKE_CURRENT_LIST_DIR}/../.." ABSOLUTE)
 set(GCMON_MP_DIR "${CMAKE_CURRENT_LIST_DIR}")
@@ -22,6 +22,8 @@ find_program(NANOPB_GENERATOR NAMES nanopb_generator.py nanopb_generator
              REQUIRED)
 set(NANOPB_DIR "" CACHE PATH "nanopb source tree; empty = system nanopb")
 set(GCMON_MP_K230 0 CACHE STRING "1: sys_* counters of a CanMV K230")
+option(GCMON_GC_HOOK "time collections by wrapping gc_collect() at link time"
+       ON)
 
 file(MAKE_DIRECTORY "${GCMON_GEN}")
 add_custom_command(
@@ -48,6 +50,7 @@ target_sources(usermod_gcmon INTERFACE
   "${GCMON_MP_DIR}/console.c"
   "${GCMON_MP_DIR}/console_micropython.c"
   "${GCMON_MP_DIR}/lifecycle.c"
+  "${GCMON_MP_DIR}/gc_hook_micropython.c"
   ${GCMON_CORE_SOURCES}
   "${GCMON_ROOT}/proto/gcmon_frame.c"
   "${GCMON_ROOT}/proto/gcmon_crc32.c"
@@ -67,6 +70,13 @@ target_include_directories(usermod_gcmon INTERFACE
   "${GCMON_GEN}")
 target_compile_definitions(usermod_gcmon INTERFACE
   GCMON_MP_K230=${GCMON_MP_K230})
+if(GCMON_GC_HOOK)
+  target_sources(usermod_gcmon INTERFACE "${GCMON_MP_DIR}/gc_hook.c")
+  target_compile_definitions(usermod_gcmon INTERFACE GCMON_GC_HOOK=1)
+  target_link_options(usermod_gcmon INTERFACE "-Wl,--wrap=gc_collect")
+else()
+  target_compile_definitions(usermod_gcmon INTERFACE GCMON_GC_HOOK=0)
+endif()
 
 # Before MicroPython v1.24 (525fce7170) py/usermod.cmake calls
 # get_target_property() on everything in INTERFACE_LINK_LIBRARIES, so only

@@ -26,6 +26,11 @@
 #                       RT-Smart UART (docs/design.md)               (linux)
 #   GCMON_MP_K230       1: sys_* counters from /dev/canmv_misc and
 #                       /proc/media-mem (the k230 source)               (0)
+#   GCMON_GC_HOOK       1: time every collection where it happens, by
+#                       linking with -Wl,--wrap=gc_collect (gc_hook.h); 0
+#                       where that cannot work (LTO, a port that calls
+#                       gc_collect() from the file defining it): no wrap,
+#                       collections only counted                        (1)
 #   GCMON_MBEDTLS_LIBS  mbedTLS for challenge-response control, only when
 #                       the port does not build its own: with
 #                       MICROPY_SSL_MBEDTLS=1 (the unix port's default, and
@@ -53,6 +58,7 @@ GCMON_LIBUV_CFLAGS ?= $(shell $(GCMON_PKG_CONFIG) --cflags libuv)
 GCMON_LIBUV_LIBS ?= $(shell $(GCMON_PKG_CONFIG) --libs libuv)
 GCMON_MP_K230 ?= 0
 GCMON_PLATFORM ?= linux
+GCMON_GC_HOOK ?= 1
 
 # The one file with QSTRs (scanned and compiled).
 SRC_USERMOD_C += $(USERMOD_DIR)/modgcmon.c
@@ -62,7 +68,7 @@ SRC_USERMOD_C += $(USERMOD_DIR)/modgcmon.c
 GCMON_SRC := \
 	$(addprefix $(GCMON_MP_DIR)/, vm_micropython.c mailbox.c \
 		source_micropython.c runner.c lifecycle.c console.c \
-		console_micropython.c) \
+		console_micropython.c gc_hook_micropython.c) \
 	$(wildcard $(GCMON_ROOT)/daemon/agent/*.c) \
 	$(wildcard $(GCMON_ROOT)/daemon/transport/*.c) \
 	$(wildcard $(GCMON_ROOT)/daemon/sources/*.c) \
@@ -70,6 +76,10 @@ GCMON_SRC := \
 		gcmon_error.c gcmon_compact.c gcmon_insight_names.c \
 		gcmon_pb_limits.c gcmon_mac.c) \
 	$(GCMON_GEN)/gcmon.pb.c
+ifeq ($(GCMON_GC_HOOK),1)
+GCMON_SRC += $(GCMON_MP_DIR)/gc_hook.c
+LDFLAGS_USERMOD += -Wl,--wrap=gc_collect
+endif
 ifneq ($(NANOPB_DIR),)
 GCMON_SRC += $(addprefix $(abspath $(NANOPB_DIR))/, pb_common.c pb_encode.c \
 	pb_decode.c)
@@ -81,7 +91,7 @@ CFLAGS_USERMOD += \
 	-I$(GCMON_ROOT)/daemon/agent -I$(GCMON_ROOT)/daemon/sources \
 	-I$(GCMON_ROOT)/daemon/transport -I$(GCMON_MP_DIR) -I$(GCMON_GEN) \
 	$(GCMON_LIBUV_CFLAGS) \
-	-DGCMON_MP_K230=$(GCMON_MP_K230)
+	-DGCMON_MP_K230=$(GCMON_MP_K230) -DGCMON_GC_HOOK=$(GCMON_GC_HOOK)
 ifeq ($(GCMON_PLATFORM),rtsmart)
 CFLAGS_USERMOD += -DGCMON_PLATFORM_RTSMART=1 \
 	-include $(GCMON_ROOT)/daemon/rtsmart/uv_rtsmart.h

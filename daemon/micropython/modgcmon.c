@@ -6,7 +6,7 @@
  *                 token=None, scan_ms=1000, timeout_ms=2000)
  *     gcmon.status()   # {'running': True, 'port': 7230, 'samples': 12, ...}
  *     gcmon.stop()
- *     gcmon.serve_console(timeout_ms=10000)  # the protocol on the REPL
+ *     gcmon.serve_console(timeout_ms=10000, baud=0)  # the protocol on the REPL
  *
  * This file is the MicroPython side only: argument checks, the dicts and
  * exceptions, and T2's registration with the VM in py/modthread.c's order
@@ -226,6 +226,7 @@ static mp_obj_t gcmon_start(size_t n_args, const mp_obj_t *pos_args,
                    a);
   memset(&g, 0, sizeof g);
   copy_args(&g, a); /* raises; nothing to undo yet */
+  gcmon_mp_vm_gc_hook_start(); /* before the VM ops are made */
   rc = gcmon_mp_life_start(&life, &host, &g.cfg, err, sizeof err);
   if (rc == GCMON_EBUSY)
     mp_raise_msg(&mp_type_RuntimeError, MP_ERROR_TEXT("gcmon already running"));
@@ -236,7 +237,11 @@ static mp_obj_t gcmon_start(size_t n_args, const mp_obj_t *pos_args,
 static MP_DEFINE_CONST_FUN_OBJ_KW(gcmon_start_obj, 0, gcmon_start);
 
 static mp_obj_t gcmon_stop(void) {
-  return mp_obj_new_bool(gcmon_mp_life_stop(&life, &host));
+  bool stopped = gcmon_mp_life_stop(&life, &host);
+
+  if (stopped)
+    gcmon_mp_vm_gc_hook_stop();
+  return mp_obj_new_bool(stopped);
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(gcmon_stop_obj, gcmon_stop);
 
@@ -251,6 +256,7 @@ static mp_obj_t gcmon_serve_console(size_t n_args, const mp_obj_t *pos_args,
       {MP_QSTR_timeout_ms,
        MP_ARG_KW_ONLY | MP_ARG_INT,
        {.u_int = GCMON_MP_CONSOLE_DEFAULT_IDLE_MS}},
+      {MP_QSTR_baud, MP_ARG_KW_ONLY | MP_ARG_INT, {.u_int = 0}},
   };
   static const char *const ends[] = {"closed", "idle", "failed"};
   mp_arg_val_t a[MP_ARRAY_SIZE(allowed)];
@@ -264,13 +270,17 @@ static mp_obj_t gcmon_serve_console(size_t n_args, const mp_obj_t *pos_args,
                    a);
   if (a[0].u_int < 1 || a[0].u_int > MAX_TIMEOUT_MS)
     mp_raise_ValueError(MP_ERROR_TEXT("timeout_ms must be 1..600000"));
+  if (a[1].u_int != 0 && (a[1].u_int < 300 || a[1].u_int > 4000000))
+    mp_raise_ValueError(MP_ERROR_TEXT("baud must be 0 (USB) or 300..4000000"));
   idle_cfg.interval_ms = 100;
   idle_cfg.scan_ms = 1000;
   idle_cfg.call_timeout_ms = 2000;
   idle_cfg.baud = 115200;
   idle_cfg.sys_source = GCMON_MP_K230 ? "k230" : NULL;
   idle_cfg.device_id = GCMON_MP_K230 ? "micropython/k230" : "micropython/unix";
+  gcmon_mp_vm_gc_hook_start();
   gcmon_mp_console_io_micropython(&io);
+  io.link_bytes_per_s = (uint32_t)a[1].u_int / 10u; /* 8N1 */
   mp_hal_set_interrupt_char(-1);
   rc = gcmon_mp_life_serve_console(&life, &host, &idle_cfg, &io,
                                    (unsigned)a[0].u_int, &res, err,
@@ -297,9 +307,11 @@ static mp_obj_t gcmon_status(void) {
   mp_obj_t d;
 
   gcmon_mp_life_status(&life, &v); /* a copy: no lock held from here on */
-  d = mp_obj_new_dict(20);
+  d = mp_obj_new_dict(21);
   put(d, MP_QSTR_running, mp_obj_new_bool(v.running));
   put(d, MP_QSTR_gil, mp_obj_new_bool(MICROPY_PY_THREAD_GIL));
+  put(d, MP_QSTR_gc_hook,
+      mp_obj_new_bool(gcmon_mp_vm_gc_hook_take_fn() != NULL));
   put(d, MP_QSTR_port, v.port >= 0 ? mp_obj_new_int(v.port) : mp_const_none);
   put(d, MP_QSTR_uart,
       v.uart[0] ? mp_obj_new_str(v.uart, strlen(v.uart)) : mp_const_none);

@@ -45,6 +45,7 @@ struct gcmon_mp_runner {
   char start_err[GCMON_MP_LAST_ERROR_MAX];
   gcmon_mp_status status;
   int console_fd;       /* posted by gcmon_mp_runner_attach, -1 = none */
+  uint32_t console_bps; /* its line speed, 0 = unknown */
   int console_state;    /* CONSOLE_* below */
 };
 
@@ -87,6 +88,7 @@ static void on_snapshot(uv_check_t *h) {
   r->status.sessions_opened = st->sessions_opened;
   r->status.requests = st->requests;
   r->status.sessions = gcmon_agent_session_count(a);
+  r->status.alarm_rules = gcmon_agent_alarm_rule_count(a);
   pthread_mutex_unlock(&r->mu);
 }
 
@@ -118,6 +120,7 @@ static void on_attach(uv_async_t *h) {
 
   pthread_mutex_lock(&r->mu);
   fd = r->console_state == CONSOLE_POSTED ? r->console_fd : -1;
+  how.link_bytes_per_s = r->console_bps;
   pthread_mutex_unlock(&r->mu);
   if (fd < 0 || r->server == NULL)
     return;
@@ -331,7 +334,8 @@ void gcmon_mp_runner_status(gcmon_mp_runner *r, gcmon_mp_status *out) {
   out->vm = gcmon_mp_mailbox_get_stats(r->cfg.mailbox);
 }
 
-int gcmon_mp_runner_attach(gcmon_mp_runner *r, int fd) {
+int gcmon_mp_runner_attach(gcmon_mp_runner *r, int fd,
+                           uint32_t link_bytes_per_s) {
   int rc;
 
   pthread_mutex_lock(&r->mu);
@@ -340,6 +344,7 @@ int gcmon_mp_runner_attach(gcmon_mp_runner *r, int fd) {
     return GCMON_EBUSY;
   }
   r->console_fd = fd;
+  r->console_bps = link_bytes_per_s;
   r->console_state = CONSOLE_POSTED;
   pthread_mutex_unlock(&r->mu);
   uv_async_send(&r->attach_async);

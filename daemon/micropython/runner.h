@@ -47,6 +47,7 @@ typedef struct gcmon_mp_status {
   uint64_t read_errors;
   uint64_t sessions_opened;
   unsigned sessions; /* open now */
+  unsigned alarm_rules; /* installed now */
   uint64_t requests;
   gcmon_mp_mailbox_stats vm; /* requests served, withdrawn, overran */
   char last_error[GCMON_MP_LAST_ERROR_MAX]; /* "" when none */
@@ -70,8 +71,10 @@ void gcmon_mp_runner_status(gcmon_mp_runner *r, gcmon_mp_status *out);
  * from then on; T1 closes it when the session ends, at EOF from the other
  * end). Waits until T1 has taken it: 0, GCMON_EBUSY (a console session is
  * being served already) or GCMON_EIO (T1 could not open it; fd is closed).
+ * link_bytes_per_s: the console line's speed, 0 = unknown (no lag bound).
  * Not from T1. */
-int gcmon_mp_runner_attach(gcmon_mp_runner *r, int fd);
+int gcmon_mp_runner_attach(gcmon_mp_runner *r, int fd,
+                           uint32_t link_bytes_per_s);
 
 /* Wait until T1 has ended the attached session and closed its fd (after
  * the caller closed its own end). Returns at once when none is attached. */

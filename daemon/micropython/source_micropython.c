@@ -49,11 +49,22 @@ static void observe(mp_source *m, const gcmon_mp_reading *r) {
   m->have_prev = true;
 }
 
+/* One collection the VM saw: counted unless observe() already did (the
+ * agent records a counted one it has no record for with no cause). */
+static void count_seen(mp_source *m) {
+  if (m->counted_unreported > 0)
+    m->counted_unreported--;
+  else
+    m->collections++;
+}
+
 /* Collections the VM timed: queue them for the agent (the oldest go when
  * it does not take them) and count those observe() could not see (several
- * between two readings look like one). */
+ * between two readings look like one), and those the VM lost. */
 static void take_timed(mp_source *m, const gcmon_mp_request *req,
                        uint64_t now_us) {
+  for (uint64_t i = 0; i < req->lost_collections; i++)
+    count_seen(m);
   for (unsigned i = 0; i < req->n_collections; i++) {
     const gcmon_mp_collection *c = &req->collections[i];
     uint64_t age = req->taken_mono_us - c->start_mono_us;
@@ -71,10 +82,7 @@ static void take_timed(mp_source *m, const gcmon_mp_request *req,
     dst->alloc_before = (int64_t)c->used_before;
     dst->alloc_after = (int64_t)c->used_after;
     dst->largest_free_after = -1;
-    if (m->counted_unreported > 0)
-      m->counted_unreported--;
-    else
-      m->collections++;
+    count_seen(m);
   }
 }
 

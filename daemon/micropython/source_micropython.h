@@ -15,7 +15,10 @@
  * exactly, others (gc.collect(), automatic ones) when gc_alloc_amount went
  * down or gc_collected changed since the previous reading. Two collections
  * between readings count as one, so the figure is a lower bound, exact
- * when collections are rarer than readings.
+ * when collections are rarer than readings, or when the VM times every
+ * collection (take_collections: the gc_collect() wrap, gc_hook.h): each
+ * one it hands over, or could not keep, counts unless a reading already
+ * counted it.
  *
  * When Python keeps the GIL (a long C call, time.sleep_ms on unix) the
  * loop must not stall with it. So a READ that T2 has not served in time

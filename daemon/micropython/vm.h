@@ -50,7 +50,7 @@ typedef struct gcmon_mp_collection {
 } gcmon_mp_collection;
 
 /* Records one READ hands over at most; more wait for the next. */
-#define GCMON_MP_COLLECTIONS_PER_READ 4
+#define GCMON_MP_COLLECTIONS_PER_READ 8
 
 typedef struct gcmon_mp_vm {
   void *ctx;
@@ -63,8 +63,11 @@ typedef struct gcmon_mp_vm {
    * the heap size; it blocks allocation while it runs). */
   void (*read)(void *ctx, bool full, gcmon_mp_reading *out);
   /* gc.collect() on this thread (which must be registered with the VM: it
-   * runs finalisers). 0, or GCMON_EIO when the collection raised. */
-  int (*collect)(void *ctx);
+   * runs finalisers). 0, or GCMON_EIO when the collection raised. The VM
+   * sets *pause_us to how long its collection(s) held the heap when it can
+   * time them (the real VM with the gc_collect() wrap); 0 leaves the
+   * caller to time the whole call. */
+  int (*collect)(void *ctx, uint64_t *pause_us);
   /* gc.threshold(bytes); negative turns it off. */
   void (*set_threshold)(void *ctx, int64_t bytes);
   /* gc.enable() / gc.disable(). */
@@ -73,10 +76,13 @@ typedef struct gcmon_mp_vm {
    * the VM wants this thread gone (soft reset, IDE stop). NULL = never. */
   bool (*should_exit)(void *ctx);
   /* Collections since the last call, oldest first, at most max; returns
-   * how many. NULL = the VM cannot time them (they are then only counted,
-   * from alloc_amount/collected, with no cause or pause). */
+   * how many, and in *lost how many the VM timed but could not keep (its
+   * ring was full): those are counted, with no cause or pause. NULL = the
+   * VM cannot time them (they are then only counted, from
+   * alloc_amount/collected, with no cause or pause). The real VM's are
+   * timed by the gc_collect() wrap (gc_hook.h). */
   unsigned (*take_collections)(void *ctx, gcmon_mp_collection *out,
-                               unsigned max);
+                               unsigned max, uint64_t *lost);
 } gcmon_mp_vm;
 
 #endif

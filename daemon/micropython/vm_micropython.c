@@ -115,9 +115,14 @@ static void scrub_main_stack(gcmon_mp_vm_state *st) {
 }
 #endif
 
-static int vm_collect(void *ctx) {
+static int vm_collect(void *ctx, uint64_t *pause_us) {
   nlr_buf_t nlr;
+  int rc = GCMON_EIO;
 
+  /* Ours: the agent records it (REMOTE); the gc_collect() wrap must not,
+   * but it times the collections alone, without the scrub's wait and GIL
+   * hand-overs in between (0 without the wrap: the call is timed). */
+  gcmon_mp_vm_gc_hook_remote(true);
   if (nlr_push(&nlr) == 0) {
 #if MICROPY_ENABLE_SCHEDULER
     scrub_main_stack(ctx);
@@ -126,9 +131,11 @@ static int vm_collect(void *ctx) {
 #endif
     gc_collect();
     nlr_pop();
-    return 0;
+    rc = 0;
   }
-  return GCMON_EIO;
+  *pause_us = gcmon_mp_vm_gc_hook_remote_pause_us();
+  gcmon_mp_vm_gc_hook_remote(false);
+  return rc;
 }
 
 static void vm_set_threshold(void *ctx, int64_t bytes) {
@@ -210,5 +217,6 @@ void gcmon_mp_vm_micropython(gcmon_mp_vm *vm, gcmon_mp_vm_state *st) {
       .set_threshold = vm_set_threshold,
       .set_enabled = vm_set_enabled,
       .should_exit = vm_should_exit,
+      .take_collections = gcmon_mp_vm_gc_hook_take_fn(),
   };
 }

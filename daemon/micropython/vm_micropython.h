@@ -1,6 +1,7 @@
 /* The real VM behind the seam (vm.h): MicroPython's gc heap, reached from
- * the module's registered worker thread T2. Only this file and modgcmon.c
- * include MicroPython headers.
+ * the module's registered worker thread T2. Only the files implementing
+ * this header (vm_micropython.c, gc_hook_micropython.c) and modgcmon.c,
+ * console_micropython.c include MicroPython headers.
  *
  * Locking, per build:
  *   GIL      enter/leave take and drop the GIL; every op runs under it
@@ -42,6 +43,26 @@ typedef struct gcmon_mp_vm_state {
 /* True when the firmware has the Oct-2024 CanMV exit point (status()
  * reports which soft-reset protocol is in use). */
 bool gcmon_mp_vm_has_exitpoint(void);
+
+/* Collection records timed where they happen (gc_hook.h, built with
+ * GCMON_GC_HOOK=1, the default; gc_hook_micropython.c):
+ *   start    on a Python thread holding the GIL, before the VM ops are
+ *            made: calibrates the wrap once (one gc.collect()) and starts
+ *            recording. False when the build has no wrap or it did not
+ *            take effect; the VM then has no take_collections.
+ *   stop     stops recording (gcmon.stop()).
+ *   remote   around the module's own collect, on T2: not recorded, but
+ *            timed: remote_pause_us is what its collections took (0
+ *            without the wrap).
+ *   take_fn  the VM's take_collections, or NULL. */
+typedef unsigned (*gcmon_mp_take_collections_fn)(void *ctx,
+                                                 gcmon_mp_collection *out,
+                                                 unsigned max, uint64_t *lost);
+bool gcmon_mp_vm_gc_hook_start(void);
+void gcmon_mp_vm_gc_hook_stop(void);
+void gcmon_mp_vm_gc_hook_remote(bool on);
+uint64_t gcmon_mp_vm_gc_hook_remote_pause_us(void);
+gcmon_mp_take_collections_fn gcmon_mp_vm_gc_hook_take_fn(void);
 
 /* Fill vm with the real ops, their context being st. */
 void gcmon_mp_vm_micropython(gcmon_mp_vm *vm, gcmon_mp_vm_state *st);

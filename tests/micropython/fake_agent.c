@@ -9,8 +9,10 @@
  *   collect    the program calls gc.collect()   -> "ok"
  *   state      -> "mem_alloc A mem_free F threshold T enabled E"
  *   status     -> "samples S read_errors R sessions_opened O"
- *   console FD serve_console() on FD (inherited: a pty's board end), a line of
- *              program output between frames after the 3rd write; when
+ *   console FD [BAUD]
+ *              serve_console(baud=BAUD) on FD (inherited: a pty's board
+ *              end; no BAUD: serve_console()), a line of program output
+ *              between frames after the 3rd write; when
  *              it returns -> "console END frames_in I frames_out O
  *              writes W bytes_out B" (W: the pump's writes to the console)
  *   hold       the program keeps the GIL (time.sleep_ms) -> "ok"
@@ -100,11 +102,12 @@ static uint64_t mono_ms(void *ctx) {
   return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static void serve_console(gcmon_mp_runner *r, int fd) {
+static void serve_console(gcmon_mp_runner *r, int fd, unsigned long baud) {
   static const char *ends[] = {"closed", "idle", "failed"};
   pty_console c = {.fd = fd};
   gcmon_mp_console_io io = {.ctx = &c, .read = pty_read, .write = pty_write,
-                            .now_ms = mono_ms};
+                            .now_ms = mono_ms,
+                            .link_bytes_per_s = (uint32_t)(baud / 10u)};
   gcmon_mp_console_result res;
   int rc = gcmon_mp_console_serve(r, &io, 3000, &res);
 
@@ -164,7 +167,7 @@ int main(int argc, char **argv) {
   gcmon_mp_runner_config cfg = {0};
   gcmon_mp_status st;
   char err[160], line[128];
-  unsigned long long n;
+  unsigned long long n, baud;
 
   if (parse_options(argc, argv, &opt) != 0)
     return 2;
@@ -206,7 +209,9 @@ int main(int argc, char **argv) {
              " sessions_opened %" PRIu64 "\n",
              st.samples, st.read_errors, st.sessions_opened);
     } else if (sscanf(line, "console %llu", &n) == 1) {
-      serve_console(r, (int)n);
+      baud = 0;
+      (void)sscanf(line, "console %*u %llu", &baud);
+      serve_console(r, (int)n, (unsigned long)baud);
     } else if (strncmp(line, "hold", 4) == 0) {
       pthread_mutex_lock(&f.gil);
       puts("ok");

@@ -73,6 +73,8 @@ void fake_vm_collect_by_program(fake_vm *f) {
   c.pause_us = mono_us() - c.start_mono_us;
   if (f->n_timed < sizeof f->timed / sizeof f->timed[0])
     f->timed[f->n_timed++] = c;
+  else
+    f->lost_timed++;
   pthread_mutex_unlock(&f->mu);
 }
 
@@ -183,9 +185,10 @@ static void read_vm(void *ctx, bool full, gcmon_mp_reading *out) {
   pthread_mutex_unlock(&f->mu);
 }
 
-static int collect(void *ctx) {
+static int collect(void *ctx, uint64_t *pause_us) {
   fake_vm *f = ctx;
 
+  *pause_us = 0; /* the mailbox times the call */
   pthread_mutex_lock(&f->mu);
   f->collect_started = true;
   pthread_cond_broadcast(&f->cv);
@@ -231,10 +234,12 @@ static bool should_exit(void *ctx) {
 }
 
 static unsigned take_collections(void *ctx, gcmon_mp_collection *out,
-                                 unsigned max) {
+                                 unsigned max, uint64_t *lost) {
   fake_vm *f = ctx;
   unsigned n;
 
+  *lost = f->lost_timed;
+  f->lost_timed = 0;
   pthread_mutex_lock(&f->mu);
   n = f->n_timed < max ? f->n_timed : max;
   memcpy(out, f->timed, n * sizeof *out);

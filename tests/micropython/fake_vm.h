@@ -43,6 +43,7 @@ typedef struct fake_vm {
    * take_collections hands them over. */
   gcmon_mp_collection timed[8];
   unsigned n_timed;
+  uint64_t lost_timed; /* timed when timed[] was full: counted, not kept */
 } fake_vm;
 
 /* A collection marks and sweeps: the fake spends this long on one, a

@@ -11,6 +11,10 @@
 #   query          print "gc THRESHOLD ENABLED"
 #   restore        gc.threshold(-1); gc.enable()
 #   check          verify the churn's data, gc.collect(), print "heap ..."
+#   timed          gc.collect() timed with ticks_us; print "timed US ALLOC"
+#                  (ALLOC: gc.mem_alloc() right after)
+#   auto N         gc.threshold(N), allocate about 4 N bytes of garbage (so
+#                  the allocator collects), gc.threshold(-1); print "ok"
 #   status         print "status K=V ..." from gcmon.status()
 #   stop           gcmon.stop(); print "stopped RESULT"
 #   quit           exit
@@ -66,6 +70,22 @@ def window(ms):
     print("snap", a0, f0, a1, f1)
 
 
+def timed_collect():
+    t = time.ticks_us()
+    gc.collect()
+    dt = time.ticks_diff(time.ticks_us(), t)
+    after = gc.mem_alloc()
+    print("timed", dt, after)
+
+
+def automatic(n):
+    gc.threshold(n)
+    for _ in range(4 * n // 1000):
+        bytearray(1000)
+    gc.threshold(-1)
+    print("ok")
+
+
 def make_garbage(n):
     junk = [bytearray(1000) for _ in range(n // 1000)]
     return len(junk)
@@ -104,6 +124,10 @@ def main():
             n = check()
             gc.collect()
             print("heap", n, rounds[0], gc.mem_alloc(), gc.mem_free())
+        elif cmd == "timed":
+            timed_collect()
+        elif cmd == "auto":
+            automatic(int(words[1]))
         elif cmd == "status":
             st = gcmon.status()
             print("status", " ".join("%s=%s" % (k, st[k]) for k in sorted(st)

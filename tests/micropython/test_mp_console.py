@@ -132,6 +132,21 @@ def main():
         p = gcmon("-t", target, "history", "--json")
         check(p.returncode == 0, "history answers: " + p.stderr)
 
+        # A rule outlives the call that set it: the instance serve_console()
+        # started keeps running while it holds rules, and stops once the
+        # last is removed.
+        p = gcmon("-t", target, "alarm", "add", "gc.free", "below", "1K",
+                  "--json")
+        check(p.returncode == 0, "alarm add answers: " + p.stderr)
+        rule = json.loads(p.stdout)["id"]
+        p = gcmon("-t", target, "alarm", "list", "--json")
+        ids = [a["id"] for a in json.loads(p.stdout)["alarms"]]
+        check(ids == [rule], f"the rule is there in the next call ({ids})")
+        p = gcmon("-t", target, "alarm", "rm", str(rule))
+        check(p.returncode == 0, "alarm rm answers: " + p.stderr)
+        p = gcmon("-t", target, "alarm", "list", "--json")
+        check(json.loads(p.stdout)["alarms"] == [], "and gone once removed")
+
         out = os.path.join(tmp.name, "rec.csv")
         rec = subprocess.Popen(PREFIX + [GCMON, "--timeout", "15s", "-t",
                                          target, "record", "--csv", out],

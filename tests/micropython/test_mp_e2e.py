@@ -144,6 +144,62 @@ def controls_are_seen_by_python(prog, t):
     check(w[1] == "-1" and w[2] == "1", "threshold off and enable: back")
 
 
+def records_from(port, first):
+    """The collection records numbered first and on."""
+    c = gcmonwire.Client.tcp(port)
+    c.hello()
+    out, n = [], first
+    try:
+        while True:
+            got = c.call(get_collections=pb.GetCollectionsRequest(
+                from_number=n)).collections
+            out += got.records
+            if not got.records:
+                return out
+            n = got.next_number
+    finally:
+        c.close()
+
+
+def collection_records(prog, t):
+    """A remote collect, the program's gc.collect() and the allocator's
+    collections each become one record with its cause and a pause that
+    fits what was timed around it (the gc_collect() wrap, gc_hook.h)."""
+    prog.cmd("busy 0")
+    st, _ = prog.status()
+    if st.get("gc_hook") != "True":
+        print("     (no gc_collect() wrap in this build: records skipped)")
+        return
+    first = max([r.number for r in records_from(prog.port, 0)] + [0]) + 1
+    r = t.collect()
+    w = prog.cmd("timed")
+    timed_us, alloc_after = int(w[1]), int(w[2])
+    check(prog.cmd("auto 32768") == ["ok"], "the program filled a threshold")
+    deadline = time.monotonic() + 5
+    while True:  # the next sampler ticks (100 ms) take them over
+        recs = records_from(prog.port, first)
+        causes = [pb.CollectionRecord.Cause.Name(x.cause) for x in recs]
+        if "AUTOMATIC" in causes or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    check(causes[:2] == ["REMOTE", "PROGRAM"] and len(causes) >= 3
+          and set(causes[2:]) == {"AUTOMATIC"},
+          "records: the remote collect, the program's, then the "
+          "allocator's (%s)" % causes)
+    remote, program, auto = recs[0], recs[1], recs[2:]
+    check(0 < remote.pause_us == r.duration_us < 50000,
+          "remote: pause %d us == collect's duration" % remote.pause_us)
+    check(0 < program.pause_us <= timed_us
+          and abs(program.alloc_after - alloc_after) <= BLOCK,
+          "program: pause %d us <= %d us the program timed, mem_alloc "
+          "after %d (the program read %d)" % (program.pause_us, timed_us,
+                                              program.alloc_after,
+                                              alloc_after))
+    check(all(0 < a.pause_us < 50000 and a.freed_bytes > 0 for a in auto),
+          "automatic: pauses %s us, freed %s"
+          % ([a.pause_us for a in auto], [a.freed_bytes for a in auto]))
+
+
 def finish(prog, t):
     w = prog.cmd("check")
     check(w[0] == "heap", "the program's data checks out (%s)" % " ".join(w))
@@ -288,6 +344,7 @@ def main():
     equal_at_the_same_moment(prog, t)
     collect_reduces(prog, t)
     controls_are_seen_by_python(prog, t)
+    collection_records(prog, t)
     finish(prog, t)
     idle_repl(binary)
     seconds = int(os.environ.get("GCMON_SOAK_SECONDS", "0"))

@@ -247,6 +247,25 @@ TEST(a_program_collect_and_a_remote_one_become_records_with_their_pause) {
   rig_close(&r);
 }
 
+TEST(collections_the_vm_could_not_keep_are_still_counted_once) {
+  rig r;
+  gcmon_sample s;
+  gcmon_source_collection got[16];
+
+  rig_open(&r, 1000, 2000, false);
+  ASSERT_EQ(0, read_at(&r, 1, 1000 * MS, &s));
+  for (int i = 0; i < 12; i++) { /* the fake keeps 8 of them */
+    fake_vm_alloc(&r.f, 1024, true);
+    fake_vm_collect_by_program(&r.f);
+  }
+  ASSERT_EQ(0, read_at(&r, 2, 2000 * MS, &s));
+  ASSERT_EQ_U64(12, s.gc.collections); /* 8 records + 4 for the agent */
+  ASSERT_EQ(8, r.src->ops->take_collections(r.src, got, 16));
+  for (int i = 0; i < 8; i++)
+    ASSERT_EQ(GCMON_COLLECTION_PROGRAM, got[i].cause);
+  rig_close(&r);
+}
+
 TEST(sys_counters_come_from_the_companion_source_when_there_is_one) {
   rig r;
   gcmon_sample s;
@@ -444,6 +463,7 @@ TEST(readings_and_controls_allocate_nothing_on_either_heap) {
   X(disable_and_enable_are_seen_by_the_vm_and_read_back)                       \
   X(collections_the_program_does_are_counted_between_readings)                 \
   X(a_program_collect_and_a_remote_one_become_records_with_their_pause)      \
+  X(collections_the_vm_could_not_keep_are_still_counted_once)                 \
   X(sys_counters_come_from_the_companion_source_when_there_is_one)             \
   X(a_request_that_times_out_before_t2_gets_the_gil_never_runs)                \
   X(while_python_holds_the_gil_samples_flow_and_vm_calls_wait_only_once)       \

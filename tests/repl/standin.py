@@ -16,12 +16,16 @@ below, which a subclass makes real.
 tests/repl/test_repl_agent.py joins the console to a real gcmond instead.
 """
 import os
+import re
 import select
 import subprocess
 import threading
 import tty
 
 BANNER = b"raw REPL; CTRL-B to exit\r\n>"
+# What serve_console() prints before its first frame (GCMON_MP_CONSOLE_READY
+# in daemon/micropython/console.h); gcmon waits for it.
+READY = b"gcmon: serving the protocol on this console; Ctrl-C ends it\r\n"
 PROBE = "hasattr(gcmon,'serve_console')"
 CONTROL = (b"\x01", b"\x02", b"\x03")
 
@@ -154,8 +158,10 @@ class FakeAgentConsole(StandInConsole):
 
     def serve_console(self, code):
         self.calls += 1
+        baud = re.search(r"serve_console\(baud=(\d+)\)", code)
         # The call blocks the REPL until the module returns.
-        self.ends.append(self.cmd(f"console {self.fd}"))
+        self.ends.append(self.cmd(f"console {self.fd}" +
+                                  (f" {baud.group(1)}" if baud else "")))
         self.say(b"\x04\x04>")
 
     def close(self):

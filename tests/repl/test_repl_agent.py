@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "daemon"))
 
 import mprepl  # noqa: E402
 from mprepl import GCMON, PREFIX  # noqa: E402
-from standin import StandInConsole  # noqa: E402
+from standin import READY, StandInConsole  # noqa: E402
 
 
 def gcmon(*args):
@@ -46,6 +46,8 @@ class AgentConsole(StandInConsole):
         self.port = agent_port
         self.sock = None
         self.serves = 0
+        self.calls = []  # the serve_console(...) calls as typed
+        self.old_module = False  # one without serve_console's baud
         self.start()
 
     def extra_fds(self):
@@ -78,13 +80,17 @@ class AgentConsole(StandInConsole):
             self.sock.sendall(b)
 
     def serve_console(self, code):
+        self.calls.append(code)
+        if "serve_console(baud" in code and self.old_module:
+            self.say(b"\x04Traceback (most recent call last):\r\n"
+                     b"TypeError: unexpected keyword argument 'baud'\r\n\x04>")
+            return
         self.sock = socket.create_connection(("127.0.0.1", self.port))
         self.mode = "serving"
         self.in_frame, self.frame_len = False, 0
         self.chunks = 0
         self.serves += 1
-        # Console text between frames, as a program printing would.
-        self.say(b"board: serving on the console\r\n")
+        self.say(READY)  # the module's line before any frame
 
     def close(self):
         super().close()
@@ -143,6 +149,21 @@ class AgentOverConsole(unittest.TestCase):
         with open(out) as f:
             self.assertGreater(len(f.readlines()), 10)
         self.assertEqual(self.board.serves, serves + 3)
+
+    def test_a_uart_console_passes_its_baud_an_older_module_is_asked_again(self):
+        for old in (False, True):
+            self.board.calls.clear()
+            self.board.old_module = old
+            try:
+                p = gcmon("-t", self.target + "?baud=115200", "info", "--json")
+            finally:
+                self.board.old_module = False
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertEqual(json.loads(p.stdout)["console"], {"mode": "agent"})
+            want = ["gcmon.serve_console(baud=115200)"]
+            if old:
+                want.append("gcmon.serve_console()")
+            self.assertEqual(self.board.calls, want)
 
     def test_close_interrupts_serve_console_and_leaves_the_friendly_prompt(self):
         gcmon("-t", self.target, "stat")
