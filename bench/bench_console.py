@@ -10,8 +10,9 @@ relay carrying 10 bits a byte). In the same run, alternating:
     does; the host reads serial://LINE;
   - B, console: the line is the board's REPL (tests/repl/standin.py's
     stand-in raw REPL) and gcmon.serve_console() is the module's console
-    pump (daemon/micropython/console.c); the host reads repl://LINE (Ctrl-C,
-    raw REPL, probe, serve_console(), then the protocol).
+    pump (daemon/micropython/console.c); the host reads repl://LINE?baud=N
+    (Ctrl-C, raw REPL, probe, serve_console(baud=N), then the protocol);
+    where the line is saturated also B0, without ?baud.
 The host is one libgcmon subscriber at interval 0 (every sample the sampler
 takes), timed by bench_console_stream: samples/s delivered, link bytes per
 sample each way, and open-to-first-sample time; first with the stream
@@ -40,6 +41,12 @@ from standin import FakeAgentConsole  # noqa: E402
 
 INTERVAL_MS = "10"  # GCMON_MIN_INTERVAL_MS: the agent takes no shorter
 HANDBACK_WAIT_S = 30
+# Where the line cannot carry what the sampler takes: the console is also
+# measured without ?baud (serve_console() without a line speed).
+SATURATED = {(9600, "full")}
+LINKS = {"A": "A: own UART (`serial://`)",
+         "B": "B: console (`repl://?baud=N`, `serve_console(baud=N)`)",
+         "B0": "B0: console without `?baud` (`serve_console()`)"}
 FIELDS = ("handshake_s", "rate", "samples", "in_per_sample",
           "out_per_sample", "missing", "compact", "period_ms")
 
@@ -71,15 +78,17 @@ def on_uart(agent, stream, baud, seconds, kind):
             prog.wait(20)
 
 
-def on_console(agent, stream, baud, seconds, kind):
+def on_console(agent, stream, baud, seconds, kind, say_baud=True):
     with FaultyLink(baud=baud) as link:
         fd = os.open(link.board_path, os.O_RDWR | os.O_NOCTTY)
         tty.setraw(fd)
         board = FakeAgentConsole(agent, fd=fd,
                                  agent_args=["--interval", INTERVAL_MS])
         try:
-            r = measure(stream, f"repl://{link.host_path}?baud={baud}",
-                        seconds, kind)
+            # ?baud=N: serve_console(baud=N), the lag bound of a UART
+            opt = f"?baud={baud}" if say_baud else ""
+            r = measure(stream, f"repl://{link.host_path}{opt}", seconds,
+                        kind)
             # The host has closed (its Ctrl-C, Ctrl-B are on the line):
             # until serve_console() returns, the REPL is not back.
             left = time.monotonic()
@@ -105,34 +114,47 @@ def median(runs, key):
     return statistics.median(r[key] for r in runs)
 
 
+def handback(runs):
+    backs = [x["back_s"] for x in runs]
+    if None in backs:
+        return "not within %d s in %d of %d runs" % (
+            HANDBACK_WAIT_S, backs.count(None), len(backs))
+    return "at most %.2f s" % max(backs)
+
+
 def per_write(runs):
     return statistics.median(r["bytes_out"] / max(1, r["writes"])
                              for r in runs)
 
 
 def run_case(agent, stream, baud, kind, seconds, repeats):
-    uart, console = [], []
+    """{link: [one result per run]}: A, B, and B0 (the console without its
+    baud) where the line is saturated."""
+    links = {"A": [], "B": []}
+    if (baud, kind) in SATURATED:
+        links["B0"] = []
     for i in range(repeats):
         print(f"bench_console: {baud} baud, {kind}, run {i + 1}/{repeats}",
               file=sys.stderr)
-        uart.append(on_uart(agent, stream, baud, seconds, kind))
-        console.append(on_console(agent, stream, baud, seconds, kind))
-    return uart, console
+        links["A"].append(on_uart(agent, stream, baud, seconds, kind))
+        links["B"].append(on_console(agent, stream, baud, seconds, kind))
+        if "B0" in links:
+            links["B0"].append(on_console(agent, stream, baud, seconds, kind,
+                                          say_baud=False))
+    return links
 
 
-def rows(baud, kind, uart, console):
+def rows(baud, kind, links):
     out = []
-    for name, runs in (("A: own UART (`serial://`)", uart),
-                       ("B: console (`repl://`, `serve_console()`)",
-                        console)):
+    for link, runs in links.items():
         out.append(
-            f"| {baud} | {kind} | {name} | {median(runs, 'rate'):.1f} | "
+            f"| {baud} | {kind} | {LINKS[link]} | "
+            f"{median(runs, 'rate'):.1f} | "
             f"{median(runs, 'in_per_sample'):.1f} | "
             f"{median(runs, 'out_per_sample'):.2f} | "
             f"{median(runs, 'handshake_s'):.2f} | "
             f"{' / '.join('%.1f' % r['rate'] for r in runs)} |")
-    ratio = median(console, "rate") / median(uart, "rate")
-    return out, ratio
+    return out
 
 
 def section(ctx, results, seconds, repeats):
@@ -148,17 +170,14 @@ def section(ctx, results, seconds, repeats):
         "|---:|---|---|---:|---:|---:|---:|---|",
     ]
     notes = []
-    for (baud, kind), (uart, console) in results.items():
-        r, ratio = rows(baud, kind, uart, console)
-        lines += r
+    for (baud, kind), links in results.items():
+        lines += rows(baud, kind, links)
+        uart, console = links["A"], links["B"]
+        ratio = median(console, "rate") / median(uart, "rate")
         granted = {x["compact"] for x in uart + console}
         fmt = ("compact granted on both links" if granted == {1} else
                "full samples on both links" if granted == {0} else
                "compact on some runs only")
-        backs = [x["back_s"] for x in console]
-        back = ("at most %.2f s" % max(backs) if None not in backs else
-                "not within %d s in %d of %d runs" % (
-                    HANDBACK_WAIT_S, backs.count(None), len(backs)))
         notes.append(
             f"- {baud} baud, {kind}: B / A = **{ratio:.2f}** (goal: at least "
             f"0.90); {fmt}, {sum(x['missing'] for x in uart + console):.0f} "
@@ -168,7 +187,13 @@ def section(ctx, results, seconds, repeats):
             f"(pump per session: {median(console, 'frames_out'):.0f} frames "
             f"in {median(console, 'writes'):.0f} console writes of "
             f"{per_write(console):.0f} B on average); serve_console() "
-            f"returned {back} after the host exited.")
+            f"returned {handback(console)} after the host exited.")
+        if "B0" in links:
+            notes.append(
+                f"- {baud} baud, {kind}, B0 (no `?baud`): "
+                f"{median(links['B0'], 'rate'):.1f} samples/s; "
+                f"serve_console() returned {handback(links['B0'])} after "
+                f"the host exited.")
     return "\n".join(lines + [""] + notes) + "\n"
 
 
