@@ -28,6 +28,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import tty
 
@@ -85,10 +86,22 @@ def on_console(agent, stream, baud, seconds, kind, say_baud=True):
         board = FakeAgentConsole(agent, fd=fd,
                                  agent_args=["--interval", INTERVAL_MS])
         try:
-            # ?baud=N: serve_console(baud=N), the lag bound of a UART
-            opt = f"?baud={baud}" if say_baud else ""
-            r = measure(stream, f"repl://{link.host_path}{opt}", seconds,
-                        kind)
+            # ?baud=N: serve_console(baud=N), the lag bound of a UART.
+            # Without it libgcmon still passes its default baud, except on
+            # a USB CDC console (ttyACM*): B0 is reached by such a name.
+            path, opt = link.host_path, f"?baud={baud}"
+            if not say_baud:
+                path = os.path.join(tempfile.gettempdir(),
+                                    f"ttyACM-b0-{os.getpid()}")
+                if os.path.lexists(path):
+                    os.unlink(path)
+                os.symlink(link.host_path, path)
+                opt = ""
+            try:
+                r = measure(stream, f"repl://{path}{opt}", seconds, kind)
+            finally:
+                if not say_baud:
+                    os.unlink(path)
             # The host has closed (its Ctrl-C, Ctrl-B are on the line):
             # until serve_console() returns, the REPL is not back.
             left = time.monotonic()
