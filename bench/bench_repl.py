@@ -109,9 +109,6 @@ def section(ctx, hand, adapt, abytes, seconds):
         f"{con['reading_us'] / 1000:.1f} ms round trip, "
         f"{con['heap_per_reading']} B of board heap per reading, at most "
         f"{con['max_readings_per_s']} readings/s.",
-        "",
-        "Agent over the console against the agent on its own UART: not "
-        "measured (`gcmon.serve_console()` is not built yet).",
     ]
     return "\n".join(lines) + "\n"
 

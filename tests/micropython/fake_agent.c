@@ -9,9 +9,12 @@
  *   collect    the program calls gc.collect()   -> "ok"
  *   state      -> "mem_alloc A mem_free F threshold T enabled E"
  *   status     -> "samples S read_errors R sessions_opened O"
- *   console FD serve_console() on the pty master FD (inherited), a line of
- *              program output between frames after the 3rd write; when
- *              it returns -> "console END frames_in I frames_out O"
+ *   console FD [BAUD]
+ *              serve_console(baud=BAUD) on FD (inherited: a pty's board
+ *              end; no BAUD: serve_console()), a line of program output
+ *              between frames after the 3rd write; when
+ *              it returns -> "console END frames_in I frames_out O
+ *              writes W bytes_out B" (W: the pump's writes to the console)
  *   beside FD  serve_console(beside=True) on its own thread, as `gcmon run`'s
  *              wrapper starts it -> "ok" once it serves
  *   interrupted -> "interrupted N": the host's Ctrl-Cs the pump passed on
@@ -20,7 +23,11 @@
  *              -> "stopped SERVED END" (SERVED 1: a pump was serving)
  *   hold       the program keeps the GIL (time.sleep_ms) -> "ok"
  *   release    and lets it go                            -> "ok"
- *   quit (or end of input): stop everything, exit 0 */
+ *   quit (or end of input): stop everything, exit 0
+ *
+ * Options (bench/bench_console.py): --interval MS the sampler period
+ * (default 100), --uart PATH [--baud N] serve on a serial line as well, as
+ * gcmon.start(uart=...) does. */
 #define _POSIX_C_SOURCE 200809L
 #include "console.h"
 #include "gcmon/error.h"
@@ -105,18 +112,21 @@ static uint64_t mono_ms(void *ctx) {
 
 static const char *const ends[] = {"closed", "idle", "failed", "stopped"};
 
-static void serve_console(gcmon_mp_runner *r, int fd) {
+static void serve_console(gcmon_mp_runner *r, int fd, unsigned long baud) {
   pty_console c = {.fd = fd};
   gcmon_mp_console_io io = {.ctx = &c, .read = pty_read, .write = pty_write,
-                            .now_ms = mono_ms};
+                            .now_ms = mono_ms,
+                            .link_bytes_per_s = (uint32_t)(baud / 10u)};
   gcmon_mp_console_result res;
   int rc = gcmon_mp_console_serve(r, &io, 3000, &res);
 
   if (rc != 0)
     printf("console error %d\n", rc);
   else
-    printf("console %s frames_in %" PRIu64 " frames_out %" PRIu64 "\n",
-           ends[res.end], res.frames_in, res.frames_out);
+    printf("console %s frames_in %" PRIu64 " frames_out %" PRIu64
+           " writes %u bytes_out %" PRIu64 "\n",
+           ends[res.end], res.frames_in, res.frames_out, c.writes,
+           res.bytes_out);
 }
 
 /* serve_console(beside=True): the pump on a thread of its own, the program
@@ -207,7 +217,46 @@ static void beside_stop(beside *s) {
          s->rc == 0 ? ends[s->res.end] : "error");
 }
 
-int main(void) {
+typedef struct agent_options {
+  unsigned long interval_ms;
+  const char *uart;
+  unsigned long baud;
+} agent_options;
+
+/* 0, or 2 after a one-line usage message. */
+static int parse_options(int argc, char **argv, agent_options *o) {
+  int i;
+
+  o->interval_ms = 100;
+  o->uart = NULL;
+  o->baud = 115200;
+  for (i = 1; i < argc; i++) {
+    char *end = NULL;
+    const char *arg = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+    unsigned long *num = strcmp(arg, "--interval") == 0 ? &o->interval_ms
+                         : strcmp(arg, "--baud") == 0   ? &o->baud
+                                                        : NULL;
+    if (val != NULL && strcmp(arg, "--uart") == 0) {
+      o->uart = val;
+    } else if (val != NULL && num != NULL) {
+      *num = strtoul(val, &end, 10);
+      if (*end != '\0' || *num == 0 || *num > 86400000ul)
+        val = NULL;
+    } else {
+      val = NULL;
+    }
+    if (val == NULL) {
+      fprintf(stderr, "usage: mp_fake_agent [--interval MS] "
+                      "[--uart PATH [--baud N]]\n");
+      return 2;
+    }
+    i++;
+  }
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  agent_options opt;
   fake_vm f;
   gcmon_mp_mailbox mb;
   fake_worker w;
@@ -215,10 +264,12 @@ int main(void) {
   gcmon_mp_runner_config cfg = {0};
   gcmon_mp_status st;
   char err[160], line[128];
-  unsigned long long n;
+  unsigned long long n, baud;
   beside bs = {.mu = PTHREAD_MUTEX_INITIALIZER,
                .cv = PTHREAD_COND_INITIALIZER};
 
+  if (parse_options(argc, argv, &opt) != 0)
+    return 2;
   setvbuf(stdout, NULL, _IOLBF, 0);
   fake_vm_init(&f, HEAP_BYTES);
   if (gcmon_mp_mailbox_init(&mb) != 0)
@@ -226,7 +277,9 @@ int main(void) {
   fake_worker_start(&w, &mb, &f);
   cfg.mailbox = &mb;
   cfg.listen = "127.0.0.1:0";
-  cfg.interval_ms = 100;
+  cfg.uart = opt.uart;
+  cfg.baud = (unsigned)opt.baud;
+  cfg.interval_ms = (uint32_t)opt.interval_ms;
   cfg.scan_ms = 1000;
   cfg.device_id = "micropython/fake";
   cfg.call_timeout_ms = 500;
@@ -255,7 +308,9 @@ int main(void) {
              " sessions_opened %" PRIu64 "\n",
              st.samples, st.read_errors, st.sessions_opened);
     } else if (sscanf(line, "console %llu", &n) == 1) {
-      serve_console(r, (int)n);
+      baud = 0;
+      (void)sscanf(line, "console %*u %llu", &baud);
+      serve_console(r, (int)n, (unsigned long)baud);
     } else if (sscanf(line, "beside %llu", &n) == 1) {
       beside_start(&bs, r, (int)n);
     } else if (strncmp(line, "interrupted", 11) == 0) {

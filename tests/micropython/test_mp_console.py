@@ -1,8 +1,9 @@
 """gcmon.serve_console(), the module's side of repl:// with the agent: the
 real gcmon CLI opens a pty as the board's console (repl://PTY), enters the
-raw REPL of a stand-in console (Ctrl-C, Ctrl-A, code, Ctrl-D, as
-MicroPython's raw REPL answers) and calls gcmon.serve_console(); the
-stand-in then hands the pty to the module's console pump
+raw REPL of a stand-in console (tests/repl/standin.py: Ctrl-C, Ctrl-A,
+code, Ctrl-D, as MicroPython's raw REPL answers) and calls
+gcmon.serve_console(); the stand-in then hands the pty to the module's
+console pump
 (daemon/micropython/console.c) in mp_fake_agent, which serves the session
 on the module's own loop thread and pretend VM until gcmon closes it.
 
@@ -22,104 +23,17 @@ import select
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import tty
 
-BANNER = b"raw REPL; CTRL-B to exit\r\n>"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "repl"))
+from standin import FakeAgentConsole  # noqa: E402
+
 PRINTED = b"board: a line the program printed\r\n"
 GCMON = os.environ.get("GCMON", "")
 AGENT = os.environ.get("GCMON_MP_FAKE_AGENT", "")
 PREFIX = os.environ.get("GCMON_EXEC_PREFIX", "").split()
-
-
-class Board:
-    """The REPL on a pty; serve_console() is the module's, in the fake."""
-
-    def __init__(self):
-        self.master, self.slave = os.openpty()
-        tty.setraw(self.slave)
-        self.path = os.ttyname(self.slave)
-        self.agent = subprocess.Popen(
-            PREFIX + [AGENT], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            text=True, pass_fds=[self.master])
-        self.port = int(self.agent.stdout.readline().split()[1])
-        self.mode = "friendly"
-        self.code = b""
-        self.line = b""
-        self.ends = []  # what each serve_console() call returned
-        self.calls = 0
-        self.lock = threading.Lock()
-        self.variable = "4242"  # program state set before any session
-        self.stop = False
-        self.thread = threading.Thread(target=self.run, daemon=True)
-        self.thread.start()
-
-    def cmd(self, line):
-        with self.lock:  # the REPL thread and the test both ask
-            self.agent.stdin.write(line + "\n")
-            self.agent.stdin.flush()
-            return self.agent.stdout.readline().split()
-
-    def say(self, data):
-        os.write(self.master, data)
-
-    def run(self):
-        while not self.stop:
-            r, _, _ = select.select([self.master], [], [], 0.1)
-            if r:
-                for b in os.read(self.master, 1):
-                    self.byte(bytes([b]))
-
-    def byte(self, b):
-        if b == b"\x01":
-            self.mode, self.code = "raw", b""
-            self.say(b"\r\n" + BANNER)
-        elif b == b"\x02":
-            self.mode, self.line = "friendly", b""
-            self.say(b"\r\nMicroPython stand-in\r\n>>> ")
-        elif b == b"\x03":
-            self.code, self.line = b"", b""
-            if self.mode == "friendly":
-                self.say(b"\r\n>>> ")
-        elif self.mode == "raw":
-            if b == b"\x04":
-                self.run_code(self.code.decode())
-                self.code = b""
-            else:
-                self.code += b
-        else:
-            self.say(b)
-            self.line += b
-            if b == b"\r":
-                line = self.line.strip()
-                out = b"2\r\n" if line == b"1+1" else b""
-                if line == b"x":
-                    out = self.variable.encode() + b"\r\n"
-                self.say(b"\n" + out + b">>> ")
-                self.line = b""
-
-    def run_code(self, code):
-        self.say(b"OK")
-        if "hasattr(gcmon,'serve_console')" in code:
-            self.say(b"True\r\n\x04\x04>")
-        elif "gcmon.serve_console()" in code:
-            self.calls += 1
-            # The call blocks the REPL until the module returns.
-            self.ends.append(self.cmd(f"console {self.master}"))
-            self.say(b"\x04\x04>")
-        else:
-            self.say(b"\x04NameError: stand-in runs no other code\r\n\x04>")
-
-    def close(self):
-        self.stop = True
-        self.thread.join(5)
-        self.agent.stdin.write("quit\n")
-        self.agent.stdin.close()
-        rc = self.agent.wait(20)
-        os.close(self.master)
-        os.close(self.slave)
-        return rc
+VARIABLE = "4242"  # program state set before any session
 
 
 def check(cond, what):
@@ -175,7 +89,8 @@ def main():
     if not GCMON or not AGENT:
         print("skip: GCMON and GCMON_MP_FAKE_AGENT are needed")
         return 77
-    board = Board()
+    board = FakeAgentConsole(AGENT, prefix=PREFIX,
+                             answers={b"x": VARIABLE.encode()})
     target = "repl://" + board.path
     tmp = tempfile.TemporaryDirectory()
     try:
@@ -262,7 +177,7 @@ def main():
         got = friendly(board, "1+1")
         check("2\r\n" in got, "the REPL answers 1+1")
         got = friendly(board, "x")
-        check(board.variable + "\r\n" in got, "the variable set before is intact")
+        check(VARIABLE + "\r\n" in got, "the variable set before is intact")
 
         # A host that goes quiet: the call returns after the idle timeout.
         before = len(board.ends)

@@ -1,5 +1,5 @@
 """`gcmon run` beside the agent: the real gcmon CLI runs a script on a pty
-whose far end is a stand-in raw REPL (test_mp_console.Board) that runs
+whose far end is a stand-in raw REPL (tests/repl/standin.py) that runs
 gcmon's wrapper the way MicroPython would: it starts the module's console
 pump beside the script (serve_console(beside=True), the module's own
 daemon/micropython/console.c in mp_fake_agent, on the pretend VM), runs
@@ -29,11 +29,11 @@ import tempfile
 import time
 import types
 
-import test_mp_console
-from test_mp_console import AGENT, GCMON, PREFIX, check, friendly
-
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "repl"))
+from standin import FakeAgentConsole  # noqa: E402
+from test_mp_console import (AGENT, GCMON, PREFIX, PRINTED,  # noqa: E402
+                             check, friendly)
 from test_repl_run import FOREVER  # noqa: E402  (imports time: script_globals)
 
 # The scripts run in the stand-in (CPython) with print, sleep_ms (also as
@@ -50,7 +50,7 @@ print("done")
 WINDOW = 32  # raw-paste window: the wrapper alone takes dozens
 
 
-class Board(test_mp_console.Board):
+class Board(FakeAgentConsole):
     """The stand-in, which also runs `gcmon run`'s wrapper, and takes code
     in raw-paste mode too (MicroPython's pyexec.c: Ctrl-E "A" Ctrl-A, then
     "R\x01", the window, 0x01 per window read, 0x04 answered by 0x04)."""
@@ -62,7 +62,7 @@ class Board(test_mp_console.Board):
         self.offer_paste = True  # False: an older raw REPL without it
         self.overruns = 0  # bytes past the windows granted
         self.stops = []    # what each serve_console_stop() said
-        super().__init__()
+        super().__init__(AGENT, prefix=PREFIX)
 
     def byte(self, b):
         if self.paste is not None:
@@ -101,7 +101,7 @@ class Board(test_mp_console.Board):
         # The wrapper: the pump on its thread, the script once it serves.
         # This thread (the REPL's) reads nothing meanwhile: the pump has
         # the console, as on the board.
-        up = self.cmd(f"beside {self.master}")
+        up = self.cmd(f"beside {self.fd}")
         error = b""
         try:
             if up == ["ok"]:
@@ -170,8 +170,7 @@ def main():
               + stderr)
         lines = [l for l in stdout.decode().splitlines() if l]
         want = [f"step {i} ~" for i in range(12)] + ["done"]
-        check([l for l in lines if l != test_mp_console.PRINTED.decode()
-               .strip()] == want,
+        check([l for l in lines if l != PRINTED.decode().strip()] == want,
               f"the script's output on the terminal, in order ({len(lines)} "
               "lines)")
         check(stdout.count(b"\x7e") == 12 and b"\x1e" not in stdout,

@@ -1,8 +1,9 @@
 """repl:// with the agent on the board, the host's side: a stand-in board
-console (a pty speaking the raw REPL as MicroPython does) that, when gcmon
-calls gcmon.serve_console(), joins the console to a session of a real
-gcmond (over loopback TCP, a fresh session per call), as the module's
-serve_console() would serve the protocol on the REPL's stdin/stdout. gcmon must take the agent path (no polling snippets), every
+console (tests/repl/standin.py: a pty speaking the raw REPL as MicroPython
+does) that, when gcmon calls gcmon.serve_console(), joins the console to a
+session of a real gcmond (over loopback TCP, a fresh session per call), as
+the module's serve_console() would serve the protocol on the REPL's
+stdin/stdout. gcmon must take the agent path (no polling snippets), every
 call must be gcmond's, console text the board prints between frames must
 be counted, and on exit the REPL must be back at its friendly prompt.
 
@@ -13,14 +14,11 @@ run with the module built in); the protocol end is the real daemon.
 """
 import json
 import os
-import select
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import tty
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -28,6 +26,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "daemon"))
 
 import mprepl  # noqa: E402
 from mprepl import GCMON, PREFIX  # noqa: E402
+from standin import READY, StandInConsole  # noqa: E402
 
 
 def gcmon(*args):
@@ -35,120 +34,66 @@ def gcmon(*args):
     return mprepl.gcmon("--timeout", "15s", *args)
 
 GCMOND = os.environ.get("GCMOND", "")
-BANNER = b"raw REPL; CTRL-B to exit\r\n>"
 PRINTED = b"board: a line the program printed\r\n"
 
 
-class AgentConsole:
-    """The board's console: friendly prompt, raw REPL, serve_console()."""
+class AgentConsole(StandInConsole):
+    """The stand-in REPL (standin.py) whose serve_console() joins the
+    console to a fresh session of gcmond's TCP port."""
 
     def __init__(self, agent_port):
-        self.master, slave = os.openpty()
-        tty.setraw(slave)
-        self.path = os.ttyname(slave)
-        self.slave = slave  # kept open so the pty lives between hosts
+        super().__init__()
         self.port = agent_port
         self.sock = None
-        self.mode = "friendly"
-        self.code = b""
-        self.line = b""
-        self.seen = []  # (mode, control byte) as they came
         self.serves = 0
         self.calls = []  # the serve_console(...) calls as typed
         self.old_module = False  # one without serve_console's baud
-        self.stop = False
-        self.thread = threading.Thread(target=self.run, daemon=True)
-        self.thread.start()
+        self.start()
 
-    def say(self, data):
-        os.write(self.master, data)
+    def extra_fds(self):
+        return [self.sock] if self.sock else []
 
-    def run(self):
-        while not self.stop:
-            fds = [self.master] + ([self.sock] if self.sock else [])
-            r, _, _ = select.select(fds, [], [], 0.1)
-            if self.sock and self.sock in r:
-                data = self.sock.recv(4096)
-                if data and self.mode == "serving":
-                    self.say(data)
-                    self.chunks += 1
-                    if self.chunks == 1:  # a program printing mid-session
-                        self.say(PRINTED)
-            if self.master in r:
-                data = os.read(self.master, 4096)
-                for b in data:
-                    self.byte(bytes([b]))
+    def ready(self, fd):
+        data = self.sock.recv(4096)
+        if data and self.mode == "serving":
+            self.say(data)
+            self.chunks += 1
+            if self.chunks == 1:  # a program printing mid-session
+                self.say(PRINTED)
 
-    def byte(self, b):
-        if b in (b"\x01", b"\x02", b"\x03"):
-            self.seen.append((self.mode, b))
-        if self.mode == "serving":
-            # As the module's serve_console(): a 0x03 between frames (none
-            # open) ends the call; inside a frame it is data (a nonce, a
-            # CRC, a length may hold it).
-            if b == b"\x7e":
-                self.in_frame = not (self.in_frame and self.frame_len > 0)
-                self.frame_len = 0
-            elif self.in_frame:
-                self.frame_len += 1
-            if b == b"\x03" and not self.in_frame:
-                self.mode = "raw"
-                self.sock.close()
-                self.sock = None
-                self.say(b"\x04Traceback (most recent call last):\r\n"
-                         b"KeyboardInterrupt: \r\n\x04>")
-            else:
-                self.sock.sendall(b)
-            return
-        if b == b"\x01":
-            self.mode, self.code = "raw", b""
-            self.say(b"\r\n" + BANNER)
-        elif b == b"\x02":
-            self.mode, self.line = "friendly", b""
-            self.say(b"\r\nMicroPython stand-in\r\n>>> ")
-        elif b == b"\x03":
-            self.code, self.line = b"", b""
-            if self.mode == "friendly":
-                self.say(b"\r\n>>> ")
-        elif self.mode == "raw":
-            if b == b"\x04":
-                self.run_code(self.code.decode())
-                self.code = b""
-            else:
-                self.code += b
+    def serving_byte(self, b):
+        # As the module's serve_console(): a 0x03 between frames (none
+        # open) ends the call; inside a frame it is data (a nonce, a CRC, a
+        # length may hold it).
+        if b == b"\x7e":
+            self.in_frame = not (self.in_frame and self.frame_len > 0)
+            self.frame_len = 0
+        elif self.in_frame:
+            self.frame_len += 1
+        if b == b"\x03" and not self.in_frame:
+            self.mode = "raw"
+            self.sock.close()
+            self.sock = None
+            self.say(b"\x04Traceback (most recent call last):\r\n"
+                     b"KeyboardInterrupt: \r\n\x04>")
         else:
-            self.say(b)
-            self.line += b
-            if b == b"\r":
-                out = b"2\r\n" if self.line.strip() == b"1+1" else b""
-                self.say(b"\n" + out + b">>> ")
-                self.line = b""
+            self.sock.sendall(b)
 
-    def run_code(self, code):
-        self.say(b"OK")
-        if "serve_console" in code and "hasattr" not in code:
-            self.calls.append(code)
+    def serve_console(self, code):
+        self.calls.append(code)
         if "serve_console(baud" in code and self.old_module:
             self.say(b"\x04Traceback (most recent call last):\r\n"
                      b"TypeError: unexpected keyword argument 'baud'\r\n\x04>")
-        elif "serve_console" in code and "hasattr" not in code:
-            self.sock = socket.create_connection(("127.0.0.1", self.port))
-            self.mode = "serving"
-            self.in_frame, self.frame_len = False, 0
-            self.chunks = 0
-            self.serves += 1
-            # Console text between frames, as a program printing would.
-            self.say(b"gcmon: serving the protocol on this console; Ctrl-C ends it\r\n")
-        elif "hasattr(gcmon,'serve_console')" in code:
-            self.say(b"True\r\n\x04\x04>")
-        else:
-            self.say(b"\x04NameError: stand-in runs no other code\r\n\x04>")
+            return
+        self.sock = socket.create_connection(("127.0.0.1", self.port))
+        self.mode = "serving"
+        self.in_frame, self.frame_len = False, 0
+        self.chunks = 0
+        self.serves += 1
+        self.say(READY)  # the module's line before any frame
 
     def close(self):
-        self.stop = True
-        self.thread.join(5)
-        for fd in (self.master, self.slave):
-            os.close(fd)
+        super().close()
         if self.sock:
             self.sock.close()
 
