@@ -447,11 +447,20 @@ static size_t literal(char *dst, const char *src, size_t n) {
   return j;
 }
 
-/* The target's ?baud=N, 0 when not given (USB CDC). */
+/* The console's line speed for serve_console(baud=N), as repl:// does:
+ * the target's ?baud=N, else the default baud, except on a USB CDC
+ * console (0: not held to a baud rate). */
 static unsigned target_baud(const char *target) {
   const char *q = strchr(target, '?');
   const char *b = q ? strstr(q, "baud=") : NULL;
-  return b ? (unsigned)strtoul(b + 5, NULL, 10) : 0u;
+  char path[256];
+  if (b)
+    return (unsigned)strtoul(b + 5, NULL, 10);
+  if (strncmp(target, "repl://", 7) == 0)
+    target += 7;
+  snprintf(path, sizeof path, "%.*s",
+           (int)(q ? (size_t)(q - target) : strlen(target)), target);
+  return gcmon_serial_is_usb_cdc(path) ? 0u : GCMON_DEFAULT_BAUD;
 }
 
 static char *wrap(const cli_ctx *x, const char *script, size_t len,

@@ -5,12 +5,11 @@
  * Ctrl-B, so the board is left as a person would find it: only once the
  * raw REPL prompts again, since a port may discard input that arrives
  * while code runs (the unix port's tcsetattr(TCSAFLUSH) after each exec). */
-#define _XOPEN_SOURCE 700 /* realpath */
+#define _POSIX_C_SOURCE 200809L
 #include "repl.h"
 
 #include "gcmon/error.h"
 
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -313,20 +312,8 @@ static void serve_console(gcmon__repl *r, bool with_baud) {
  * baud (given, or the default), so the agent bounds lateness on it: on a
  * saturated UART an unbounded agent fills the console's buffer and the
  * REPL comes back only once that has drained (16 s at 9600 baud, bench). */
-static bool named_acm(const char *path) {
-  const char *base = strrchr(path, '/');
-  return strncmp(base ? base + 1 : path, "ttyACM", 6) == 0;
-}
-
 static bool console_is_uart(const gcmon__repl *r) {
-  char real[PATH_MAX];
-
-  if (r->outer->uri.baud_given)
-    return true;
-  if (named_acm(r->outer->uri.path))
-    return false;
-  /* a /dev/serial/by-id name links to the ttyACM node */
-  return realpath(r->outer->uri.path, real) == NULL || !named_acm(real);
+  return r->outer->uri.baud_given || !gcmon_serial_is_usb_cdc(r->outer->uri.path);
 }
 
 static void on_probe(gcmon__repl *r, int err) {

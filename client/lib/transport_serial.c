@@ -4,7 +4,7 @@
  * modem-line waits, then drive the fd as a libuv pipe (uv_pipe_open works
  * on ttys and ptys alike). A pty whose other side closes reads as EIO,
  * which surfaces as a lost link. */
-#define _DEFAULT_SOURCE /* cfmakeraw, cfsetspeed, B* above 38400 */
+#define _DEFAULT_SOURCE /* cfmakeraw, cfsetspeed, B* above 38400, realpath */
 #include "transport.h"
 
 #include "gcmon/client.h"
@@ -13,7 +13,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
@@ -152,4 +154,16 @@ int gcmon__serial_open(gcmon__transport *t) {
   }
   gcmon__transport_opened(t);
   return 0;
+}
+
+static int named_acm(const char *path) {
+  const char *base = strrchr(path, '/');
+  return strncmp(base ? base + 1 : path, "ttyACM", 6) == 0;
+}
+
+int gcmon_serial_is_usb_cdc(const char *path) {
+  char real[PATH_MAX];
+  if (named_acm(path))
+    return 1;
+  return realpath(path, real) != NULL && named_acm(real);
 }

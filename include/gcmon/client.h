@@ -212,6 +212,11 @@ GCMON_EXPORT int gcmon_client_init(gcmon_client **out, struct uv_loop_s *loop,
 GCMON_EXPORT int gcmon_serial_open(const char *path, uint32_t baud, char *msg,
                                    size_t len);
 
+/* Whether path is a USB CDC ACM device (ttyACM*, as CanMV's USB console,
+ * or a /dev/serial/by-id name linking to one): it runs at USB speed
+ * whatever its baud says. 1 or 0. */
+GCMON_EXPORT int gcmon_serial_is_usb_cdc(const char *path);
+
 /* Validate a target URI without creating anything. On GCMON_EURI writes
  * one line saying what is wrong into msg (if not NULL). */
 GCMON_EXPORT int gcmon_uri_check(const char *target, char *msg, size_t len);
