@@ -53,6 +53,7 @@ typedef struct cli_ctx {
   int argc;             /* positional arguments after the command */
   char **argv;
   bool wide;            /* watch, history: --wide (every field) */
+  bool status;          /* run: --status (a line per reading on stderr) */
   int out_errno;        /* first failed write to stdout (writers) */
   targets_config config;                           /* ~/.config/gcmon/config */
   char target_uri[TARGETS_URI_MAX];                /* target, resolved */
@@ -75,6 +76,7 @@ enum {
                                 --probe-allow */
   CLI_OPT_WIDE = 1 << 7,     /* --wide */
   CLI_OPT_DIAGNOSE = 1 << 8, /* --for, --csv FILE, --html, --run-period */
+  CLI_OPT_STATUS = 1 << 9,   /* --status */
 };
 
 typedef struct cli_command {

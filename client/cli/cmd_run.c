@@ -181,6 +181,7 @@ static void tagged(runner *r) {
   }
   if (r->w)
     emit_series_sample(r->w, r->run_id, &s, NULL, cli_wall_now_us());
+  run_status_line(r->x, &s);
 }
 
 /* Console bytes while the script runs. */

@@ -133,19 +133,24 @@ const cli_command cli_commands[] = {
      "board (as repl://) or lists the candidates.\n"
      "\n"
      "  --json    JSON Lines, one device a line\n"},
-    {"run", cmd_run, CLI_OPT_OUTFILE | CLI_OPT_INTERVAL, 1, 1, "SCRIPT.py",
+    {"run", cmd_run, CLI_OPT_OUTFILE | CLI_OPT_INTERVAL | CLI_OPT_STATUS, 1, 1,
+     "SCRIPT.py",
      "run a script on a board's console with telemetry (repl:// only)",
-     "Uploads SCRIPT.py through the raw REPL and runs it, like mpremote run,\n"
-     "with a small sampler beside it (a _thread, else a machine.Timer, else\n"
-     "a hook on time.sleep*()) printing tagged gc readings that gcmon takes\n"
-     "out of the output. The script's output goes to the terminal, the\n"
-     "readings to FILE; the terminal's input goes to the script. Ctrl-C\n"
-     "interrupts the script, stops the sampler and leaves the REPL at its\n"
-     "friendly prompt. Exit 1 when the script raised.\n"
+     "Uploads SCRIPT.py through the raw REPL and runs it, like mpremote run.\n"
+     "With the agent in the firmware (import gcmon), the framed protocol is\n"
+     "served beside the script on the same console (serve_console on a\n"
+     "_thread) and gcmon subscribes; the script gets no terminal input.\n"
+     "On stock firmware a small sampler goes up with the script (a _thread,\n"
+     "else a machine.Timer, else a hook on time.sleep*()) printing tagged gc\n"
+     "readings that gcmon takes out of the output; the terminal's input goes\n"
+     "to the script. Either way the script's output goes to the terminal,\n"
+     "the readings to FILE. Ctrl-C interrupts the script and leaves the REPL\n"
+     "at its friendly prompt. Exit 1 when the script raised.\n"
      "\n"
      "  --csv FILE      readings as CSV ('-' for stdout)\n"
      "  --json FILE     readings as JSON Lines\n"
-     "  --interval MS   reading period                             [1000]\n"},
+     "  --interval MS   reading period                             [1000]\n"
+     "  --status        a line on stderr for every reading\n"},
     {"diagnose", cmd_diagnose, J | CLI_OPT_DIAGNOSE | CLI_OPT_INTERVAL, 0, 0,
      "", "find leaks, fragmentation, spikes and gc pauses; verdict per pool",
      "Watches the board for --for DURATION, or reads a record/history CSV,\n"

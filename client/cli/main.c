@@ -39,6 +39,7 @@ enum {
   OPT_IDLE_EXPIRY,
   OPT_PROBE_ALLOW,
   OPT_WIDE,
+  OPT_STATUS,
   OPT_FOR,
   OPT_IN_CSV,
   OPT_HTML,
@@ -113,6 +114,8 @@ static size_t build_options(const cli_command *cmd, struct option *o) {
     o[n++] = (struct option){"since", required_argument, NULL, OPT_SINCE};
   if (cmd && (cmd->options & CLI_OPT_WIDE))
     o[n++] = (struct option){"wide", no_argument, NULL, OPT_WIDE};
+  if (cmd && (cmd->options & CLI_OPT_STATUS))
+    o[n++] = (struct option){"status", no_argument, NULL, OPT_STATUS};
   if (cmd && (cmd->options & CLI_OPT_INTERVAL))
     o[n++] = (struct option){"interval", required_argument, NULL, OPT_INTERVAL};
   if (cmd && (cmd->options & CLI_OPT_EXPORT)) {
@@ -222,6 +225,9 @@ static int apply_option(cli_ctx *x, const cli_command *cmd, int opt,
     return -1;
   case OPT_WIDE:
     x->wide = true;
+    return -1;
+  case OPT_STATUS:
+    x->status = true;
     return -1;
   case OPT_LISTEN:
     x->listen = optarg;

@@ -16,6 +16,7 @@
  * next flag shows it is no frame, or QUIET_MS pass. */
 #define _GNU_SOURCE /* posix_openpt, ptsname, cfmakeraw */
 #include "run_agent.h"
+#include "units.h"
 
 #include "gcmon_frame.h"
 
@@ -116,6 +117,7 @@ static void on_event(gcmon_subscription *s, const gcmon_event *ev,
     if (a->w)
       emit_series_sample(a->w, gcmon_client_info(a->c)->run_id, ev->sample,
                          NULL, cli_wall_now_us());
+    run_status_line(a->x, ev->sample);
   } else if (ev->type == GCMON_EVENT_ERROR && !a->stopping) {
     cli_fail(a->x, a->c, "subscribe", ev->err);
   }
@@ -542,4 +544,33 @@ done:
   free(a);
   free(code);
   return rc;
+}
+
+static void status_pool(char *line, size_t cap, const char *name,
+                        const gcmon_mem_info *m) {
+  char used[32], total[32];
+  size_t n = strlen(line);
+  units_format_bytes(m->used, used, sizeof used);
+  units_format_bytes(m->total, total, sizeof total);
+  snprintf(line + n, cap - n, "  %s %s of %s", name, used, total);
+}
+
+void run_status_line(const cli_ctx *x, const gcmon_sample *s) {
+  char line[256], used[32], free_b[32];
+  if (!x->status)
+    return;
+  units_format_bytes((uint64_t)s->gc.mem_alloc, used, sizeof used);
+  if (s->gc.mem_free >= 0)
+    units_format_bytes((uint64_t)s->gc.mem_free, free_b, sizeof free_b);
+  else
+    snprintf(free_b, sizeof free_b, "?");
+  snprintf(line, sizeof line, "gcmon: #%llu  gc %s used, %s free",
+           (unsigned long long)s->seq, used, free_b);
+  if (s->has_sys_heap)
+    status_pool(line, sizeof line, "heap", &s->sys_heap);
+  if (s->has_sys_page)
+    status_pool(line, sizeof line, "page", &s->sys_page);
+  if (s->has_sys_mmz)
+    status_pool(line, sizeof line, "mmz", &s->sys_mmz);
+  fprintf(stderr, "%s\n", line);
 }

@@ -28,4 +28,8 @@ typedef struct run_agent_result {
 int run_agent(cli_ctx *x, run_console *con, const char *script, size_t len,
               writer *w, int sigfd, run_agent_result *out);
 
+/* --status: one line on stderr for a reading (either mode), between the
+ * script's own lines on the terminal. */
+void run_status_line(const cli_ctx *x, const gcmon_sample *s);
+
 #endif

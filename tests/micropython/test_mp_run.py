@@ -130,13 +130,15 @@ class Board(FakeAgentConsole):
             raise KeyboardInterrupt
 
 
-def run(board, script, out, interrupt_after=None, meanwhile=None):
+def run(board, script, out, interrupt_after=None, meanwhile=None,
+        extra=()):
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
         f.write(script)
     try:
         p = subprocess.Popen(
             PREFIX + [GCMON, "--timeout", "15s", "-t", "repl://" + board.path,
-                      "run", "--interval", "100ms", "--csv", out, f.name],
+                      "run", "--interval", "100ms", "--csv", out, *extra,
+                      f.name],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         if interrupt_after is not None:
             time.sleep(interrupt_after)
@@ -164,7 +166,7 @@ def main():
     try:
         out = os.path.join(tmp.name, "run.csv")
         t0 = time.monotonic()
-        rc, stdout, stderr = run(board, GROWS, out)
+        rc, stdout, stderr = run(board, GROWS, out, extra=["--status"])
         took = time.monotonic() - t0
         check(rc == 0, f"run with the agent ends by itself ({took:.1f} s): "
               + stderr)
@@ -180,6 +182,9 @@ def main():
               f"{len(seq)} samples in the CSV during a 1.2 s script at 100 ms")
         check(seq == list(range(seq[0], seq[0] + len(seq))),
               f"a contiguous seq run ({seq[0]}..{seq[-1]})")
+        status = [l for l in stderr.splitlines() if l.startswith("gcmon: #")]
+        check(len(status) == len(seq) and "gc " in status[-1],
+              f"--status: a line per reading on stderr ({status[-1]!r})")
         check("agent over the console" in stderr and "0 missing" in stderr,
               "gcmon says the agent served: " + stderr.strip())
         check(board.pastes == 1 and board.overruns == 0,

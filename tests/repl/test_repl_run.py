@@ -63,7 +63,8 @@ class Run(unittest.TestCase):
         out = os.path.join(self.dir.name, "grows.csv")
         p = subprocess.run(PREFIX + [GCMON, "-t", self.target, "run",
                                      self.script("grows.py", GROWS),
-                                     "--csv", out, "--interval", "150"],
+                                     "--csv", out, "--interval", "150",
+                                     "--status"],
                            capture_output=True, text=True, timeout=60)
         self.assertEqual(p.returncode, 0, p.stderr)
         lines = p.stdout.splitlines()
@@ -72,6 +73,9 @@ class Run(unittest.TestCase):
         self.assertRegex(p.stderr, r"run: \d+ samples \(sampler: \w+, \d+ B")
         rows = self.rows(out)
         self.assertGreaterEqual(len(rows), 4)
+        status = [l for l in p.stderr.splitlines() if l.startswith("gcmon: #")]
+        self.assertEqual(len(status), len(rows), p.stderr)
+        self.assertRegex(status[-1], r"gcmon: #\d+  gc \S+ \S+ used, ")
         self.assertEqual([int(r["seq"]) for r in rows],
                          list(range(1, len(rows) + 1)))
         alloc = [int(r["gc.mem_alloc"]) for r in rows]
