@@ -14,8 +14,8 @@
  * exceptions, and T2's registration with the VM in py/modthread.c's order
  * (spawn, t2_entry). When to start, stop and free an instance, with any
  * number of Python threads calling at once, is lifecycle.h's job. T2 is
- * never joined (ports create VM threads detached). docs/micropython.md has
- * the whole design.
+ * never joined (ports create VM threads detached). docs/micropython-internals.md
+ * has the whole design.
  *
  * The module's state is one static gcmon_mp_life: a process has one VM,
  * hence one agent, and its lock must outlive the instances it guards. */
