@@ -13,6 +13,7 @@
 
 #if GCMON_GC_HOOK
 #include "gc_hook.h"
+#include "gc_lock_micropython.h"
 
 #include "py/gc.h"
 #include "py/mpstate.h"
@@ -20,14 +21,6 @@
 #include "py/runtime.h"
 
 #include <string.h>
-
-#if MICROPY_PY_THREAD_GIL
-#define GC_WORD_LOCK()
-#define GC_WORD_UNLOCK()
-#else
-#define GC_WORD_LOCK()   mp_thread_mutex_lock(&MP_STATE_MEM(gc_mutex), 1)
-#define GC_WORD_UNLOCK() mp_thread_mutex_unlock(&MP_STATE_MEM(gc_mutex))
-#endif
 
 #if MICROPY_GC_SPLIT_HEAP
 #define NEXT_AREA(area) ((area)->next)

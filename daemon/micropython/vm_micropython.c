@@ -3,6 +3,7 @@
  * gc_info() and the stores allocate nothing, and gc_collect() only frees
  * (finalisers it runs are the program's own code). */
 #include "vm_micropython.h"
+#include "gc_lock_micropython.h"
 
 #include "gcmon/error.h"
 
@@ -19,14 +20,6 @@
 #endif
 #if !MICROPY_GC_ALLOC_THRESHOLD
 #error "gcmon needs MICROPY_GC_ALLOC_THRESHOLD (gc.threshold)"
-#endif
-
-#if MICROPY_PY_THREAD_GIL
-#define GC_WORD_LOCK()
-#define GC_WORD_UNLOCK()
-#else
-#define GC_WORD_LOCK()   mp_thread_mutex_lock(&MP_STATE_MEM(gc_mutex), 1)
-#define GC_WORD_UNLOCK() mp_thread_mutex_unlock(&MP_STATE_MEM(gc_mutex))
 #endif
 
 static void vm_enter(void *ctx) {

@@ -22,13 +22,11 @@ import csv
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import unittest
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "repl"))
@@ -188,29 +186,11 @@ class Over:
         self.assertEqual(self.json_of("alarm", "list")["alarms"], [])
 
     def test_export_probe(self):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        s.close()
         # a serial target is probed only when listed with -t too
-        p = subprocess.Popen(PREFIX + [GCMON, "export", "--listen",
-                                       f"127.0.0.1:{port}", "-t", self.target],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            url = (f"http://127.0.0.1:{port}/probe?target="
-                   + urllib.request.quote(self.target, safe=""))
-            body = None
-            deadline = time.monotonic() + 15
-            while body is None and time.monotonic() < deadline:
-                try:
-                    body = urllib.request.urlopen(url, timeout=15).read().decode()
-                except OSError:
-                    time.sleep(0.2)
-            self.assertRegex(body or "", r"gcmon_gc_allocated_bytes(\{[^}]*\})? \d+")
-        finally:
-            p.send_signal(signal.SIGINT)
-            p.wait(timeout=10)
-
+        want = r"gcmon_gc_allocated_bytes(\{[^}]*\})? \d+"
+        body = mprepl.scrape_exporter(self.target, "/probe?target={target}",
+                                      want, timeout=15)
+        self.assertRegex(body, want)
 
     def script(self, text):
         path = os.path.join(self.dir.name, "script.py")

@@ -177,3 +177,38 @@ def test_main(needs_gcmond=False):
         print(f"skipping: {why}", file=sys.stderr)
         sys.exit(77)
     unittest.main(verbosity=2)
+
+
+def scrape_exporter(target, path, pattern, timeout=10):
+    """Run `gcmon export -t target` on a free loopback port and GET path
+    (a format string taking {target}, URL-quoted) until pattern matches:
+    the last body read ("" when none)."""
+    import re
+    import signal
+    import socket
+    import urllib.parse
+    import urllib.request
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    p = subprocess.Popen(PREFIX + [GCMON, "export", "--listen",
+                                   f"127.0.0.1:{port}", "-t", target],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}" + path.format(
+        target=urllib.parse.quote(target, safe=""))
+    body = ""
+    try:
+        deadline = time.monotonic() + timeout * SLOW
+        while time.monotonic() < deadline:
+            try:
+                body = urllib.request.urlopen(url, timeout=timeout).read().decode()
+                if re.search(pattern, body):
+                    break
+            except OSError:
+                pass
+            time.sleep(0.2)
+    finally:
+        p.send_signal(signal.SIGINT)
+        p.wait(timeout=10 * SLOW)
+    return body

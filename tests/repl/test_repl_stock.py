@@ -150,32 +150,9 @@ class StockRepl(unittest.TestCase):
         self.assertTrue(h.startswith("event,") or h.startswith("seq,") or h == "", h)
 
     def test_export_metrics(self):
-        import socket
-        import urllib.request
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        s.close()
-        p = subprocess.Popen(PREFIX + [GCMON, "export", "--listen",
-                                       f"127.0.0.1:{port}", "-t", self.target],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        try:
-            body = None
-            deadline = time.monotonic() + 10
-            while body is None and time.monotonic() < deadline:
-                try:
-                    url = f"http://127.0.0.1:{port}/metrics"
-                    body = urllib.request.urlopen(url, timeout=10).read().decode()
-                    if "gcmon_gc_allocated_bytes{" not in body:
-                        body = None
-                        time.sleep(0.2)
-                except OSError:
-                    time.sleep(0.1)
-            self.assertIsNotNone(body)
-            self.assertRegex(body, r"gcmon_gc_allocated_bytes\{[^}]*\} \d+")
-        finally:
-            p.send_signal(signal.SIGINT)
-            p.wait(timeout=10)
+        want = r"gcmon_gc_allocated_bytes\{[^}]*\} \d+"
+        self.assertRegex(mprepl.scrape_exporter(self.target, "/metrics", want),
+                         want)
 
 
 if __name__ == "__main__":
