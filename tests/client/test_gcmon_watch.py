@@ -144,7 +144,9 @@ class Watch(unittest.TestCase):
         self.tmux("resize-window", "-t", "w", "-x", "80", "-y", "24")
         # Two redraws after the resize (each sample redraws).
         for _ in range(2):
-            seq = re.search(r"seq (\d+)", self.screen()).group(1)
+            # a capture may fall mid-redraw (slow under valgrind): wait
+            seq = re.search(r"seq (\d+)",
+                            self.wait_screen(r"seq \d+")).group(1)
             s = self.wait_screen(rf"seq (?!{seq}\b)\d+")
         c = self.daemon.client()
         self.addCleanup(c.close)
