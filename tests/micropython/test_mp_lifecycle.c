@@ -13,6 +13,8 @@
 #include "gcmon/error.h"
 
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -129,6 +131,11 @@ static void *status_loop(void *arg) {
     l->running_seen += v.running;
     if (v.running && v.port <= 0)
       abort(); /* a running instance always has its bound port */
+    /* As Python between two calls: the pretend GIL is an unfair mutex, and
+     * a thread taking it back at once starves its waiters (T2, the
+     * starter) for minutes under valgrind, which runs one thread at a
+     * time and switches only at a blocking call like this one. */
+    sched_yield();
   }
   return NULL;
 }
@@ -233,6 +240,7 @@ TEST(a_worker_the_vm_ended_is_reaped_once_and_start_works_again) {
   fake_vm_set_exit(&r.p.vm); /* a soft reset: T2 leaves by itself */
   do {
     v = py_status(&r);
+    sched_yield(); /* let T2 take life's lock to finish (status_loop) */
   } while (v.running);
   pthread_mutex_lock(&r.p.vm.mu);
   r.p.vm.exit_wanted = false;
