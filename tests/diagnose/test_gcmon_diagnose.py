@@ -149,7 +149,17 @@ class Live(unittest.TestCase):
                         "250ms", "--json")
         self.assertEqual(p.returncode, 3, p.stdout + p.stderr)
         doc = json.loads(p.stdout)
-        self.assertEqual(findings(doc), ["sys_page.leak"])
+        found = findings(doc)
+        pauses = doc["pools"]["gc"]["pauses"]
+        if os.environ.get("GCMON_VALGRIND") == "1" and "gc.pauses" in found \
+                and not pauses.get("pause_known"):
+            # Under memcheck the sim runs ~20x slower than its --speed 8
+            # clock, and a history CSV has no pauses, so the gc verdict is
+            # the collection rate alone, which that distorts (seen once:
+            # a rate finding beside the right leak). The exact verdict is
+            # checked in every other mode.
+            found.remove("gc.pauses")
+        self.assertEqual(found, ["sys_page.leak"], pauses)
         per_run = doc["pools"]["sys_page"]["leak"]["bytes_per_run"]
         self.assertTrue(256 * 1024 < per_run < 2048 * 1024, per_run)
 
