@@ -276,7 +276,8 @@ static void follow(runner *r) {
   }
 }
 
-static bool target_path(cli_ctx *x, char *path, size_t cap, uint32_t *baud) {
+static bool target_path(cli_ctx *x, char *path, size_t cap, uint32_t *baud,
+                        bool *baud_given) {
   const char *p = x->target, *q;
   if (strncmp(p, "repl://", 7) != 0)
     return false;
@@ -284,7 +285,8 @@ static bool target_path(cli_ctx *x, char *path, size_t cap, uint32_t *baud) {
   q = strchr(p, '?');
   snprintf(path, cap, "%.*s", (int)(q ? (size_t)(q - p) : strlen(p)), p);
   *baud = GCMON_DEFAULT_BAUD;
-  if (q && (q = strstr(q, "baud=")) != NULL)
+  *baud_given = q && (q = strstr(q, "baud=")) != NULL;
+  if (*baud_given)
     *baud = (uint32_t)strtoul(q + 5, NULL, 10);
   return true;
 }
@@ -366,10 +368,11 @@ int cmd_run(cli_ctx *x) {
   char path[256], *script;
   size_t len;
   uint32_t baud;
+  bool baud_given;
   struct sigaction sa, old;
   int rc = CLI_EXIT_OK;
 
-  if (!target_path(x, path, sizeof path, &baud)) {
+  if (!target_path(x, path, sizeof path, &baud, &baud_given)) {
     cli_error(x, "run: needs a repl:// target (a board's console), not %s",
               x->target);
     return CLI_EXIT_USAGE;
@@ -394,6 +397,9 @@ int cmd_run(cli_ctx *x) {
     rc = CLI_EXIT_FAILURE;
     goto done;
   }
+  /* as repl:// tells the agent: the line's baud, except on USB CDC */
+  r.con.line_baud =
+      baud_given || !gcmon_serial_is_usb_cdc(path) ? baud : 0u;
   if (console_enter_raw(&r.con) != 0) {
     cli_error(x, "%s: %s", x->target, r.con.why);
     rc = CLI_EXIT_FAILURE;

@@ -449,26 +449,10 @@ static size_t literal(char *dst, const char *src, size_t n) {
   return j;
 }
 
-/* The console's line speed for serve_console(baud=N), as repl:// does:
- * the target's ?baud=N, else the default baud, except on a USB CDC
- * console (0: not held to a baud rate). */
-static unsigned target_baud(const char *target) {
-  const char *q = strchr(target, '?');
-  const char *b = q ? strstr(q, "baud=") : NULL;
-  char path[256];
-  if (b)
-    return (unsigned)strtoul(b + 5, NULL, 10);
-  if (strncmp(target, "repl://", 7) == 0)
-    target += 7;
-  snprintf(path, sizeof path, "%.*s",
-           (int)(q ? (size_t)(q - target) : strlen(target)), target);
-  return gcmon_serial_is_usb_cdc(path) ? 0u : GCMON_DEFAULT_BAUD;
-}
-
-static char *wrap(const cli_ctx *x, const char *script, size_t len,
-                  size_t *out_len) {
+static char *wrap(const cli_ctx *x, const run_console *con,
+                  const char *script, size_t len, size_t *out_len) {
   unsigned ms = x->interval_ms ? x->interval_ms : 1000u;
-  unsigned idle = 3u * ms + 5000u, baud = target_baud(x->target);
+  unsigned idle = 3u * ms + 5000u, baud = con->line_baud;
   char *code = malloc(sizeof WRAPPER + 64 + 4 * len + 2 + sizeof WRAPPER_END);
   char extra[48];
   size_t n;
@@ -495,7 +479,7 @@ int run_agent(cli_ctx *x, run_console *con, const char *script, size_t len,
               writer *w, int sigfd, run_agent_result *out) {
   agent *a = calloc(1, sizeof *a);
   size_t n;
-  char *code = wrap(x, script, len, &n);
+  char *code = wrap(x, con, script, len, &n);
   int rc = -1;
 
   memset(out, 0, sizeof *out);

@@ -12,6 +12,7 @@ typedef struct run_console {
   char buf[8192]; /* bytes read and not yet consumed */
   size_t len;
   char why[256];  /* the last failure, for the user */
+  uint32_t line_baud; /* told to serve_console(baud=N); 0 = USB CDC */
 } run_console;
 
 /* 0, or -1 with why set ("busy (pid N has it)" when another holds it). */
